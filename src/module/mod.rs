@@ -1,0 +1,1 @@
+//! This project's Dagger module: `publish`, `build`, `container-version`, `container-list`.

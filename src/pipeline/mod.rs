@@ -1,0 +1,1 @@
+//! Native container pipelines, their helpers, and the container catalog.

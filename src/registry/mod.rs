@@ -1,0 +1,1 @@
+//! Registry addresses, OCI references and tags, and direct registry API calls.

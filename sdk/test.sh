@@ -21,6 +21,11 @@ if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
     fi
 fi
 
+if ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "test.sh: Python 3.11 or newer is required (tomllib)" >&2
+    exit 1
+fi
+
 want=$(sha256sum "$reqs" | cut -d' ' -f1)
 have=$(cat "$stamp" 2>/dev/null || true)
 if [ "$want" != "$have" ]; then

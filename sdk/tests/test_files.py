@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shlex
@@ -98,6 +99,17 @@ class TestDaggerJson:
         package = project["name"].replace("-", "_")
         assert (SDK_DIR / "src" / package / "__init__.py").is_file()
         assert (SDK_DIR / "src" / package / "main.py").is_file()
+
+    def test_entry_point_names_the_main_object(self, sdk_cfg):
+        # dagger/mod/cli.py loads the "main_object" entry point of group
+        # "dagger.mod" and reads its __dagger_module__.
+        project = tomllib.loads((SDK_DIR / "pyproject.toml").read_text())["project"]
+        value = project["entry-points"]["dagger.mod"]["main_object"]
+        module_name, _, attr = value.partition(":")
+        cls = getattr(importlib.import_module(module_name), attr)
+        assert cls.__dagger_module__.get_object(cls.__name__).cls is cls
+        expected = "".join(p.capitalize() for p in sdk_cfg["name"].split("-"))
+        assert attr == expected
 
 
 CALL_RE = re.compile(r"\bdagger\s+call\s+([a-z0-9-]+)((?:\s+--[a-z0-9-]+=(?:\"[^\"]*\"|[^\s)]+))*)")

@@ -93,7 +93,14 @@ impl GraphQLClient for SdkAdapter {
             .await
             .map_err(|e| GraphQLError::HttpError(e.to_string()))?;
         if answer.errors.is_empty() {
-            return Ok(answer.data);
+            // dagger-sdk unwraps the data of every answer: an answer with neither data nor errors
+            // becomes an error here instead of a panic there.
+            return match answer.data {
+                Some(serde_json::Value::Null) | None => Err(GraphQLError::HttpError(
+                    "the Dagger engine answered with neither data nor errors".into(),
+                )),
+                data => Ok(data),
+            };
         }
         let message = answer.errors[0].message.clone();
         Err(GraphQLError::DomainError {

@@ -56,5 +56,7 @@ pub use dispatch::{
     register, return_error, return_value, run, serve, CallContext, FunctionCall, FunctionError,
     FunctionResult, Module, Outcome, RuntimeError, READ_CALL_QUERY,
 };
-pub use names::{camel_case, check_snake_case, cli_flag, pascal_case, NameError};
+pub use names::{
+    camel_case, check_snake_case, cli_flag, engine_lower_camel, pascal_case, NameError,
+};
 pub use register::{Ids, PlanAnswerError, RegistrationPlan};

@@ -26,6 +26,22 @@ pub enum NameError {
         /// The rejected name.
         name: String,
     },
+    /// The engine would rename the camelCase form (`a_b_c` -> `aBC`, which the engine turns
+    /// into `aBc`; `x2y` -> the engine's `x2Y`), so the CLI flag would not match the name.
+    #[error(
+        "the {what} name {name:?} is registered as {camel:?}, which the engine would rename to \
+         {engine:?}; use words of two letters or more, and an underscore after digits"
+    )]
+    Renamed {
+        /// What carries the name.
+        what: &'static str,
+        /// The rejected name.
+        name: String,
+        /// Its camelCase form.
+        camel: String,
+        /// The engine's normalisation of that form.
+        engine: String,
+    },
     /// The module name is not usable to derive the main object's name.
     #[error(
         "the module name {name:?} must start with a letter and hold only letters, digits, '-' \
@@ -58,6 +74,16 @@ pub fn check_snake_case(what: &'static str, name: &str) -> Result<(), NameError>
     {
         return Err(bad());
     }
+    let camel = camel_case(name);
+    let engine = engine_lower_camel(&camel);
+    if engine != camel {
+        return Err(NameError::Renamed {
+            what,
+            name: name.to_string(),
+            camel,
+            engine,
+        });
+    }
     Ok(())
 }
 
@@ -82,6 +108,44 @@ pub fn camel_case(snake: &str) -> String {
             upper_next = false;
         } else {
             out.push(c);
+        }
+    }
+    out
+}
+
+/// The engine's own normalisation of function and argument names, `strcase.ToLowerCamel`
+/// (upstream `github.com/iancoleman/strcase` `camel.go`, called by `core/typedef.go`): letters
+/// after a separator (`_`, `-`, `.`, space) or a digit are upper-cased, a capital right after
+/// another capital is lower-cased, other characters are dropped.
+///
+/// ```
+/// use blumeops::runtime::engine_lower_camel;
+/// assert_eq!(engine_lower_camel("container_name"), "containerName");
+/// assert_eq!(engine_lower_camel("sha256sum"), "sha256Sum");
+/// ```
+pub fn engine_lower_camel(name: &str) -> String {
+    let name = name.trim();
+    let mut out = String::with_capacity(name.len());
+    let mut cap_next = false;
+    let mut prev_is_cap = false;
+    for (i, c) in name.chars().enumerate() {
+        let is_cap = c.is_ascii_uppercase();
+        let is_low = c.is_ascii_lowercase();
+        let mut c = c;
+        if cap_next {
+            c = c.to_ascii_uppercase();
+        } else if i == 0 || (prev_is_cap && is_cap) {
+            c = c.to_ascii_lowercase();
+        }
+        prev_is_cap = is_cap;
+        if is_cap || is_low {
+            out.push(c);
+            cap_next = false;
+        } else if c.is_ascii_digit() {
+            out.push(c);
+            cap_next = true;
+        } else {
+            cap_next = matches!(c, '_' | ' ' | '-' | '.');
         }
     }
     out
@@ -142,6 +206,7 @@ mod tests {
         assert_eq!(camel_case("src"), "src");
         assert_eq!(camel_case("sha_256"), "sha256");
         assert_eq!(camel_case("a_b_c"), "aBC");
+        assert_eq!(camel_case("x2_y"), "x2Y");
     }
 
     #[test]
@@ -149,6 +214,28 @@ mod tests {
         // strcase.ToLowerCamel leaves a lowerCamel name unchanged: converting twice is a no-op.
         for name in ["containerName", "publish", "commitSha"] {
             assert_eq!(camel_case(name), name);
+        }
+    }
+
+    #[test]
+    fn the_engines_normalisation() {
+        assert_eq!(engine_lower_camel("containerName"), "containerName");
+        assert_eq!(engine_lower_camel("ContainerName"), "containerName");
+        assert_eq!(engine_lower_camel("container_name"), "containerName");
+        assert_eq!(engine_lower_camel("aBC"), "aBc");
+        assert_eq!(engine_lower_camel("ID"), "id");
+        assert_eq!(engine_lower_camel("x2y"), "x2Y");
+        assert_eq!(engine_lower_camel(" publish-nix "), "publishNix");
+    }
+
+    #[test]
+    fn names_the_engine_would_rename_are_rejected() {
+        for bad in ["a_b_c", "x2y", "sha256sum"] {
+            let err = check_snake_case("argument", bad).unwrap_err();
+            assert!(matches!(err, NameError::Renamed { .. }), "{bad}: {err}");
+        }
+        for good in ["sha_256", "sha256", "ab_cd", "publish_nix", "x2_y"] {
+            assert_eq!(check_snake_case("argument", good), Ok(()), "{good}");
         }
     }
 
@@ -179,7 +266,7 @@ mod tests {
 
     #[test]
     fn snake_case_rule() {
-        for good in ["src", "container_name", "sha256", "a1_b2"] {
+        for good in ["src", "container_name", "sha256", "ab1_cd2"] {
             assert_eq!(check_snake_case("argument", good), Ok(()), "{good}");
         }
         assert_eq!(

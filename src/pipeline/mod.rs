@@ -1,7 +1,87 @@
 //! Native container pipelines, their helpers, and the container catalog.
+//!
+//! A container pipeline is plain Rust whose every step shows its own error: when Navidrome
+//! v0.61.0 added the `sqlite_fts5` build tag, a Dockerfile build said only "exit code: 1"; here the
+//! `go build` step reports its command, exit code and `undefined: buildtags.SQLITE_FTS5`.
+//!
+//! - [`Pipeline`]: a name, a pinned upstream version, and a lazy build from a [`BuildContext`]
+//!   to a `dagger_sdk::Container`.
+//! - [`helpers`]: [`git_tag_source`](helpers::git_tag_source) (forge mirror, see
+//!   [`ForgeConfig`]), [`GoBuild`](helpers::GoBuild), [`NodeBuild`](helpers::NodeBuild),
+//!   [`AlpineRuntime`](helpers::AlpineRuntime), [`OciLabels`](helpers::OciLabels).
+//! - [`StepLog`] / [`StepError`]: every helper records its commands; an engine exec error is
+//!   explained as pipeline, step, command, exit code and the last lines of stderr.
+//! - [`Catalog`]: hybrid dispatch, a native pipeline when one is registered, otherwise the legacy
+//!   `containers/<name>/Dockerfile`; [`Catalog::container_version`]; unknown names listed.
+//! - `container_list`: the version tags of each container in the registry.
+//! - [`nix`]: Nix-built `docker-archive` images published through the same path.
+//!
+//! # Adding a pipeline
+//!
+//! One new file in `src/pipeline/containers/` and one line in
+//! [`containers::standard`]. The file:
+//!
+//! ```
+//! use blumeops::pipeline::helpers::{git_tag_source, AlpineRuntime, GoBuild, OciLabels, RuntimeUser};
+//! use blumeops::pipeline::{BuildContext, Pipeline};
+//! use dagger_sdk::Container;
+//!
+//! /// Gitea's `tea` CLI (src/pipeline/containers/tea.rs).
+//! pub struct Tea;
+//!
+//! const VERSION: &str = "v0.9.2";
+//!
+//! impl Pipeline for Tea {
+//!     fn name(&self) -> &str { "tea" }
+//!     fn version(&self) -> &str { VERSION }
+//!     fn description(&self) -> &str { "Command line tool for Gitea" }
+//!
+//!     fn build(&self, ctx: &BuildContext) -> Container {
+//!         let src = git_tag_source(ctx, self.upstream_repo(), VERSION);
+//!         let binary = GoBuild::new(src, "tea")
+//!             .ldflags(format!("-s -w -X main.Version={VERSION}"))
+//!             .binary(ctx);
+//!         let image = AlpineRuntime::new(RuntimeUser::existing(65534, 65534))
+//!             .packages(["ca-certificates"])
+//!             .container(ctx)
+//!             .with_file("/usr/bin/tea", binary)
+//!             .with_entrypoint(vec!["/usr/bin/tea"]);
+//!         OciLabels::for_pipeline(self, ctx).apply(image)
+//!     }
+//! }
+//!
+//! // The line in `containers::standard()`: `Box::new(Tea),`. Outside this crate, register it
+//! // on a catalog instead:
+//! let catalog = blumeops::pipeline::Catalog::standard().with(Tea).unwrap();
+//! assert_eq!(catalog.native_names(), ["navidrome", "miniflux", "tea"]);
+//! ```
+//!
+//! # Errors of a build
+//!
+//! Builds are lazy; a failure shows up when the container is synced or published. Hand it to
+//! [`Catalog::classify_failure`] (or [`BuiltContainer::explain`]) to get the failed step:
+//!
+//! ```text
+//! pipeline "navidrome", step "go build" failed with exit code 1
+//!   command: go build -tags netgo,sqlite_fts5 -ldflags '-w -s -X ...' -o /out/navidrome .
+//!   last line of stderr:
+//!     db/db.go:12:5: undefined: buildtags.SQLITE_FTS5
+//! ```
 
+mod catalog;
+pub mod containers;
+mod context;
 pub mod dockerfile;
+pub mod helpers;
+// mod list; (waits for RegistryApi)
+pub mod nix;
 pub mod steps;
 pub mod versions;
 
+pub use catalog::{
+    validate_container_name, BuiltContainer, Catalog, CatalogError, ContainerKind, CONTAINERS_DIR,
+    VERSION_ARG,
+};
+pub use context::{BuildContext, ForgeConfig, ForgeConfigError, Pipeline, DEFAULT_FORGE_BASE};
+// pub use list::{container_list, ListError};
 pub use steps::{Step, StepError, StepLog};

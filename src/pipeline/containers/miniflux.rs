@@ -1,0 +1,51 @@
+//! Miniflux, the feed reader (<https://github.com/miniflux/v2>).
+//!
+//! Built like upstream's `make miniflux` (`CGO_ENABLED=0 go build -buildmode=pie`) and run like
+//! upstream's Alpine image: no user created, running as 65534 (`nobody`), listening on 8080.
+
+use dagger_sdk::Container;
+
+use crate::pipeline::helpers::{git_tag_source, AlpineRuntime, GoBuild, OciLabels, RuntimeUser};
+use crate::pipeline::{BuildContext, Pipeline};
+
+/// The pinned upstream release (also the git tag cloned: upstream tags have no `v`).
+pub const VERSION: &str = "2.2.19";
+
+const BINARY: &str = "/usr/bin/miniflux";
+
+/// The Miniflux pipeline.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Miniflux;
+
+impl Pipeline for Miniflux {
+    fn name(&self) -> &str {
+        "miniflux"
+    }
+
+    fn version(&self) -> &str {
+        VERSION
+    }
+
+    fn description(&self) -> &str {
+        "Miniflux minimalist feed reader"
+    }
+
+    fn build(&self, ctx: &BuildContext) -> Container {
+        let src = git_tag_source(ctx, self.upstream_repo(), VERSION);
+        let binary = GoBuild::new(src, "miniflux")
+            .cgo(false)
+            .build_mode("pie")
+            .ldflags(format!(
+                "-s -w -X miniflux.app/v2/internal/version.Version={VERSION}"
+            ))
+            .binary(ctx);
+        let image = AlpineRuntime::new(RuntimeUser::existing(65534, 65534))
+            .packages(["ca-certificates", "tzdata"])
+            .container(ctx)
+            .with_file(BINARY, binary)
+            .with_env_variable("LISTEN_ADDR", "0.0.0.0:8080")
+            .with_exposed_port(8080)
+            .with_default_args(vec![BINARY]);
+        OciLabels::for_pipeline(self, ctx).apply(image)
+    }
+}

@@ -1,0 +1,110 @@
+//! What the mock engine knows of a container: its build steps, for assertions in tests.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A container's platform and build steps, in order (see [`super::MockEngine::describe_container`]).
+///
+/// `Display` prints one step per line, Dockerfile-like (`FROM alpine`, `RUN echo hi`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerDescription {
+    /// The platform asked with `container(platform:)`, if any.
+    pub platform: Option<String>,
+    /// The build steps, in the order they were chained.
+    pub steps: Vec<BuildStep>,
+}
+
+/// One step of a container's build chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum BuildStep {
+    /// `from(address)`: the base image (state before it is discarded, as the engine does).
+    From { address: String },
+    /// `withExec(args)`.
+    Exec {
+        /// The command and its arguments.
+        args: Vec<String>,
+        /// The `expect` argument (`SUCCESS`, `FAILURE`, `ANY`).
+        expect: String,
+    },
+    /// `withEnvVariable(name, value)`.
+    EnvVariable { name: String, value: String },
+    /// `withMountedCache(path, cache)`: `volume` is the cache volume's key.
+    MountedCache { path: String, volume: String },
+    /// `withDirectory(path, directory)`: `source` describes the directory and its content digest.
+    Directory { path: String, source: String },
+    /// `withFile(path, file)` or `withNewFile(path, contents)`: `source` describes the file.
+    File { path: String, source: String },
+    /// `withWorkdir(path)`.
+    Workdir { path: String },
+    /// `withUser(name)`.
+    User { name: String },
+    /// `withLabel(name, value)`.
+    Label { name: String, value: String },
+    /// `withExposedPort(port, protocol)`.
+    ExposedPort { port: i64, protocol: String },
+    /// `withDefaultArgs(args)`.
+    DefaultArgs { args: Vec<String> },
+    /// `withEntrypoint(args)`.
+    Entrypoint { args: Vec<String> },
+    /// `import(source)`: `source` describes the tarball file.
+    Import { source: String },
+    /// `Directory.dockerBuild`: the build context (its digest) and the Dockerfile's path.
+    DockerBuild { context: String, dockerfile: String },
+    /// `withRegistryAuth(address, username, secret)`: recorded for inspection; it does not
+    /// change the container (nor its digest).
+    RegistryAuth {
+        host: String,
+        username: String,
+        secret_name: String,
+    },
+}
+
+impl fmt::Display for BuildStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildStep::From { address } => write!(f, "FROM {address}"),
+            BuildStep::Exec { args, expect } if expect == "SUCCESS" => {
+                write!(f, "RUN {}", args.join(" "))
+            }
+            BuildStep::Exec { args, expect } => {
+                write!(f, "RUN {} (expect {expect})", args.join(" "))
+            }
+            BuildStep::EnvVariable { name, value } => write!(f, "ENV {name}={value}"),
+            BuildStep::MountedCache { path, volume } => write!(f, "CACHE {volume} -> {path}"),
+            BuildStep::Directory { path, source } => write!(f, "COPY {source} {path}"),
+            BuildStep::File { path, source } => write!(f, "COPY {source} {path}"),
+            BuildStep::Workdir { path } => write!(f, "WORKDIR {path}"),
+            BuildStep::User { name } => write!(f, "USER {name}"),
+            BuildStep::Label { name, value } => write!(f, "LABEL {name}={value}"),
+            BuildStep::ExposedPort { port, protocol } => write!(f, "EXPOSE {port}/{protocol}"),
+            BuildStep::DefaultArgs { args } => write!(f, "CMD {args:?}"),
+            BuildStep::Entrypoint { args } => write!(f, "ENTRYPOINT {args:?}"),
+            BuildStep::Import { source } => write!(f, "IMPORT {source}"),
+            BuildStep::DockerBuild {
+                context,
+                dockerfile,
+            } => write!(f, "DOCKER BUILD {context} -f {dockerfile}"),
+            BuildStep::RegistryAuth {
+                host,
+                username,
+                secret_name,
+            } => write!(
+                f,
+                "# registry auth {username}@{host} (secret {secret_name})"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for ContainerDescription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = &self.platform {
+            writeln!(f, "# platform {p}")?;
+        }
+        for step in &self.steps {
+            writeln!(f, "{step}")?;
+        }
+        Ok(())
+    }
+}

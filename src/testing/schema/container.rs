@@ -1,0 +1,403 @@
+//! `Container` (upstream `core/schema/container.go`, `core/container.go`).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use super::super::describe::{BuildStep, ContainerDescription};
+use super::super::ids::{Call, Obj};
+use super::directory::{self, DirState};
+use super::file::FileState;
+use super::{wrong_state, Args, Ctx, FieldError, Out, State};
+
+pub(crate) const TYPE: super::TypeImpl = super::TypeImpl {
+    name: "Container",
+    sdl: r#"
+type Container implements Node & Syncer {
+  id: ID!
+  directory(path: String!, expand: Boolean = false): Directory!
+  exitCode: Int!
+  file(path: String!, expand: Boolean = false): File!
+  from(address: String!, registryService: ID @expectedType(name: "Service")): Container!
+  imageRef: String!
+  import(source: ID! @expectedType(name: "File"), tag: String = ""): Container!
+  platform: Platform!
+  publish(address: String!, platformVariants: [ID!] = [] @expectedType(name: "Container"), forcedCompression: ImageLayerCompression, mediaTypes: ImageMediaTypes = OCIMediaTypes, registryService: ID @expectedType(name: "Service")): String!
+  stderr: String!
+  stdout: String!
+  sync: ID! @expectedType(name: "Container")
+  withDefaultArgs(args: [String!]!): Container!
+  withDirectory(path: String!, source: ID! @expectedType(name: "Directory"), exclude: [String!] = [], include: [String!] = [], gitignore: Boolean = false, owner: String = "", expand: Boolean = false, permissions: Int): Container!
+  withEntrypoint(args: [String!]!, keepDefaultArgs: Boolean = false): Container!
+  withEnvVariable(name: String!, value: String!, expand: Boolean = false): Container!
+  withExec(args: [String!]!, useEntrypoint: Boolean = false, stdin: String = "", redirectStdin: String = "", redirectStdout: String = "", redirectStderr: String = "", expect: ReturnType = SUCCESS, experimentalPrivilegedNesting: Boolean = false, insecureRootCapabilities: Boolean = false, expand: Boolean = false, noInit: Boolean = false): Container!
+  withExposedPort(port: Int!, protocol: NetworkProtocol = TCP, description: String, experimentalSkipHealthcheck: Boolean = false): Container!
+  withFile(path: String!, source: ID! @expectedType(name: "File"), permissions: Int, owner: String = "", expand: Boolean = false): Container!
+  withLabel(name: String!, value: String!): Container!
+  withMountedCache(path: String!, cache: ID! @expectedType(name: "CacheVolume"), source: ID @expectedType(name: "Directory"), sharing: CacheSharingMode = SHARED, owner: String = "", expand: Boolean = false): Container!
+  withNewFile(path: String!, contents: String!, permissions: Int = 420, owner: String = "", expand: Boolean = false): Container!
+  withRegistryAuth(address: String!, username: String!, secret: ID! @expectedType(name: "Secret")): Container!
+  withUser(name: String!): Container!
+  withWorkdir(path: String!, expand: Boolean = false): Container!
+  withoutRegistryAuth(address: String!): Container!
+}
+"#,
+    resolve,
+    apply,
+};
+
+/// The output of the last command run in a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExecOutput {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i32,
+}
+
+/// An evaluated container.
+#[derive(Debug, Clone)]
+pub(crate) struct ContainerState {
+    pub platform: Option<String>,
+    pub steps: Vec<BuildStep>,
+    /// Files known to be in the root filesystem (those the chain put there).
+    pub fs: BTreeMap<String, String>,
+    pub workdir: String,
+    pub last: Option<ExecOutput>,
+    /// `ref@digest` right after `from` of an image the registry model knows.
+    pub image_ref: Option<String>,
+}
+
+impl ContainerState {
+    /// An empty container (`Query.container`).
+    pub fn new(platform: Option<&str>) -> Self {
+        Self {
+            platform: platform.map(str::to_string),
+            steps: Vec::new(),
+            fs: BTreeMap::new(),
+            workdir: "/".into(),
+            last: None,
+            image_ref: None,
+        }
+    }
+
+    /// The container's description (platform and steps).
+    pub fn description(&self) -> ContainerDescription {
+        ContainerDescription {
+            platform: self.platform.clone(),
+            steps: self.steps.clone(),
+        }
+    }
+
+    /// The digest of the container's build: the same chain gives the same digest; registry
+    /// auth is not part of the image (upstream `withRegistryAuth` leaves the container as is).
+    pub fn build_digest(&self, variants: &[ContainerState]) -> String {
+        fn image(c: &ContainerState) -> Value {
+            let steps: Vec<&BuildStep> = c
+                .steps
+                .iter()
+                .filter(|s| !matches!(s, BuildStep::RegistryAuth { .. }))
+                .collect();
+            serde_json::json!({ "platform": c.platform, "steps": steps })
+        }
+        let all: Vec<Value> = std::iter::once(image(self))
+            .chain(variants.iter().map(image))
+            .collect();
+        let bytes = serde_json::to_vec(&all).unwrap_or_default();
+        format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+    }
+
+    fn abs(&self, path: &str) -> String {
+        directory::join(&self.workdir, path)
+    }
+
+    fn push(&mut self, step: BuildStep) {
+        self.image_ref = None;
+        self.steps.push(step);
+    }
+}
+
+fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, FieldError> {
+    match field {
+        "sync" => {
+            ctx.eval(parent)?;
+            Ok(Out::Value(Value::from(parent.id())))
+        }
+        "stdout" | "stderr" | "exitCode" => {
+            let c = container(ctx.eval(parent)?)?;
+            // upstream core/container.go (metaFileContents): no exec yet is an error.
+            let last = c
+                .last
+                .ok_or_else(|| FieldError::new(format!("{field}: no command has been set")))?;
+            Ok(Out::Value(match field {
+                "stdout" => Value::from(last.stdout),
+                "stderr" => Value::from(last.stderr),
+                _ => Value::from(last.exit_code),
+            }))
+        }
+        "platform" => {
+            let c = container(ctx.eval(parent)?)?;
+            Ok(Out::Value(Value::from(c.platform.unwrap_or_else(|| {
+                super::query::DEFAULT_PLATFORM.to_string()
+            }))))
+        }
+        "imageRef" => {
+            let c = container(ctx.eval(parent)?)?;
+            c.image_ref.map(|r| Out::Value(Value::from(r))).ok_or_else(|| {
+                FieldError::new(
+                    "Image reference can only be retrieved immediately after the 'Container.From' call",
+                )
+            })
+        }
+        "publish" => super::super::registry_model::publish(ctx, parent, args),
+        // upstream core/schema/container.go (withRegistryAuth): the credential goes to the
+        // session's auth provider, keyed by host; the container is returned unchanged.
+        "withRegistryAuth" => {
+            super::super::registry_model::store_auth(ctx, args)?;
+            Ok(Out::Chain)
+        }
+        "withoutRegistryAuth" => {
+            super::super::registry_model::remove_auth(ctx, args)?;
+            Ok(Out::Chain)
+        }
+        _ => Ok(Out::Chain),
+    }
+}
+
+fn container(state: State) -> Result<ContainerState, FieldError> {
+    match state {
+        State::Container(c) => Ok(*c),
+        other => Err(FieldError::new(format!(
+            "invalid ID: expected a Container, found a {}",
+            other.kind()
+        ))),
+    }
+}
+
+fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, FieldError> {
+    let State::Container(mut c) = state else {
+        return Err(wrong_state(call, &state));
+    };
+    match call.field.as_str() {
+        "from" => {
+            let address = args.str("address")?;
+            let image_ref = super::super::registry_model::resolve_from(ctx, address)?;
+            // upstream core/container.go (From): the previous state is replaced by the image.
+            let platform = c.platform.take();
+            *c = ContainerState::new(platform.as_deref());
+            c.steps.push(BuildStep::From {
+                address: address.to_string(),
+            });
+            c.image_ref = image_ref;
+        }
+        "withExec" => {
+            let argv = args.strings("args");
+            if argv.is_empty() {
+                return Err(FieldError::new("withExec: args must not be empty"));
+            }
+            let expect = args.opt_str("expect").unwrap_or("SUCCESS").to_string();
+            let output = run_exec(ctx, &argv);
+            c.push(BuildStep::Exec {
+                args: argv.clone(),
+                expect: expect.clone(),
+            });
+            let ok = match expect.as_str() {
+                "ANY" => true,
+                "FAILURE" => output.exit_code != 0,
+                _ => output.exit_code == 0,
+            };
+            if !ok {
+                return Err(exec_error(&argv, &output));
+            }
+            c.last = Some(output);
+        }
+        "withEnvVariable" => c.push(BuildStep::EnvVariable {
+            name: args.str("name")?.to_string(),
+            value: args.str("value")?.to_string(),
+        }),
+        "withMountedCache" => {
+            let State::CacheVolume { key } = ctx.eval_id(args.str("cache")?)? else {
+                return Err(FieldError::new(
+                    "withMountedCache: cache is not a CacheVolume",
+                ));
+            };
+            let path = c.abs(args.str("path")?);
+            c.push(BuildStep::MountedCache { path, volume: key });
+        }
+        "withDirectory" => {
+            let dir = dir_state(ctx, args.str("source")?)?;
+            let dir = dir.filtered(&args.strings("include"), &args.strings("exclude"));
+            let path = c.abs(args.str("path")?);
+            for (name, contents) in &dir.tree {
+                c.fs.insert(directory::join(&path, name), contents.clone());
+            }
+            c.push(BuildStep::Directory {
+                path,
+                source: format!("directory {}", dir.digest()),
+            });
+        }
+        "withFile" => {
+            let State::File(file) = ctx.eval_id(args.str("source")?)? else {
+                return Err(FieldError::new("withFile: source is not a File"));
+            };
+            let path = c.abs(args.str("path")?);
+            c.fs.insert(path.clone(), file.contents.clone());
+            c.push(BuildStep::File {
+                path,
+                source: format!("file {} {}", file.name, file.digest()),
+            });
+        }
+        "withNewFile" => {
+            let contents = args.str("contents")?.to_string();
+            let path = c.abs(args.str("path")?);
+            let file = FileState {
+                name: directory::base_name(&path),
+                contents,
+            };
+            c.fs.insert(path.clone(), file.contents.clone());
+            c.push(BuildStep::File {
+                path,
+                source: format!("new file {}", file.digest()),
+            });
+        }
+        "withWorkdir" => {
+            let path = c.abs(args.str("path")?);
+            c.workdir = path.clone();
+            c.push(BuildStep::Workdir { path });
+        }
+        "withUser" => c.push(BuildStep::User {
+            name: args.str("name")?.to_string(),
+        }),
+        "withLabel" => c.push(BuildStep::Label {
+            name: args.str("name")?.to_string(),
+            value: args.str("value")?.to_string(),
+        }),
+        "withExposedPort" => c.push(BuildStep::ExposedPort {
+            port: args
+                .int("port")
+                .ok_or_else(|| FieldError::new("withExposedPort: port must be an integer"))?,
+            protocol: args.opt_str("protocol").unwrap_or("TCP").to_string(),
+        }),
+        "withDefaultArgs" => c.push(BuildStep::DefaultArgs {
+            args: args.strings("args"),
+        }),
+        "withEntrypoint" => c.push(BuildStep::Entrypoint {
+            args: args.strings("args"),
+        }),
+        "import" => {
+            let State::File(file) = ctx.eval_id(args.str("source")?)? else {
+                return Err(FieldError::new("import: source is not a File"));
+            };
+            let platform = c.platform.take();
+            *c = ContainerState::new(platform.as_deref());
+            c.steps.push(BuildStep::Import {
+                source: format!("file {} {}", file.name, file.digest()),
+            });
+        }
+        "withRegistryAuth" => {
+            let host = super::super::registry_model::auth_host(args.str("address")?)?;
+            let secret = match ctx.eval_id(args.str("secret")?)? {
+                State::Secret(s) => s,
+                _ => return Err(FieldError::new("withRegistryAuth: secret is not a Secret")),
+            };
+            c.steps.push(BuildStep::RegistryAuth {
+                host,
+                username: args.str("username")?.to_string(),
+                secret_name: secret.name,
+            });
+        }
+        "withoutRegistryAuth" => {}
+        "directory" => {
+            let path = c.abs(args.str("path")?);
+            return Ok(State::Directory(directory::subtree(&c.fs, &path)?));
+        }
+        "file" => {
+            let path = c.abs(args.str("path")?);
+            let contents = c.fs.get(&path).cloned().ok_or_else(|| {
+                FieldError::new(format!("lstat {path}: no such file or directory"))
+            })?;
+            return Ok(State::File(FileState {
+                name: directory::base_name(&path),
+                contents,
+            }));
+        }
+        _ => return Err(wrong_state(call, &State::Container(c))),
+    }
+    Ok(State::Container(c))
+}
+
+fn dir_state(ctx: &Ctx, id: &str) -> Result<DirState, FieldError> {
+    match ctx.eval_id(id)? {
+        State::Directory(d) => Ok(d),
+        other => Err(FieldError::new(format!(
+            "expected a Directory, found a {}",
+            other.kind()
+        ))),
+    }
+}
+
+/// Runs a command in the model: an injected failure, a configured output, `echo`, or success
+/// with empty output.
+fn run_exec(ctx: &Ctx, argv: &[String]) -> ExecOutput {
+    let state = ctx.state();
+    let line = argv.join(" ");
+    let matches = |needles: &[String]| needles.iter().all(|n| line.contains(n.as_str()));
+    if let Some(f) = state
+        .exec_failures
+        .iter()
+        .find(|f| matches(&f.args_contains))
+    {
+        return ExecOutput {
+            stdout: f.stdout.clone(),
+            stderr: f.stderr.clone(),
+            exit_code: f.exit_code,
+        };
+    }
+    if let Some(rule) = state
+        .exec_stdout
+        .iter()
+        .rev()
+        .find(|r| matches(&r.args_contains))
+    {
+        return ExecOutput {
+            stdout: rule.stdout.clone(),
+            stderr: String::new(),
+            exit_code: 0,
+        };
+    }
+    let stdout = if argv[0] == "echo" {
+        format!("{}\n", argv[1..].join(" "))
+    } else {
+        String::new()
+    };
+    ExecOutput {
+        stdout,
+        stderr: String::new(),
+        exit_code: 0,
+    }
+}
+
+/// The engine's error for a failed command (upstream `core/exec_error.go` and buildkit's
+/// `executor`: `process "<args>" did not complete successfully: exit code: N`, with the
+/// `EXEC_ERROR` extensions).
+pub(crate) fn exec_error(argv: &[String], output: &ExecOutput) -> FieldError {
+    FieldError {
+        message: format!(
+            "process \"{}\" did not complete successfully: exit code: {}",
+            argv.join(" "),
+            output.exit_code
+        ),
+        extensions: Some(serde_json::json!({
+            "_type": "EXEC_ERROR",
+            "cmd": argv,
+            "exitCode": output.exit_code,
+            "stdout": output.stdout,
+            "stderr": output.stderr,
+        })),
+    }
+}
+
+/// Evaluates a container object (for `publish` and the recorder).
+pub(crate) fn eval_container(ctx: &Ctx, obj: &Obj) -> Result<ContainerState, FieldError> {
+    container(ctx.eval(obj)?)
+}

@@ -1,0 +1,274 @@
+//! `Directory` (upstream `core/schema/directory.go`, `core/directory.go`), as a virtual tree
+//! of text files keyed by relative path.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use super::super::describe::BuildStep;
+use super::super::ids::{Call, Obj};
+use super::container::ContainerState;
+use super::file::FileState;
+use super::{wrong_state, Args, Ctx, FieldError, Out, State};
+
+pub(crate) const TYPE: super::TypeImpl = super::TypeImpl {
+    name: "Directory",
+    sdl: r#"
+type Directory implements Node & Syncer {
+  id: ID!
+  directory(path: String!): Directory!
+  dockerBuild(dockerfile: String = "Dockerfile", platform: Platform, buildArgs: [BuildArg!] = [], target: String = "", secrets: [ID!] = [] @expectedType(name: "Secret"), noInit: Boolean = false, ssh: ID @expectedType(name: "Socket")): Container!
+  entries(path: String): [String!]!
+  file(path: String!): File!
+  sync: ID! @expectedType(name: "Directory")
+  withDirectory(path: String!, source: ID! @expectedType(name: "Directory"), exclude: [String!] = [], include: [String!] = [], gitignore: Boolean = false, owner: String = "", permissions: Int): Directory!
+  withFile(path: String!, source: ID! @expectedType(name: "File"), permissions: Int, owner: String = ""): Directory!
+  withNewFile(path: String!, contents: String!, permissions: Int = 420): Directory!
+}
+"#,
+    resolve,
+    apply,
+};
+
+/// A directory: file contents by relative path (`a/b.txt`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct DirState {
+    pub tree: BTreeMap<String, String>,
+}
+
+impl DirState {
+    /// The digest of the tree (paths and contents).
+    pub fn digest(&self) -> String {
+        let bytes = serde_json::to_vec(&self.tree).unwrap_or_default();
+        format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+    }
+
+    /// The files kept by `include` / `exclude` patterns (`*` within a component, `**` across
+    /// components, and a pattern naming a directory keeps or drops all it holds).
+    pub fn filtered(&self, include: &[String], exclude: &[String]) -> DirState {
+        let tree = self
+            .tree
+            .iter()
+            .filter(|(path, _)| {
+                (include.is_empty() || include.iter().any(|p| pattern_matches(p, path)))
+                    && !exclude.iter().any(|p| pattern_matches(p, path))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        DirState { tree }
+    }
+}
+
+/// Whether `pattern` matches `path` or one of its parent directories.
+fn pattern_matches(pattern: &str, path: &str) -> bool {
+    let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+    let parts: Vec<&str> = path.split('/').collect();
+    (1..=parts.len()).any(|n| glob(pattern, &parts[..n].join("/")))
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) if p.get(1) == Some(&b'*') => {
+                let rest = p[2..].strip_prefix(b"/").unwrap_or(&p[2..]);
+                (0..=t.len()).any(|i| go(rest, &t[i..]))
+            }
+            (Some(b'*'), _) => (0..=t.len())
+                .take_while(|&i| i == 0 || t[i - 1] != b'/')
+                .any(|i| go(&p[1..], &t[i..])),
+            (Some(b'?'), Some(c)) if *c != b'/' => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), text.as_bytes())
+}
+
+/// `base` joined with `path` (absolute paths win), normalised (`.`/`..`, repeated `/`).
+pub(crate) fn join(base: &str, path: &str) -> String {
+    let full = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{base}/{path}")
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in full.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    if full.starts_with('/') {
+        format!("/{}", parts.join("/"))
+    } else {
+        parts.join("/")
+    }
+}
+
+/// The last component of a path.
+pub(crate) fn base_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).to_string()
+}
+
+/// The files under `path` in `tree`, keyed relative to `path`; an error like the engine's
+/// when nothing is there.
+pub(crate) fn subtree(tree: &BTreeMap<String, String>, path: &str) -> Result<DirState, FieldError> {
+    let prefix = path.trim_end_matches('/');
+    let sub: BTreeMap<String, String> = tree
+        .iter()
+        .filter_map(|(k, v)| {
+            let rest = if prefix.is_empty() {
+                Some(k.as_str())
+            } else {
+                k.strip_prefix(prefix).and_then(|r| r.strip_prefix('/'))
+            };
+            rest.map(|r| (r.to_string(), v.clone()))
+        })
+        .collect();
+    if sub.is_empty() && !prefix.is_empty() && prefix != "/" {
+        if tree.contains_key(prefix) {
+            return Err(FieldError::new(format!("{path}: not a directory")));
+        }
+        return Err(FieldError::new(format!(
+            "lstat {path}: no such file or directory"
+        )));
+    }
+    Ok(DirState { tree: sub })
+}
+
+fn dir(state: State, call: &Call) -> Result<DirState, FieldError> {
+    match state {
+        State::Directory(d) => Ok(d),
+        other => Err(wrong_state(call, &other)),
+    }
+}
+
+fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, FieldError> {
+    match field {
+        "sync" => {
+            ctx.eval(parent)?;
+            Ok(Out::Value(Value::from(parent.id())))
+        }
+        "entries" => {
+            let State::Directory(d) = ctx.eval(parent)? else {
+                return Err(FieldError::new("invalid ID: not a Directory"));
+            };
+            let d = match args.opt_str("path") {
+                Some(p) => subtree(&d.tree, &join("", p))?,
+                None => d,
+            };
+            let mut names: Vec<String> = d
+                .tree
+                .keys()
+                .map(|k| match k.split_once('/') {
+                    Some((first, _)) => format!("{first}/"),
+                    None => k.clone(),
+                })
+                .collect();
+            names.dedup();
+            Ok(Out::Value(Value::from(names)))
+        }
+        _ => Ok(Out::Chain),
+    }
+}
+
+fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, FieldError> {
+    let mut d = dir(state, call)?;
+    match call.field.as_str() {
+        "directory" => Ok(State::Directory(subtree(
+            &d.tree,
+            &join("", args.str("path")?),
+        )?)),
+        "file" => {
+            let path = join("", args.str("path")?);
+            match d.tree.get(&path) {
+                Some(contents) => Ok(State::File(FileState {
+                    name: base_name(&path),
+                    contents: contents.clone(),
+                })),
+                None if d.tree.keys().any(|k| k.starts_with(&format!("{path}/"))) => {
+                    Err(FieldError::new(format!("{path}: is a directory")))
+                }
+                // upstream core/directory.go (File) stats the path: "lstat <path>: no such
+                // file or directory".
+                None => Err(FieldError::new(format!(
+                    "lstat {path}: no such file or directory"
+                ))),
+            }
+        }
+        "withDirectory" => {
+            let State::Directory(src) = ctx.eval_id(args.str("source")?)? else {
+                return Err(FieldError::new("withDirectory: source is not a Directory"));
+            };
+            let src = src.filtered(&args.strings("include"), &args.strings("exclude"));
+            let base = join("", args.str("path")?);
+            for (k, v) in src.tree {
+                d.tree.insert(join(&base, &k), v);
+            }
+            Ok(State::Directory(d))
+        }
+        "withFile" => {
+            let State::File(f) = ctx.eval_id(args.str("source")?)? else {
+                return Err(FieldError::new("withFile: source is not a File"));
+            };
+            d.tree.insert(join("", args.str("path")?), f.contents);
+            Ok(State::Directory(d))
+        }
+        "withNewFile" => {
+            d.tree.insert(
+                join("", args.str("path")?),
+                args.str("contents")?.to_string(),
+            );
+            Ok(State::Directory(d))
+        }
+        "dockerBuild" => {
+            let dockerfile = args.opt_str("dockerfile").unwrap_or("Dockerfile");
+            let path = join("", dockerfile);
+            // upstream core/directory.go (DockerBuild) reads the Dockerfile from the context.
+            if !d.tree.contains_key(&path) {
+                return Err(FieldError::new(format!(
+                    "failed to read dockerfile: open {path}: no such file or directory"
+                )));
+            }
+            let mut c = ContainerState::new(args.opt_str("platform"));
+            c.steps.push(BuildStep::DockerBuild {
+                context: format!("directory {}", d.digest()),
+                dockerfile: path,
+            });
+            Ok(State::Container(Box::new(c)))
+        }
+        _ => Err(wrong_state(call, &State::Directory(d))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_join_and_normalise() {
+        assert_eq!(join("/", "src"), "/src");
+        assert_eq!(join("/app", "./a/../b"), "/app/b");
+        assert_eq!(join("/app", "/etc"), "/etc");
+        assert_eq!(join("", "containers/x/"), "containers/x");
+    }
+
+    #[test]
+    fn include_exclude_patterns() {
+        let d = DirState {
+            tree: [("a/b.txt", "1"), ("a/c.go", "2"), ("d.txt", "3")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        let only_a = d.filtered(&["a".into()], &[]);
+        assert_eq!(only_a.tree.len(), 2);
+        let no_txt = d.filtered(&[], &["**/*.txt".into(), "*.txt".into()]);
+        assert_eq!(no_txt.tree.keys().collect::<Vec<_>>(), ["a/c.go"]);
+    }
+}

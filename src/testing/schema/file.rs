@@ -1,0 +1,68 @@
+//! `File` (upstream `core/schema/file.go`).
+
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use super::super::ids::{Call, Obj};
+use super::{wrong_state, Args, Ctx, FieldError, Out, State};
+
+pub(crate) const TYPE: super::TypeImpl = super::TypeImpl {
+    name: "File",
+    sdl: r#"
+type File implements Node & Syncer {
+  id: ID!
+  contents(offsetLines: Int, limitLines: Int): String!
+  name: String!
+  sync: ID! @expectedType(name: "File")
+}
+"#,
+    resolve,
+    apply,
+};
+
+/// A file: its base name and text contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileState {
+    pub name: String,
+    pub contents: String,
+}
+
+impl FileState {
+    /// The digest of the contents.
+    pub fn digest(&self) -> String {
+        format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(self.contents.as_bytes()))
+        )
+    }
+}
+
+fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, FieldError> {
+    let State::File(file) = ctx.eval(parent)? else {
+        return Err(FieldError::new("invalid ID: not a File"));
+    };
+    match field {
+        "name" => Ok(Out::Value(Value::from(file.name))),
+        "sync" => Ok(Out::Value(Value::from(parent.id()))),
+        "contents" => {
+            let offset = args.int("offsetLines").unwrap_or(0).max(0) as usize;
+            let limit = args.int("limitLines").map(|l| l.max(0) as usize);
+            if offset == 0 && limit.is_none() {
+                return Ok(Out::Value(Value::from(file.contents)));
+            }
+            let lines = file.contents.split_inclusive('\n').skip(offset);
+            let text: String = match limit {
+                Some(l) => lines.take(l).collect(),
+                None => lines.collect(),
+            };
+            Ok(Out::Value(Value::from(text)))
+        }
+        other => Err(FieldError::new(format!(
+            "File.{other} is not implemented by the mock engine"
+        ))),
+    }
+}
+
+fn apply(_ctx: &Ctx, state: State, call: &Call, _args: &Args) -> Result<State, FieldError> {
+    Err(wrong_state(call, &state))
+}

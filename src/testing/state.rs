@@ -1,0 +1,94 @@
+//! The mock engine's shared state: configuration set by tests, the session's registry
+//! credentials and secrets, the registry models and the recorder.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use super::registry_model::RegistryState;
+use super::{ExecFailure, PublishRecord};
+
+/// The state behind a [`super::MockEngine`] and its session servers.
+pub(crate) struct Shared {
+    state: Mutex<EngineState>,
+}
+
+impl Shared {
+    /// A fresh engine state.
+    pub fn new() -> Self {
+        Self {
+            state: Mutex::new(EngineState::new()),
+        }
+    }
+
+    /// Locks the state. A panic while it was held (in a test) leaves it usable, so the lock is
+    /// recovered rather than propagated.
+    pub fn lock(&self) -> MutexGuard<'_, EngineState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A command whose standard output is set by the test.
+#[derive(Debug, Clone)]
+pub(crate) struct StdoutRule {
+    pub args_contains: Vec<String>,
+    pub stdout: String,
+}
+
+/// A registry credential of the session (upstream `auth/registry.go`: the session's auth
+/// provider keeps one credential per host).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SessionCredential {
+    pub username: String,
+    /// The ID of the Secret holding the password (its plaintext stays in [`EngineState::secrets`]).
+    pub secret_id: String,
+    pub secret_name: String,
+}
+
+/// Everything the engine knows.
+pub(crate) struct EngineState {
+    /// Random per engine: keys the digests that name stored secrets, so a digest reveals
+    /// nothing about a plaintext, not even that two engines saw the same one.
+    pub secret_salt: [u8; 32],
+    /// Plaintexts of `setSecret`, keyed by their salted digest.
+    pub secrets: HashMap<String, String>,
+    /// Environment for `secret(uri: "env:NAME")`.
+    pub env: HashMap<String, String>,
+    /// `host.directory(path)` contents by path.
+    pub host_dirs: HashMap<String, BTreeMap<String, String>>,
+    /// Git trees by (url, ref).
+    pub git: HashMap<(String, String), BTreeMap<String, String>>,
+    pub exec_failures: Vec<ExecFailure>,
+    pub exec_stdout: Vec<StdoutRule>,
+    /// Registry credentials of the session, by normalised host.
+    pub auth: HashMap<String, SessionCredential>,
+    /// Registry models by normalised host.
+    pub registries: HashMap<String, RegistryState>,
+    // Recorder.
+    pub queries: Vec<String>,
+    pub published: Vec<PublishRecord>,
+    pub plaintext_reads: Vec<String>,
+}
+
+impl EngineState {
+    fn new() -> Self {
+        Self {
+            secret_salt: rand::random(),
+            secrets: HashMap::new(),
+            env: HashMap::new(),
+            host_dirs: HashMap::new(),
+            git: HashMap::new(),
+            exec_failures: Vec::new(),
+            exec_stdout: Vec::new(),
+            auth: HashMap::new(),
+            registries: HashMap::new(),
+            queries: Vec::new(),
+            published: Vec::new(),
+            plaintext_reads: Vec::new(),
+        }
+    }
+
+    /// The registry model of a (normalised) host, created with the defaults on first use.
+    pub fn registry(&mut self, host: &str) -> &mut RegistryState {
+        self.registries.entry(host.to_string()).or_default()
+    }
+}

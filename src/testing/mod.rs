@@ -37,6 +37,10 @@ use async_trait::async_trait;
 
 pub use describe::{BuildStep, ContainerDescription};
 pub use registry_model::{AccountRights, PushFailure, RegistryModel};
+pub use schema::module::{
+    FunctionCallSpec, RegisteredArg, RegisteredFunction, RegisteredModule, RegisteredObject,
+    RegisteredType,
+};
 pub use server::SessionServer;
 
 use crate::engine::{EngineClient, Response, Transport, TransportError};

@@ -24,6 +24,7 @@ pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod git;
 pub(crate) mod host;
+pub(crate) mod module;
 pub(crate) mod query;
 pub(crate) mod secret;
 
@@ -65,6 +66,11 @@ pub(crate) const TYPES: &[TypeImpl] = &[
     git::REF,
     host::TYPE,
     error::TYPE,
+    module::FUNCTION_CALL,
+    module::ARG_VALUE,
+    module::MODULE,
+    module::TYPE_DEF,
+    module::FUNCTION,
 ];
 
 /// Scalars, enums, inputs and interfaces used by the types above (names and values from the

@@ -409,18 +409,28 @@ pub struct ImageRef {
 serde_via_string!(ImageRef);
 
 impl ImageRef {
-    /// Builds a reference from its parts, checking the `host/name` length limit.
-    pub fn new(
-        host: RegistryHost,
-        repository: RepositoryName,
-        tag: Tag,
-    ) -> Result<ImageRef, ReferenceError> {
-        check_total_length(&host, &repository)?;
-        Ok(ImageRef {
+    /// Builds a reference from parts that are each valid. The fields are public, so the
+    /// `host/name` length limit cannot be an invariant of the type: [`ImageRef::parse`] checks
+    /// it, and [`ImageRef::check_length`] checks a reference built from parts.
+    pub fn new(host: RegistryHost, repository: RepositoryName, tag: Tag) -> ImageRef {
+        ImageRef {
             host,
             repository,
             tag,
-        })
+        }
+    }
+
+    /// Checks `host/name` against [`NAME_TOTAL_LENGTH_MAX`] (the limit clients such as
+    /// containerd apply; see that constant).
+    pub fn check_length(&self) -> Result<(), ReferenceError> {
+        let len = self.host.as_str().len() + 1 + self.repository.as_str().len();
+        if len > NAME_TOTAL_LENGTH_MAX {
+            return Err(ReferenceError::NameTooLong {
+                input: self.name(),
+                len,
+            });
+        }
+        Ok(())
     }
 
     /// Parses `host/repository:tag`. The host must be explicit (a first component with a `.`
@@ -465,27 +475,15 @@ impl ImageRef {
         };
         let repository = RepositoryName::parse(repo)?;
         let tag = Tag::parse(tag)?;
-        ImageRef::new(host, repository, tag)
+        let image = ImageRef::new(host, repository, tag);
+        image.check_length()?;
+        Ok(image)
     }
 
     /// The reference without its tag: `host/repository`.
     pub fn name(&self) -> String {
         format!("{}/{}", self.host, self.repository)
     }
-}
-
-fn check_total_length(
-    host: &RegistryHost,
-    repository: &RepositoryName,
-) -> Result<(), ReferenceError> {
-    let len = host.as_str().len() + 1 + repository.as_str().len();
-    if len > NAME_TOTAL_LENGTH_MAX {
-        return Err(ReferenceError::NameTooLong {
-            input: format!("{host}/{repository}"),
-            len,
-        });
-    }
-    Ok(())
 }
 
 impl fmt::Display for ImageRef {
@@ -847,10 +845,12 @@ mod tests {
         }
         let host = RegistryHost::parse("registry.example.com").unwrap();
         let repo = RepositoryName::parse(&"a".repeat(240)).unwrap();
+        let long = ImageRef::new(host, repo, Tag::parse("t").unwrap());
         assert!(matches!(
-            ImageRef::new(host, repo, Tag::parse("t").unwrap()),
-            Err(ReferenceError::NameTooLong { .. })
+            long.check_length(),
+            Err(ReferenceError::NameTooLong { len: 261, .. })
         ));
+        assert!(ImageRef::parse(&long.to_string()).is_err());
     }
 
     #[test]

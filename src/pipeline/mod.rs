@@ -13,7 +13,7 @@
 //!   explained as pipeline, step, command, exit code and the last lines of stderr.
 //! - [`Catalog`]: hybrid dispatch, a native pipeline when one is registered, otherwise the legacy
 //!   `containers/<name>/Dockerfile`; [`Catalog::container_version`]; unknown names listed.
-//! - `container_list`: the version tags of each container in the registry.
+//! - [`container_list`]: the version tags of each container in the registry.
 //! - [`nix`]: Nix-built `docker-archive` images published through the same path.
 //!
 //! # Adding a pipeline
@@ -73,7 +73,7 @@ pub mod containers;
 mod context;
 pub mod dockerfile;
 pub mod helpers;
-// mod list; (waits for RegistryApi)
+mod list;
 pub mod nix;
 pub mod steps;
 pub mod versions;
@@ -83,5 +83,5 @@ pub use catalog::{
     VERSION_ARG,
 };
 pub use context::{BuildContext, ForgeConfig, ForgeConfigError, Pipeline, DEFAULT_FORGE_BASE};
-// pub use list::{container_list, ListError};
+pub use list::{container_list, ListError};
 pub use steps::{Step, StepError, StepLog};

@@ -3,7 +3,7 @@
 //! Built like upstream's `make miniflux` (`CGO_ENABLED=0 go build -buildmode=pie`) and run like
 //! upstream's Alpine image: no user created, running as 65534 (`nobody`), listening on 8080.
 
-use dagger_sdk::Container;
+use dagger_sdk::{Container, Directory, File};
 
 use crate::pipeline::helpers::{git_tag_source, AlpineRuntime, GoBuild, OciLabels, RuntimeUser};
 use crate::pipeline::{BuildContext, Pipeline};
@@ -32,13 +32,24 @@ impl Pipeline for Miniflux {
 
     fn build(&self, ctx: &BuildContext) -> Container {
         let src = git_tag_source(ctx, self.upstream_repo(), VERSION);
-        let binary = GoBuild::new(src, "miniflux")
+        let binary = Self::server(src).binary(ctx);
+        self.image(ctx, binary)
+    }
+}
+
+impl Miniflux {
+    /// Stage 1: the server, a position-independent static Go binary.
+    pub fn server(source: Directory) -> GoBuild {
+        GoBuild::new(source, "miniflux")
             .cgo(false)
             .build_mode("pie")
             .ldflags(format!(
                 "-s -w -X miniflux.app/v2/internal/version.Version={VERSION}"
             ))
-            .binary(ctx);
+    }
+
+    /// Stage 2: the runtime image around the server `binary`.
+    pub fn image(&self, ctx: &BuildContext, binary: File) -> Container {
         let image = AlpineRuntime::new(RuntimeUser::existing(65534, 65534))
             .packages(["ca-certificates", "tzdata"])
             .container(ctx)

@@ -1,8 +1,8 @@
 //! The native pipelines, one file each. [`standard`] lists them: adding a pipeline is one new
 //! file here and one line there (see the [pipeline module docs](super) for an example).
 
-mod miniflux;
-mod navidrome;
+pub mod miniflux;
+pub mod navidrome;
 
 pub use miniflux::Miniflux;
 pub use navidrome::Navidrome;

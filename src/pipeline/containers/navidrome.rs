@@ -5,7 +5,7 @@
 //! Alpine runtime. Upstream v0.61.0 added the `sqlite_fts5` build tag; a build without it fails
 //! with `undefined: buildtags.SQLITE_FTS5`, which the `go build` step now shows as is.
 
-use dagger_sdk::Container;
+use dagger_sdk::{Container, Directory, File};
 
 use crate::pipeline::helpers::{
     git_tag_source, AlpineRuntime, GoBuild, NodeBuild, OciLabels, RuntimeUser,
@@ -37,16 +37,33 @@ impl Pipeline for Navidrome {
 
     fn build(&self, ctx: &BuildContext) -> Container {
         let src = git_tag_source(ctx, self.upstream_repo(), VERSION);
-        let ui = NodeBuild::new(src.directory("ui")).output(ctx);
-        let binary = GoBuild::new(src, "navidrome")
+        let ui = Self::ui(src.directory("ui")).output(ctx);
+        let binary = Self::server(src, ui).binary(ctx);
+        self.image(ctx, binary)
+    }
+}
+
+impl Navidrome {
+    /// Stage 1: the web UI, built with Node from the source's `ui/` folder.
+    pub fn ui(ui_source: Directory) -> NodeBuild {
+        NodeBuild::new(ui_source)
+    }
+
+    /// Stage 2: the server, built with Go (CGO, taglib) with the UI build embedded from
+    /// `ui/build`.
+    pub fn server(source: Directory, ui_build: Directory) -> GoBuild {
+        GoBuild::new(source, "navidrome")
             .tags(["netgo", "sqlite_fts5"])
             .cgo(true)
             .apk_packages(["taglib-dev", "zlib-dev"])
             .ldflags(format!(
                 "-w -s -X github.com/navidrome/navidrome/consts.gitTag={VERSION}"
             ))
-            .with_directory("ui/build", ui)
-            .binary(ctx);
+            .with_directory("ui/build", ui_build)
+    }
+
+    /// Stage 3: the runtime image around the server `binary`.
+    pub fn image(&self, ctx: &BuildContext, binary: File) -> Container {
         let image = AlpineRuntime::new(RuntimeUser::create("navidrome", 1000, 1000))
             .packages(["ca-certificates", "tzdata", "taglib", "ffmpeg"])
             .container(ctx)

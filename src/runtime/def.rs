@@ -109,6 +109,9 @@ pub struct ArgDef {
     pub optional: bool,
     /// The value used when the caller leaves it out; only on optional arguments.
     pub default: Option<serde_json::Value>,
+    /// For an optional Directory or File argument: the path in the module's context directory
+    /// the engine loads when the caller leaves it out (`defaultPath` of `withArg`).
+    pub default_path: Option<String>,
 }
 
 impl ArgDef {
@@ -124,6 +127,7 @@ impl ArgDef {
             type_ref,
             optional: false,
             default: None,
+            default_path: None,
         }
     }
 
@@ -149,6 +153,21 @@ impl ArgDef {
         Self {
             optional: true,
             default: Some(default),
+            ..Self::required(name, type_ref, description)
+        }
+    }
+
+    /// An optional Directory or File argument that the engine loads from `path` in the
+    /// module's context directory when the caller leaves it out (`/` is the context's root).
+    pub fn contextual(
+        name: impl Into<String>,
+        type_ref: TypeRef,
+        path: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            optional: true,
+            default_path: Some(path.into()),
             ..Self::required(name, type_ref, description)
         }
     }
@@ -298,6 +317,15 @@ impl ModuleDef {
                     });
                 }
                 check_type(&function.name, Some(&arg.name), &arg.type_ref)?;
+                if let Some(path) = &arg.default_path {
+                    let loadable = matches!(&arg.type_ref, TypeRef::Object(n) if n == "Directory" || n == "File");
+                    if !loadable || !arg.optional || arg.default.is_some() || path.is_empty() {
+                        return Err(DefinitionError::DefaultPath {
+                            function: function.name.clone(),
+                            name: arg.name.clone(),
+                        });
+                    }
+                }
                 if let Some(default) = &arg.default {
                     if !arg.optional {
                         return Err(DefinitionError::DefaultOnRequired {
@@ -417,6 +445,15 @@ pub enum DefinitionError {
         name: String,
         /// The type required, described.
         expected: String,
+    },
+    /// A default path on an argument that is not an optional Directory or File without a
+    /// default value, or an empty one.
+    #[error("argument {name:?} of function {function:?} has a default path, which only an optional Directory or File argument without a default value can have (and the path must not be empty)")]
+    DefaultPath {
+        /// The function.
+        function: String,
+        /// The argument.
+        name: String,
     },
     /// An argument of type Void.
     #[error("argument {name:?} of function {function:?} cannot be Void")]
@@ -546,6 +583,26 @@ mod tests {
         assert!(matches!(
             def.validate(),
             Err(DefinitionError::DefaultOnObject { .. })
+        ));
+    }
+
+    #[test]
+    fn default_paths_only_on_optional_directories_and_files() {
+        let ok = sample().function(FunctionDef::new("f", TypeRef::String, "").arg(
+            ArgDef::contextual("src", TypeRef::object("Directory"), "/", ""),
+        ));
+        assert_eq!(ok.validate(), Ok(()));
+        let bad = sample().function(
+            FunctionDef::new("f", TypeRef::String, "").arg(ArgDef::contextual(
+                "name",
+                TypeRef::String,
+                "/",
+                "",
+            )),
+        );
+        assert!(matches!(
+            bad.validate(),
+            Err(DefinitionError::DefaultPath { .. })
         ));
     }
 

@@ -110,6 +110,9 @@ impl RegistrationPlan {
                 if !arg.description.is_empty() {
                     args.push(("description", lit(gql::string(&arg.description))));
                 }
+                if let Some(path) = &arg.default_path {
+                    args.push(("defaultPath", lit(gql::string(path))));
+                }
                 if let Some(default) = &arg.default {
                     // The JSON scalar travels as a string holding JSON text.
                     args.push(("defaultValue", lit(gql::string(&default.to_string()))));

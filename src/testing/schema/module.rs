@@ -111,6 +111,8 @@ pub struct RegisteredArg {
     pub type_def: RegisteredType,
     /// The default value (decoded from its JSON text).
     pub default_value: Option<Value>,
+    /// The context path loaded when the caller leaves a Directory or File out.
+    pub default_path: Option<String>,
 }
 
 /// A registered function.
@@ -586,6 +588,10 @@ fn step(ctx: &Ctx, def: Def, call: &Call, args: &Args) -> Result<Def, FieldError
                 description: args.opt_str("description").unwrap_or_default().to_string(),
                 type_def,
                 default_value,
+                default_path: args
+                    .opt_str("defaultPath")
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string),
             });
             Ok(Def::Function(f))
         }

@@ -25,6 +25,7 @@
 mod describe;
 mod exec;
 mod ids;
+pub mod local_registry;
 mod registry_model;
 pub(crate) mod schema;
 mod server;
@@ -36,6 +37,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use describe::{BuildStep, ContainerDescription};
+pub use local_registry::LocalRegistry;
 pub use registry_model::{AccountRights, PushFailure, RegistryModel};
 pub use schema::module::{
     FunctionCallSpec, RegisteredArg, RegisteredFunction, RegisteredModule, RegisteredObject,

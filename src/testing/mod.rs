@@ -253,6 +253,12 @@ impl MockEngine {
     }
 }
 
+/// The mock's schema as GraphQL SDL: every type and field it implements, with names,
+/// arguments and defaults taken from the engine's schema.
+pub fn schema_sdl() -> String {
+    schema::sdl()
+}
+
 fn tree(files: &[(&str, &str)]) -> BTreeMap<String, String> {
     files
         .iter()

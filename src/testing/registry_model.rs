@@ -39,7 +39,7 @@ pub enum PushFailure {
 }
 
 /// The model of one registry host.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct RegistryState {
     pub allow_anonymous_push: bool,
     pub accounts: HashMap<String, (String, AccountRights)>,
@@ -47,6 +47,8 @@ pub(crate) struct RegistryState {
     pub repositories: HashMap<String, BTreeMap<String, String>>,
     pub fail_next: VecDeque<PushFailure>,
     pub unreachable: bool,
+    /// A real registry receiving the pushes.
+    pub backend: Option<crate::registry::RegistryApi>,
 }
 
 impl Default for RegistryState {
@@ -57,6 +59,7 @@ impl Default for RegistryState {
             repositories: HashMap::new(),
             fail_next: VecDeque::new(),
             unreachable: false,
+            backend: None,
         }
     }
 }
@@ -123,6 +126,14 @@ impl RegistryModel {
     /// The next `count` pushes fail with `failure`, then pushes work again.
     pub fn fail_next_pushes(&self, count: usize, failure: PushFailure) -> &Self {
         self.with(|r| r.fail_next.extend(std::iter::repeat_n(failure, count)));
+        self
+    }
+
+    /// Makes the real pushes to this host go to `api`'s registry (with the session's credentials
+    /// for the host, which the engine holds); the registry, not the model, then decides.
+    /// Injected faults and `unreachable` still apply first.
+    pub fn backed_by(&self, api: crate::registry::RegistryApi) -> &Self {
+        self.with(|r| r.backend = Some(api));
         self
     }
 
@@ -258,71 +269,87 @@ pub(crate) fn remove_auth(ctx: &Ctx, args: &Args) -> Result<(), FieldError> {
 }
 
 /// `from(address)`: a malformed address is an error; a ref the model knows resolves to its
-/// digest (`imageRef` answers `ref@digest`); other refs are public images and succeed.
-pub(crate) fn resolve_from(ctx: &Ctx, address: &str) -> Result<Option<String>, FieldError> {
+/// digest; any other ref is taken for a public image whose digest is derived from its name.
+/// Answers what `imageRef` gives right after `from`: the normalised name with `@digest`
+/// (upstream `core/container.go`, From: `reference.ParseNormalizedNamed` + `TagNameOnly`, then
+/// the resolved digest).
+pub(crate) fn resolve_from(ctx: &Ctx, address: &str) -> Result<String, FieldError> {
     let a = parse_address(address)?;
-    let mut state = ctx.state();
-    let Some(reg) = state.registries.get_mut(&a.host) else {
-        return Ok(None);
-    };
-    if reg.unreachable {
-        return Err(FieldError::new(unreachable_message(
-            "HEAD",
-            &a.host,
-            &format!(
-                "{}/manifests/{}",
-                a.repository,
-                a.tag.as_deref().unwrap_or("latest")
-            ),
-        )));
-    }
     let tag = a.tag.clone().unwrap_or_else(|| "latest".into());
-    Ok(reg
-        .repositories
-        .get(&a.repository)
-        .and_then(|tags| tags.get(&tag))
-        .map(|digest| format!("{}/{}:{tag}@{digest}", a.host, a.repository)))
+    let name = format!("{}/{}:{tag}", a.host, a.repository);
+    if let Some(digest) = &a.digest {
+        return Ok(format!("{name}@{digest}"));
+    }
+    let mut state = ctx.state();
+    let known = match state.registries.get_mut(&a.host) {
+        Some(reg) if reg.unreachable => {
+            return Err(FieldError::new(format!(
+                "failed to resolve source metadata for {name}: {}",
+                unreachable_message(
+                    "Head",
+                    &a.host,
+                    &format!("{}/manifests/{tag}", a.repository)
+                )
+            )))
+        }
+        Some(reg) => reg
+            .repositories
+            .get(&a.repository)
+            .and_then(|tags| tags.get(&tag))
+            .cloned(),
+        None => None,
+    };
+    let digest = known.unwrap_or_else(|| {
+        format!(
+            "sha256:{}",
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(name.as_bytes()))
+        )
+    });
+    Ok(format!("{name}@{digest}"))
 }
 
+/// The session credential for a host (upstream `auth/registry.go`, `Credentials`: Docker
+/// Hub's other names are folded into `docker.io` before the lookup).
+fn credential_host(host: &str) -> &str {
+    match host {
+        "index.docker.io" | "registry-1.docker.io" => "docker.io",
+        other => other,
+    }
+}
+
+/// The registry's URL for a path under `/v2/` (Docker Hub is served by `registry-1.docker.io`,
+/// containerd `remotes/docker/registry.go`; loopback registries are plain HTTP).
+fn registry_url(host: &str, path: &str) -> String {
+    let (scheme, server) = match host {
+        "docker.io" => ("https", "registry-1.docker.io"),
+        h if h.starts_with("localhost") || h.starts_with("127.") => ("http", h),
+        h => ("https", h),
+    };
+    format!("{scheme}://{server}/v2/{path}")
+}
+
+/// Go's `net/http` wording for a DNS failure, as containerd's resolver reports it.
 fn unreachable_message(method: &str, host: &str, path: &str) -> String {
     let hostname = host.split(':').next().unwrap_or(host);
     format!(
-        "failed to do request: {} \"https://{host}/v2/{path}\": dial tcp: lookup {hostname}: no such host",
-        title_method(method)
+        "failed to do request: {method} \"{}\": dial tcp: lookup {hostname}: no such host",
+        registry_url(host, path)
     )
 }
 
-fn title_method(method: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in method.chars().enumerate() {
-        if i == 0 {
-            out.push(c);
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
-
-/// containerd's `ErrUnexpectedStatus` wording.
-fn status_message(method: &str, host: &str, path: &str, status: u16, body: Option<&str>) -> String {
-    let reason = match status {
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "",
-    };
-    let mut msg = format!(
-        "failed to push {host}/{}: unexpected status from {method} request to https://{host}/v2/{path}: {status} {reason}",
-        path.split("/blobs/").next().unwrap_or(path).split("/manifests/").next().unwrap_or(path)
-    )
-    .trim_end()
-    .to_string();
+/// containerd's `ErrUnexpectedStatus` (`remotes/errors/errors.go`):
+/// `unexpected status from <METHOD> request to <URL>: <code> <reason>`. containerd keeps the
+/// registry's body in the error value (and logs it); the crate's contract (ARCHITECTURE.md,
+/// "Push failures as the engine words them") lets it follow as `: <body>`, which the mock does
+/// when the registry would send an error envelope.
+fn status_message(method: &str, url: &str, status: u16, body: Option<&str>) -> String {
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut msg = format!("unexpected status from {method} request to {url}: {status} {reason}")
+        .trim_end()
+        .to_string();
     if let Some(body) = body {
         msg.push_str(": ");
         msg.push_str(body);
@@ -330,13 +357,83 @@ fn status_message(method: &str, host: &str, path: &str, status: u16, body: Optio
     msg
 }
 
-/// `publish(address, platformVariants, ...)`.
+/// A push failure worded as buildkit's exporter reports it (`failed to push <ref>: <cause>`).
+fn push_error(target: &str, cause: String) -> FieldError {
+    FieldError::new(format!("failed to push {target}: {cause}"))
+}
+
+/// Where one publish goes, with what.
+struct PushPlan {
+    /// The normalised reference without digest, as the engine answers it.
+    name: String,
+    host: String,
+    repository: String,
+    tag: String,
+    digest: String,
+    credential: Option<SessionCredential>,
+    password: Option<String>,
+    container: ContainerState,
+    variants: usize,
+}
+
+impl PushPlan {
+    fn target(&self) -> String {
+        format!("{}/{}:{}", self.host, self.repository, self.tag)
+    }
+
+    fn upload_url(&self) -> String {
+        registry_url(&self.host, &format!("{}/blobs/uploads/", self.repository))
+    }
+
+    fn manifest_url(&self) -> String {
+        registry_url(
+            &self.host,
+            &format!("{}/manifests/{}", self.repository, self.tag),
+        )
+    }
+
+    /// What `publish` answers: the normalised name with the digest (upstream
+    /// `core/container.go` Publish: `reference.WithDigest(ParseNormalizedNamed(ref), digest)`,
+    /// so `alpine:1` answers `docker.io/library/alpine:1@sha256:...`).
+    fn reference(&self, digest: &str) -> String {
+        format!("{}@{digest}", self.name)
+    }
+
+    fn record(&self, ctx: &Ctx, address: String, digest: &str) -> String {
+        let reference = self.reference(digest);
+        let record = PublishRecord {
+            address,
+            reference: reference.clone(),
+            host: self.host.clone(),
+            auth: self.credential.as_ref().map(|c| AuthUse {
+                host: credential_host(&self.host).to_string(),
+                username: c.username.clone(),
+                secret_name: c.secret_name.clone(),
+            }),
+            container: self.container.description(),
+            platform_variants: self.variants,
+        };
+        let mut state = ctx.state();
+        state
+            .registry(&self.host)
+            .repositories
+            .entry(self.repository.clone())
+            .or_default()
+            .insert(self.tag.clone(), digest.to_string());
+        state.published.push(record);
+        reference
+    }
+}
+
+/// `publish(address, platformVariants, ...)`: evaluates the container (its failures come
+/// first, as the engine builds before it pushes), then pushes to the registry model, or to a
+/// real registry when the model is [`RegistryModel::backed_by`] one.
 pub(crate) fn publish(ctx: &Ctx, parent: &Obj, args: &Args) -> Result<Out, FieldError> {
     let address = args.str("address")?.to_string();
     let target = parse_address(&address)?;
     if target.digest.is_some() {
         return Err(FieldError::new(format!(
-            "cannot publish to {address:?}: a digest reference cannot be pushed to; give a tag"
+            "failed to push {address}: a reference with a digest cannot be pushed to; give a tag"
         )));
     }
     let container = eval_container(ctx, parent)?;
@@ -345,96 +442,208 @@ pub(crate) fn publish(ctx: &Ctx, parent: &Obj, args: &Args) -> Result<Out, Field
         variants.push(eval_container(ctx, &Obj::decode(id)?)?);
     }
     let digest = container.build_digest(&variants);
-    let tag = target.tag.clone().unwrap_or_else(|| "latest".into());
-    let repo = target.repository.clone();
-    let host = target.host.clone();
-    let blob_path = format!("{repo}/blobs/uploads/");
-    let manifest_path = format!("{repo}/manifests/{tag}");
-
-    let credential = ctx.state().auth.get(&host).cloned();
+    let credential = ctx.state().auth.get(credential_host(&target.host)).cloned();
     let password = match &credential {
         Some(c) => match ctx.eval_id(&c.secret_id)? {
             State::Secret(s) => Some(s.plaintext(ctx)?),
-            _ => None,
-        },
-        None => None,
-    };
-
-    let mut state = ctx.state();
-    let reg = state.registry(&host);
-    if reg.unreachable {
-        return Err(FieldError::new(format!(
-            "failed to push {host}/{repo}:{tag}: {}",
-            unreachable_message("HEAD", &host, &format!("{repo}/blobs/{digest}"))
-        )));
-    }
-    if let Some(failure) = reg.fail_next.pop_front() {
-        return Err(FieldError::new(match failure {
-            PushFailure::Status(code) => {
-                let body = (code == 429).then_some(
-                    r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests"}]}"#,
-                );
-                status_message("POST", &host, &blob_path, code, body)
-            }
-            PushFailure::ConnectionReset => format!(
-                "failed to push {host}/{repo}:{tag}: failed to do request: Put \"https://{host}/v2/{manifest_path}\": read tcp 10.0.0.2:41234->{host}: read: connection reset by peer"
-            ),
-        }));
-    }
-    let unauthorized =
-        r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
-    let rights = match (&credential, &password) {
-        (Some(c), Some(pw)) => match reg.accounts.get(&c.username) {
-            Some((expected, rights)) if expected == pw => Some(*rights),
-            _ => {
-                return Err(FieldError::new(status_message(
-                    "POST",
-                    &host,
-                    &blob_path,
-                    401,
-                    Some(unauthorized),
+            other => {
+                return Err(FieldError::new(format!(
+                    "registry credential for {} names a {}, not a Secret",
+                    target.host,
+                    other.kind()
                 )))
             }
         },
-        _ if reg.allow_anonymous_push => None,
-        _ => {
-            return Err(FieldError::new(status_message(
-                "POST",
-                &host,
-                &blob_path,
-                401,
-                Some(unauthorized),
-            )))
+        None => None,
+    };
+    let plan = PushPlan {
+        name: format!(
+            "{}/{}{}",
+            target.host,
+            target.repository,
+            target
+                .tag
+                .as_ref()
+                .map(|t| format!(":{t}"))
+                .unwrap_or_default()
+        ),
+        tag: target.tag.clone().unwrap_or_else(|| "latest".into()),
+        host: target.host,
+        repository: target.repository,
+        digest,
+        credential,
+        password,
+        container,
+        variants: variants.len(),
+    };
+
+    let backend = {
+        let mut state = ctx.state();
+        let reg = state.registry(&plan.host);
+        if reg.unreachable {
+            let path = format!("{}/blobs/{}", plan.repository, plan.digest);
+            return Err(push_error(
+                &plan.target(),
+                unreachable_message("Head", &plan.host, &path),
+            ));
         }
+        if let Some(failure) = reg.fail_next.pop_front() {
+            return Err(push_error(&plan.target(), transient(&plan, failure)));
+        }
+        reg.backend.clone()
     };
-    let tags = reg.repositories.entry(repo.clone()).or_default();
-    if tags.contains_key(&tag) && rights == Some(AccountRights::CreateOnly) {
-        return Err(FieldError::new(status_message(
-            "PUT",
-            &host,
-            &manifest_path,
-            403,
-            Some(
-                r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
-            ),
-        )));
+    if let Some(api) = backend {
+        return Ok(Out::Later(Box::pin(push_for_real(
+            Ctx {
+                shared: ctx.shared.clone(),
+            },
+            api,
+            plan,
+            address,
+        ))));
     }
-    tags.insert(tag.clone(), digest.clone());
-    let reference = format!("{address}@{digest}");
-    let record = PublishRecord {
-        address: address.clone(),
-        reference: reference.clone(),
-        host: host.clone(),
-        auth: credential.map(|c| AuthUse {
-            host: host.clone(),
-            username: c.username,
-            secret_name: c.secret_name,
-        }),
-        container: container.description(),
-        platform_variants: variants.len(),
+
+    {
+        let mut state = ctx.state();
+        let reg = state.registry(&plan.host);
+        let unauthorized = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}"#;
+        let refuse = || {
+            push_error(
+                &plan.target(),
+                status_message("POST", &plan.upload_url(), 401, Some(unauthorized)),
+            )
+        };
+        let rights = match (&plan.credential, &plan.password) {
+            (Some(c), Some(pw)) => match reg.accounts.get(&c.username) {
+                Some((expected, rights)) if expected == pw => Some(*rights),
+                _ => return Err(refuse()),
+            },
+            _ if reg.allow_anonymous_push => None,
+            _ => return Err(refuse()),
+        };
+        let exists = reg
+            .repositories
+            .get(&plan.repository)
+            .is_some_and(|tags| tags.contains_key(&plan.tag));
+        // zot: overwriting a tag needs `update`, even with identical content (DAGGER-NOTES.md).
+        if exists && rights == Some(AccountRights::CreateOnly) {
+            return Err(push_error(
+                &plan.target(),
+                status_message(
+                    "PUT",
+                    &plan.manifest_url(),
+                    403,
+                    Some(
+                        r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied","detail":null}]}"#,
+                    ),
+                ),
+            ));
+        }
+    }
+    let digest = plan.digest.clone();
+    Ok(Out::Value(Value::from(plan.record(ctx, address, &digest))))
+}
+
+/// The wording of an injected transient failure.
+fn transient(plan: &PushPlan, failure: PushFailure) -> String {
+    match failure {
+        PushFailure::Status(code) => {
+            let body = match code {
+                429 => Some(r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests","detail":null}]}"#),
+                _ => None,
+            };
+            status_message("POST", &plan.upload_url(), code, body)
+        }
+        // Go's wording for a reset connection (containerd's request through net/http).
+        PushFailure::ConnectionReset => format!(
+            "failed to do request: Put \"{}\": read tcp 127.0.0.1:41234->{}: read: connection reset by peer",
+            plan.manifest_url(),
+            plan.host
+        ),
+    }
+}
+
+/// A push to a real registry: a small deterministic OCI image (config = the build description,
+/// one layer = the build steps), with the session's credentials for the host.
+async fn push_for_real(
+    ctx: Ctx,
+    api: crate::registry::RegistryApi,
+    plan: PushPlan,
+    address: String,
+) -> Result<Out, FieldError> {
+    use crate::registry::{
+        RegistryApi, RegistryApiError, RegistryCredentials, RepositoryName, Tag,
     };
-    state.published.push(record);
-    Ok(Out::Value(Value::from(reference)))
+    let repository = RepositoryName::parse(&plan.repository)
+        .map_err(|e| push_error(&plan.target(), e.to_string()))?;
+    let tag = Tag::parse(&plan.tag).map_err(|e| push_error(&plan.target(), e.to_string()))?;
+    let credentials = match (&plan.credential, &plan.password) {
+        (Some(c), Some(pw)) => Some(RegistryCredentials::new(c.username.clone(), pw.clone())),
+        _ => None,
+    };
+    let client =
+        RegistryApi::new(api.host().clone(), credentials).with_plain_http(api.plain_http());
+    let description = plan.container.description();
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {},
+        "rootfs": {"type": "layers", "diff_ids": []},
+        "history": [{"created_by": description.to_string(), "comment": plan.digest}],
+    }))
+    .unwrap_or_default();
+    let layer = description.to_string().into_bytes();
+    match client
+        .push_image(&repository, &tag, config, vec![layer])
+        .await
+    {
+        Ok(digest) => Ok(Out::Value(Value::from(plan.record(
+            &ctx,
+            address,
+            digest.as_str(),
+        )))),
+        Err(e) => {
+            let cause = match &e {
+                RegistryApiError::Unauthorized { .. } => {
+                    status_message("POST", &plan.upload_url(), 401, None)
+                }
+                RegistryApiError::Denied { codes, .. } => status_message(
+                    "PUT",
+                    &plan.manifest_url(),
+                    403,
+                    Some(&envelope(codes)),
+                ),
+                RegistryApiError::TooManyRequests { .. } => status_message(
+                    "POST",
+                    &plan.upload_url(),
+                    429,
+                    Some(&envelope(&["TOOMANYREQUESTS".to_string()])),
+                ),
+                RegistryApiError::Server { status, codes, .. } => status_message(
+                    "POST",
+                    &plan.upload_url(),
+                    *status,
+                    (!codes.is_empty()).then(|| envelope(codes)).as_deref(),
+                ),
+                RegistryApiError::Unreachable { detail, .. } => format!(
+                    "failed to do request: Head \"{}\": dial tcp {}: connect: connection refused ({detail})",
+                    registry_url(&plan.host, &format!("{}/blobs/{}", plan.repository, plan.digest)),
+                    plan.host
+                ),
+                RegistryApiError::Protocol { detail, .. } => detail.clone(),
+            };
+            Err(push_error(&plan.target(), cause))
+        }
+    }
+}
+
+/// A distribution-spec error envelope with these codes.
+fn envelope(codes: &[String]) -> String {
+    let errors: Vec<Value> = codes
+        .iter()
+        .map(|c| serde_json::json!({"code": c, "message": c.to_lowercase().replace('_', " ")}))
+        .collect();
+    serde_json::json!({ "errors": errors }).to_string()
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             c.steps.push(BuildStep::From {
                 address: address.to_string(),
             });
-            c.image_ref = image_ref;
+            c.image_ref = Some(image_ref);
         }
         "withExec" => {
             let argv = args.strings("args");

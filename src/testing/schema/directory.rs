@@ -88,7 +88,7 @@ fn glob(pattern: &str, text: &str) -> bool {
 
 /// `base` joined with `path` (absolute paths win), normalised (`.`/`..`, repeated `/`).
 pub(crate) fn join(base: &str, path: &str) -> String {
-    let full = if path.starts_with('/') {
+    let full = if path.starts_with('/') || base.is_empty() {
         path.to_string()
     } else {
         format!("{base}/{path}")
@@ -256,6 +256,8 @@ mod tests {
         assert_eq!(join("/app", "./a/../b"), "/app/b");
         assert_eq!(join("/app", "/etc"), "/etc");
         assert_eq!(join("", "containers/x/"), "containers/x");
+        assert_eq!(join("", "Dockerfile"), "Dockerfile");
+        assert_eq!(join("", "./"), "");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! - [`address`]: [`RegistryHost::parse`], the engine's registry address normalisation (the only
 //!   copy of that rule).
-//! - [`reference`]: the OCI grammar ([`RepositoryName`], [`Tag`], [`Digest`]), full references
+//! - [`reference`](mod@reference): the OCI grammar ([`RepositoryName`], [`Tag`], [`Digest`]), full references
 //!   ([`ImageRef`], [`PublishedRef`]) and release tags ([`Version`], [`CommitSha`],
 //!   [`release_tag`]).
 //! - [`api`]: [`RegistryApi`], direct registry HTTP calls (a tag's digest, a repository's tags,

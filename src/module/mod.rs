@@ -1,1 +1,100 @@
-//! This project's Dagger module: `publish`, `build`, `container-version`, `container-list`.
+//! This project's Dagger module: `publish`, `build`, `container-version`, `container-list`,
+//! `publish-nix`, as the module it replaces offered them, on the [`crate::runtime`].
+//!
+//! ```text
+//! dagger call publish --src=. --container-name=navidrome --version=v0.61.1 \
+//!     --commit-sha=c86b5d7 --registry-password=env:ZOT_CI_API_KEY
+//! VERSION=$(dagger call container-version --container-name=navidrome)
+//! ```
+//!
+//! Every argument is checked with the registry types' parsers (the one place of each rule)
+//! before anything is built; errors come back as messages that say what to fix: a failed build
+//! step with its command and stderr, an unknown container with the known ones, a rejected
+//! credential with the host and user.
+
+mod definition;
+mod functions;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::pipeline::Catalog;
+use crate::publish::{RegistryApiLookup, TagLookup};
+use crate::runtime::{
+    Args, CallContext, FunctionError, FunctionResult, Module as RuntimeModule, ModuleDef,
+};
+
+pub use definition::{
+    definition, DEFAULT_NAMESPACE, DEFAULT_POLICY, DEFAULT_REGISTRY, MODULE_NAME,
+};
+pub use functions::parse_platform;
+
+/// The `blumeops` module: the container catalog and how existing tags are looked up.
+#[derive(Clone)]
+pub struct Blumeops {
+    catalog: Arc<Catalog>,
+    lookup: Arc<dyn TagLookup>,
+}
+
+impl std::fmt::Debug for Blumeops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Blumeops")
+            .field("catalog", &self.catalog)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Blumeops {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Blumeops {
+    /// The module with the standard catalog, checking existing tags through the registry's
+    /// HTTP API.
+    pub fn new() -> Self {
+        Self {
+            catalog: Arc::new(Catalog::standard()),
+            lookup: Arc::new(RegistryApiLookup),
+        }
+    }
+
+    /// Uses another catalog (more pipelines, another forge).
+    pub fn with_catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = Arc::new(catalog);
+        self
+    }
+
+    /// Looks existing tags up another way (tests use the mock engine's registry model).
+    pub fn with_tag_lookup(mut self, lookup: Arc<dyn TagLookup>) -> Self {
+        self.lookup = lookup;
+        self
+    }
+}
+
+#[async_trait]
+impl RuntimeModule for Blumeops {
+    fn definition(&self) -> ModuleDef {
+        definition()
+    }
+
+    async fn call(
+        &self,
+        ctx: &CallContext,
+        function: &str,
+        args: &Args,
+    ) -> Result<FunctionResult, FunctionError> {
+        match function {
+            "publish" => functions::publish(self, ctx, args).await,
+            "build" => functions::build(self, ctx, args).await,
+            "container_version" => functions::container_version(self, ctx, args).await,
+            "container_list" => functions::container_list(self, ctx, args).await,
+            "publish_nix" => functions::publish_nix(self, ctx, args).await,
+            other => Err(FunctionError::Failed(format!(
+                "module {MODULE_NAME} has no function {other:?}"
+            ))),
+        }
+    }
+}

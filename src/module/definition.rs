@@ -1,0 +1,240 @@
+//! The module's functions and arguments, as `dagger functions` and `dagger call --help` show them.
+
+use serde_json::json;
+
+use crate::publish::DEFAULT_USERNAME;
+use crate::runtime::{ArgDef, FunctionDef, ModuleDef, ObjectDef, TypeRef};
+
+/// The module's name (`dagger.json`).
+pub const MODULE_NAME: &str = "blumeops";
+
+/// The registry published to when `--registry` is not given.
+pub const DEFAULT_REGISTRY: &str = "registry.ops.eblu.me";
+
+/// The repository namespace when `--namespace` is not given.
+pub const DEFAULT_NAMESPACE: &str = "blumeops";
+
+/// The existing-tag policy when `--existing-tag-policy` is not given.
+pub const DEFAULT_POLICY: &str = "fail";
+
+fn container_name() -> ArgDef {
+    ArgDef::required(
+        "container_name",
+        TypeRef::String,
+        "The container: a native pipeline or a folder under containers/ with a Dockerfile",
+    )
+}
+
+fn registry_args() -> Vec<ArgDef> {
+    vec![
+        ArgDef::with_default(
+            "registry",
+            TypeRef::String,
+            json!(DEFAULT_REGISTRY),
+            "The registry host (an image address on it works too)",
+        ),
+        ArgDef::with_default(
+            "registry_username",
+            TypeRef::String,
+            json!(DEFAULT_USERNAME),
+            "The registry user name, used with --registry-password",
+        ),
+        ArgDef::optional(
+            "registry_password",
+            TypeRef::object("Secret"),
+            "The registry password or API key (e.g. env:ZOT_CI_API_KEY); anonymous without it",
+        ),
+        ArgDef::with_default(
+            "namespace",
+            TypeRef::String,
+            json!(DEFAULT_NAMESPACE),
+            "The repository namespace: images go to <registry>/<namespace>/<container-name>",
+        ),
+    ]
+}
+
+fn release_args() -> Vec<ArgDef> {
+    vec![
+        ArgDef::required(
+            "version",
+            TypeRef::String,
+            "The version, as tagged (v0.61.1); the tag is <version>-<sha7>",
+        ),
+        ArgDef::required(
+            "commit_sha",
+            TypeRef::String,
+            "The commit SHA of this repository (7 to 40 hex digits)",
+        ),
+    ]
+}
+
+fn tag_args() -> Vec<ArgDef> {
+    vec![
+        ArgDef::optional(
+            "extra_tags",
+            TypeRef::list(TypeRef::String),
+            "Further tags to publish the same image under (e.g. latest)",
+        ),
+        ArgDef::with_default(
+            "existing_tag_policy",
+            TypeRef::String,
+            json!(DEFAULT_POLICY),
+            "When a tag already exists: fail, skip (keep it, report its digest) or overwrite",
+        ),
+    ]
+}
+
+fn with_args(mut f: FunctionDef, args: Vec<ArgDef>) -> FunctionDef {
+    f.args.extend(args);
+    f
+}
+
+/// The module's definition.
+pub fn definition() -> ModuleDef {
+    let publish = FunctionDef::new(
+        "publish",
+        TypeRef::String,
+        "Build a container and publish it as <registry>/<namespace>/<name>:<version>-<sha7>; \
+         returns the published reference with its digest",
+    )
+    .arg(ArgDef::required(
+        "src",
+        TypeRef::object("Directory"),
+        "This repository's source (the folder holding containers/)",
+    ))
+    .arg(container_name());
+    let publish = with_args(publish, release_args());
+    let publish = with_args(publish, registry_args());
+    let publish = with_args(publish, tag_args()).arg(ArgDef::optional(
+        "platforms",
+        TypeRef::list(TypeRef::String),
+        "Platforms of a multi-platform image (linux/amd64, linux/arm64); Dockerfile containers only",
+    ));
+
+    let build = FunctionDef::new(
+        "build",
+        TypeRef::object("Container"),
+        "Build a container (native pipeline, or containers/<name>/Dockerfile)",
+    )
+    .arg(ArgDef::required(
+        "src",
+        TypeRef::object("Directory"),
+        "This repository's source (the folder holding containers/)",
+    ))
+    .arg(container_name());
+
+    let version = FunctionDef::new(
+        "container_version",
+        TypeRef::String,
+        "The upstream version a container pins (a pipeline's version, or the Dockerfile's ARG \
+         CONTAINER_APP_VERSION)",
+    )
+    .arg(ArgDef::contextual(
+        "src",
+        TypeRef::object("Directory"),
+        "/",
+        "This repository's source (default: the module's own source)",
+    ))
+    .arg(container_name());
+
+    let list = FunctionDef::new(
+        "container_list",
+        TypeRef::String,
+        "The version tags of each container in the registry, one line per container",
+    )
+    .arg(ArgDef::contextual(
+        "src",
+        TypeRef::object("Directory"),
+        "/",
+        "This repository's source (default: the module's own source)",
+    ))
+    .arg(ArgDef::optional(
+        "container_names",
+        TypeRef::list(TypeRef::String),
+        "The containers to list (default: every known container)",
+    ));
+    let list = with_args(list, registry_args());
+
+    let nix = FunctionDef::new(
+        "publish_nix",
+        TypeRef::String,
+        "Publish a Nix-built image (the docker-archive in result) as <version>-<sha7>-nix; \
+         returns the published reference with its digest",
+    )
+    .arg(ArgDef::required(
+        "archive",
+        TypeRef::object("File"),
+        "The docker-archive tarball (nix build's result)",
+    ))
+    .arg(container_name());
+    let nix = with_args(nix, release_args());
+    let nix = with_args(nix, registry_args());
+    let nix = with_args(nix, tag_args());
+
+    // Written out rather than through `ModuleDef::new`, which cannot fail for this constant
+    // name; `validate` (run at registration and in the tests) checks the object's name.
+    let description = "Build container images (native Rust pipelines or Dockerfiles) and publish \
+                       them to an OCI registry with registry auth";
+    ModuleDef {
+        name: MODULE_NAME.into(),
+        description: description.into(),
+        object: ObjectDef {
+            name: "Blumeops".into(),
+            description: description.into(),
+            functions: vec![publish, build, version, list, nix],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::RegistrationPlan;
+
+    #[test]
+    fn the_definition_is_valid_and_registers_in_few_levels() {
+        let def = definition();
+        assert_eq!(def.validate(), Ok(()));
+        assert_eq!(def.object.name, "Blumeops");
+        let names: Vec<&str> = def
+            .object
+            .functions
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "publish",
+                "build",
+                "container_version",
+                "container_list",
+                "publish_nix"
+            ]
+        );
+        // leaf types, lists, functions, object, module: + read and return = 7 round trips.
+        assert_eq!(RegistrationPlan::new(&def).unwrap().level_count(), 5);
+    }
+
+    #[test]
+    fn publish_keeps_the_old_modules_flags() {
+        let def = definition();
+        let publish = def.object.find_function("publish").unwrap();
+        let flags: Vec<String> = publish
+            .args
+            .iter()
+            .map(|a| crate::runtime::cli_flag(&a.name))
+            .collect();
+        for flag in [
+            "--src",
+            "--container-name",
+            "--version",
+            "--commit-sha",
+            "--registry",
+            "--registry-username",
+            "--registry-password",
+        ] {
+            assert!(flags.iter().any(|f| f == flag), "{flag} missing: {flags:?}");
+        }
+    }
+}

@@ -103,7 +103,6 @@ pub(crate) enum Out {
     #[allow(dead_code)] // for list-returning fields (module types)
     Objects(Vec<Obj>),
     /// Work that must be awaited; its result is one of the above.
-    #[allow(dead_code)] // used by a publish backed by a real registry
     Later(BoxFuture<'static, Result<Out, FieldError>>),
 }
 

@@ -1091,3 +1091,41 @@ fn mock_schema_matches_the_engine_schema() {
     );
     assert!(checked > 60, "only {checked} fields checked");
 }
+
+#[tokio::test]
+async fn http_variables_latency_and_concurrent_queries() {
+    let engine = MockEngine::new();
+    let server = engine.serve_http().await.unwrap();
+    server.set_latency(std::time::Duration::from_millis(5));
+    let http = reqwest::Client::new();
+    let answer: serde_json::Value = http
+        .post(server.endpoint())
+        .basic_auth(server.token(), Some(""))
+        .json(&json!({
+            "query": "query($a: String!){container{from(address: $a){withExec(args: [\"echo\", $a]){stdout}}}}",
+            "variables": {"a": "alpine"}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["data"]["container"]["from"]["withExec"]["stdout"],
+        "alpine\n"
+    );
+    let client = EngineClient::new(Arc::new(HttpTransport::new(
+        &server.session_params(),
+        HttpTransportConfig::default(),
+    )));
+    let q = client.dagger();
+    let ca = q.container().with_exec(vec!["echo", "a"]);
+    let cb = q.container().with_exec(vec!["echo", "b"]);
+    let (a, b) = futures::join!(ca.stdout(), cb.stdout());
+    assert_eq!(
+        (a.unwrap(), b.unwrap()),
+        ("a\n".to_string(), "b\n".to_string())
+    );
+    assert_eq!(engine.round_trips(), 3);
+}

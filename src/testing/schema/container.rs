@@ -377,14 +377,14 @@ fn run_exec(ctx: &Ctx, argv: &[String]) -> ExecOutput {
     }
 }
 
-/// The engine's error for a failed command (upstream `core/exec_error.go` and buildkit's
-/// `executor`: `process "<args>" did not complete successfully: exit code: N`, with the
-/// `EXEC_ERROR` extensions).
+/// The engine's error for a failed command (upstream `core/exec_error.go` for the
+/// `EXEC_ERROR` extensions; the message is buildkit's `process %q did not complete
+/// successfully: exit code: %d`, the args joined by spaces and quoted as Go's `%q` does).
 pub(crate) fn exec_error(argv: &[String], output: &ExecOutput) -> FieldError {
     FieldError {
         message: format!(
-            "process \"{}\" did not complete successfully: exit code: {}",
-            argv.join(" "),
+            "process {} did not complete successfully: exit code: {}",
+            go_quote(&argv.join(" ")),
             output.exit_code
         ),
         extensions: Some(serde_json::json!({
@@ -397,7 +397,49 @@ pub(crate) fn exec_error(argv: &[String], output: &ExecOutput) -> FieldError {
     }
 }
 
+/// Go's `strconv.Quote` (what `%q` prints) for the characters a command line holds.
+fn go_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Evaluates a container object (for `publish` and the recorder).
 pub(crate) fn eval_container(ctx: &Ctx, obj: &Obj) -> Result<ContainerState, FieldError> {
     container(ctx.eval(obj)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_message_quotes_like_go() {
+        let e = exec_error(
+            &["sh".into(), "-c".into(), "echo \"a\\b\"\n".into()],
+            &ExecOutput {
+                stdout: String::new(),
+                stderr: String::new(),
+                exit_code: 3,
+            },
+        );
+        assert_eq!(
+            e.message,
+            r#"process "sh -c echo \"a\\b\"\n" did not complete successfully: exit code: 3"#
+        );
+    }
 }

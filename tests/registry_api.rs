@@ -208,3 +208,28 @@ async fn drop_removes_the_storage() {
     drop(reg);
     assert!(!dir.exists());
 }
+
+#[tokio::test]
+async fn tags_list_follows_pagination() {
+    let reg = registry(&[]).await;
+    let api = reg.api(None);
+    let name = repo("paged/repo");
+    let (config, layers) = image();
+    let mut want: Vec<String> = (0..7).map(|i| format!("t{i}")).collect();
+    for t in &want {
+        api.push_image(&name, &tag(t), config.clone(), layers.clone())
+            .await
+            .unwrap();
+    }
+    for page in [1, 2, 3, 7, 100] {
+        let mut got = api
+            .clone()
+            .with_tags_page_size(page)
+            .list_tags(&name)
+            .await
+            .unwrap();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "page size {page}");
+    }
+}

@@ -5,6 +5,7 @@
 //! Errors carry the registry's error codes (OCI distribution spec, "Error Codes"), and never the
 //! password: [`RegistryCredentials`] keeps it in a [`SecretString`] and its `Debug` redacts it.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,8 +36,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default bound on one whole API call (all its HTTP requests).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Tags asked for per page of `GET /v2/<name>/tags/list`.
-const TAGS_PAGE_SIZE: usize = 1000;
+/// Tags asked for per page of `GET /v2/<name>/tags/list` by default.
+pub const DEFAULT_TAGS_PAGE_SIZE: usize = 1000;
 /// Pages followed at most before giving up (a registry that ignores `last` would loop forever).
 const TAGS_MAX_PAGES: usize = 10_000;
 
@@ -175,8 +176,10 @@ pub struct RegistryApi {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     host: RegistryHost,
+    tags_page_size: usize,
     credentials: Option<RegistryCredentials>,
     plain_http: bool,
     connect_timeout: Duration,
@@ -236,6 +239,15 @@ impl RegistryApi {
         )
     }
 
+    /// The same client, asking for `n` tags per page of the tags list (at least 1).
+    pub fn with_tags_page_size(self, n: usize) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.tags_page_size = n.max(1);
+        RegistryApi {
+            inner: Arc::new(inner),
+        }
+    }
+
     fn build(
         host: RegistryHost,
         credentials: Option<RegistryCredentials>,
@@ -267,6 +279,7 @@ impl RegistryApi {
         RegistryApi {
             inner: Arc::new(Inner {
                 host,
+                tags_page_size: DEFAULT_TAGS_PAGE_SIZE,
                 credentials,
                 plain_http,
                 connect_timeout,
@@ -499,6 +512,7 @@ impl RegistryApi {
         repository: &RepositoryName,
     ) -> Result<Vec<String>, RegistryApiError> {
         let oci = self.oci()?;
+        let page_size = self.inner.tags_page_size;
         // The tag in the reference is not used by the tags endpoint.
         let reference = Reference::with_tag(
             self.inner.host.to_string(),
@@ -507,28 +521,34 @@ impl RegistryApi {
         );
         let auth = self.oci_auth();
         self.bounded("tag listing", async {
+            // Pagination per the distribution spec ("Listing Tags"): ask for `n`, then again
+            // with `last` = the last tag seen, until a page has fewer than `n` tags. Registries
+            // that ignore `n`/`last` (distribution 2.8, the Debian package, answers every tag
+            // in one page, in no particular order) are handled: a page with more than `n` tags
+            // is the whole list, and a page with nothing new ends the walk.
             let mut tags: Vec<String> = Vec::new();
+            let mut seen: HashSet<String> = HashSet::new();
             let mut last: Option<String> = None;
             for _ in 0..TAGS_MAX_PAGES {
                 let page = match oci
-                    .list_tags(&reference, &auth, Some(TAGS_PAGE_SIZE), last.as_deref())
+                    .list_tags(&reference, &auth, Some(page_size), last.as_deref())
                     .await
                 {
                     Ok(page) => page.tags,
                     Err(e) if is_name_unknown(&e) => return Ok(Vec::new()),
                     Err(e) => return Err(self.error_from_oci(e, repository.as_str())),
                 };
-                let full = page.len() >= TAGS_PAGE_SIZE;
+                let exactly_full = page.len() == page_size;
                 let page_last = page.last().cloned();
-                tags.extend(page);
-                if !full {
-                    return Ok(tags);
+                let mut new = 0;
+                for t in page {
+                    if seen.insert(t.clone()) {
+                        tags.push(t);
+                        new += 1;
+                    }
                 }
-                if page_last.is_none() || page_last == last {
-                    return Err(self.protocol(
-                        "the registry ignored the `last` parameter of tags/list pagination"
-                            .to_owned(),
-                    ));
+                if !exactly_full || new == 0 {
+                    return Ok(tags);
                 }
                 last = page_last;
             }
@@ -1000,5 +1020,200 @@ mod tests {
             .unwrap_err();
         assert!(matches!(e, RegistryApiError::Unreachable { .. }), "{e:?}");
         assert!(!format!("{e} {e:?}").contains("pw-not-shown"));
+    }
+
+    type Handler = dyn Fn(&str, &str) -> (u16, Vec<(&'static str, String)>, String) + Send + Sync;
+
+    /// A tiny HTTP/1.1 server on loopback: one request per connection, answered by `handler`
+    /// from the method and the path with its query. For statuses a real registry will not
+    /// produce on demand (429, 5xx, paginated tag lists).
+    async fn fake_registry(handler: Arc<Handler>) -> RegistryHost {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&buf).to_string();
+                    let mut first = head.lines().next().unwrap_or("").split(' ');
+                    let method = first.next().unwrap_or("").to_owned();
+                    let target = first.next().unwrap_or("").to_owned();
+                    let (status, headers, body) = handler(&method, &target);
+                    let mut out = format!(
+                        "HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Length: {}\r\n",
+                        body.len()
+                    );
+                    for (k, v) in headers {
+                        out.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    out.push_str("\r\n");
+                    if method != "HEAD" {
+                        out.push_str(&body);
+                    }
+                    let _ = sock.write_all(out.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        RegistryHost::parse(&format!("127.0.0.1:{port}")).unwrap()
+    }
+
+    fn query_param<'a>(target: &'a str, key: &str) -> Option<&'a str> {
+        target
+            .split_once('?')?
+            .1
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+    }
+
+    #[tokio::test]
+    async fn tags_pagination_with_n_and_last() {
+        let all: Vec<String> = (0..10).map(|i| format!("t{i:02}")).collect();
+        let served = all.clone();
+        let host = fake_registry(Arc::new(move |_m: &str, target: &str| {
+            let n: usize = query_param(target, "n")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1000);
+            let last = query_param(target, "last").unwrap_or("");
+            let page: Vec<&String> = served
+                .iter()
+                .filter(|t| t.as_str() > last)
+                .take(n)
+                .collect();
+            (
+                200,
+                vec![("Content-Type", "application/json".into())],
+                serde_json::json!({"name": "r", "tags": page}).to_string(),
+            )
+        }))
+        .await;
+        for page in [1, 3, 10, 11] {
+            let api = RegistryApi::new(host.clone(), None).with_tags_page_size(page);
+            let got = api
+                .list_tags(&RepositoryName::parse("r").unwrap())
+                .await
+                .unwrap();
+            assert_eq!(got, all, "page size {page}");
+        }
+    }
+
+    #[tokio::test]
+    async fn head_statuses_are_classified() {
+        let host = fake_registry(Arc::new(|_m: &str, target: &str| {
+            let json = vec![("Content-Type", "application/json".to_owned())];
+            match target {
+                t if t.contains("/slow/") => {
+                    (429, vec![("Retry-After", "42".to_owned())], String::new())
+                }
+                t if t.contains("/broken/") => (
+                    503,
+                    json,
+                    r#"{"errors":[{"code":"UNAVAILABLE"}]}"#.to_owned(),
+                ),
+                t if t.contains("/denied/") => {
+                    (403, json, r#"{"errors":[{"code":"DENIED"}]}"#.to_owned())
+                }
+                t if t.contains("/nodigest/") => (200, json, r#"{"schemaVersion":2}"#.to_owned()),
+                t if t.contains("/weird/") => (302, vec![], String::new()),
+                _ => (
+                    404,
+                    json,
+                    r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#.to_owned(),
+                ),
+            }
+        }))
+        .await;
+        let api = RegistryApi::new(host.clone(), Some(RegistryCredentials::new("ci", "pw")));
+        let t = Tag::parse("v1").unwrap();
+        let digest = |r: &str| {
+            let api = api.clone();
+            let repo = RepositoryName::parse(r).unwrap();
+            let t = t.clone();
+            async move { api.manifest_digest(&repo, &t).await }
+        };
+        assert_eq!(
+            digest("slow/x").await.unwrap_err(),
+            RegistryApiError::TooManyRequests {
+                host: host.to_string(),
+                retry_after: Some(Duration::from_secs(42))
+            }
+        );
+        let e = digest("broken/x").await.unwrap_err();
+        assert!(
+            matches!(e, RegistryApiError::Server { status: 503, .. }) && e.is_transient(),
+            "{e:?}"
+        );
+        // HEAD answers have no body, so the codes are unknown here.
+        assert!(matches!(
+            digest("denied/x").await.unwrap_err(),
+            RegistryApiError::Denied { .. }
+        ));
+        // 200 without Docker-Content-Digest: the GET body's sha256.
+        assert_eq!(
+            digest("nodigest/x").await.unwrap(),
+            Some(Digest::sha256_of(br#"{"schemaVersion":2}"#))
+        );
+        let e = digest("weird/x").await.unwrap_err();
+        assert!(
+            matches!(&e, RegistryApiError::Protocol { detail, .. } if detail.contains("302")),
+            "{e:?}"
+        );
+        assert_eq!(digest("absent/x").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn bearer_token_flow_for_head() {
+        // The fake server cannot see headers, so the token request is recognised by its path
+        // and the retried HEAD by a second call counter.
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let port_cell: Arc<std::sync::OnceLock<u16>> = Arc::new(std::sync::OnceLock::new());
+        let (c, pc) = (calls.clone(), port_cell.clone());
+        let hex = "c".repeat(64);
+        let host = fake_registry(Arc::new(move |_m: &str, target: &str| {
+            let port = pc.get().copied().unwrap_or(0);
+            if target.starts_with("/token") {
+                assert!(
+                    target.contains("scope=repository%3Aa%2Fb%3Apull")
+                        || target.contains("scope=repository:a/b:pull"),
+                    "{target}"
+                );
+                assert!(target.contains("service=reg"), "{target}");
+                return (200, vec![], r#"{"token":"t0k"}"#.to_owned());
+            }
+            if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                let challenge =
+                    format!(r#"Bearer realm="http://127.0.0.1:{port}/token",service="reg""#);
+                return (401, vec![("WWW-Authenticate", challenge)], String::new());
+            }
+            (
+                200,
+                vec![(
+                    "Docker-Content-Digest",
+                    format!("sha256:{}", "c".repeat(64)),
+                )],
+                String::new(),
+            )
+        }))
+        .await;
+        let _ = port_cell.set(host.port().unwrap_or(0));
+        let api = RegistryApi::new(host, Some(RegistryCredentials::new("ci", "pw")));
+        let got = api
+            .manifest_digest(
+                &RepositoryName::parse("a/b").unwrap(),
+                &Tag::parse("v1").unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(got.map(|d| d.to_string()), Some(format!("sha256:{hex}")));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }

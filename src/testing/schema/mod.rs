@@ -100,7 +100,6 @@ pub(crate) enum Out {
     /// An object other than "parent + this call" (loaded from an ID, or built differently).
     Object(Obj),
     /// A list of objects.
-    #[allow(dead_code)] // for list-returning fields (module types)
     Objects(Vec<Obj>),
     /// Work that must be awaited; its result is one of the above.
     Later(BoxFuture<'static, Result<Out, FieldError>>),
@@ -155,7 +154,6 @@ pub(crate) enum State {
     /// An error object.
     Error { message: String },
     /// State of a type defined outside this folder's built-in types (e.g. module types).
-    #[allow(dead_code)] // for schema/module.rs
     Other(Value),
 }
 
@@ -337,7 +335,6 @@ impl Args {
     }
 
     /// A boolean argument (absent: false).
-    #[allow(dead_code)] // for schema/module.rs
     pub fn bool(&self, name: &str) -> bool {
         self.get(name).and_then(Value::as_bool).unwrap_or(false)
     }

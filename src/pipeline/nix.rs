@@ -1,20 +1,26 @@
 //! Nix-built images: a `docker-archive` tarball (what `nix build` of a `dockerTools` image
 //! leaves in `result`) imported into the engine, then published through
-//! `crate::publish::Publisher` like any container: same registry auth, same existing-tag
+//! [`crate::publish::Publisher`] like any container: same registry auth, same existing-tag
 //! policy, same errors. This replaces a separate `skopeo copy --dest-creds` step.
 //!
 //! Nix images carry the `-nix` tag suffix ([`nix_tag`]) so they never collide with the
 //! Dockerfile or native build of the same container.
 //!
 //! ```
-//! # fn example(dag: dagger_sdk::Query, archive: dagger_sdk::File) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn example(
+//! #     client: blumeops::engine::EngineClient,
+//! #     archive: dagger_sdk::File,
+//! # ) -> Result<(), Box<dyn std::error::Error>> {
 //! use blumeops::pipeline::nix::{nix_image, nix_tag};
-//! use blumeops::registry::{release_tag, CommitSha, VPrefix, Version};
+//! use blumeops::publish::{PublishRequest, Publisher};
+//! use blumeops::registry::{release_tag, repository, CommitSha, VPrefix, Version};
 //!
 //! let version = Version::parse("1.2.3", VPrefix::Add)?;
 //! let tag = nix_tag(&release_tag(&version, &CommitSha::parse("c86b5d7")?))?;
 //! assert_eq!(tag.as_str(), "v1.2.3-c86b5d7-nix");
-//! let image = nix_image(&dag, archive); // then `Publisher::publish(&image, &request)`
+//! let request = PublishRequest::new("registry.ops.eblu.me", repository("blumeops", "tool")?, [tag])?;
+//! let image = nix_image(&client.dagger(), archive);
+//! Publisher::new(client).publish(&image, &request).await?;
 //! # Ok(()) }
 //! //! ```
 

@@ -396,7 +396,6 @@ async fn a_failing_ui_build_names_the_npm_step() {
 }
 
 #[tokio::test]
-#[ignore = "mock engine: Directory.dockerBuild looks up \"/Dockerfile\" in a subdirectory whose keys are relative (src/testing/schema/directory.rs)"]
 async fn legacy_dispatch_builds_the_dockerfile_without_a_round_trip() {
     let engine = engine();
     let dag = engine.query();

@@ -272,9 +272,6 @@ async fn empty_registry() -> (String, tokio::task::JoinHandle<()>) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "src/publish/publisher.rs (prepare, string_at) reads the container's ID one level \
-            deep, but a container's chain answers nested objects: 'the Dagger engine's answer \
-            has no container in the answer'; remove this once the publisher reads the leaf"]
 async fn publish_with_the_existing_tag_check_in_four_round_trips() {
     let engine = MockEngine::new();
     let (registry, server) = empty_registry().await;
@@ -303,21 +300,24 @@ async fn publish_with_the_existing_tag_check_in_four_round_trips() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failed_existing_tag_check_pushes_nothing() {
+async fn an_unreachable_existing_tag_check_warns_and_lets_the_push_decide() {
     let engine = MockEngine::new();
     let (registry, server) = empty_registry().await;
     server.abort();
-    // With the default policy the tags are checked before any push; when that step fails
-    // (here the registry is gone), the error is returned and nothing is pushed.
+    // The check cannot reach the registry (nothing listens there any more): the module says
+    // so on stderr and the push decides; the engine's registry model accepts it.
     let src = legacy_src(&engine, "homepage", "v1.2.3").await;
-    let (code, _) = run_module(
+    let (code, stderr) = run_module(
         &engine,
         publish_call(&src, "homepage").arg("registry", json!(registry)),
     )
     .await;
-    assert_ne!(code, Some(0));
-    assert!(engine.returned_error().is_some());
-    assert!(engine.published().is_empty());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("could not check whether the tag exists; the push decides"),
+        "{stderr}"
+    );
+    assert_eq!(engine.published().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

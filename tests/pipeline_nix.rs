@@ -78,7 +78,6 @@ async fn nix_archive_is_imported_and_published_with_auth_and_nix_tag() {
 }
 
 #[tokio::test]
-#[ignore = "publish: the existing-tag check reads data[\"container\"] as a string, but the aliased chain answers {import:{id}} (src/publish/publisher.rs, string_at)"]
 async fn an_existing_nix_tag_is_refused_like_any_container() {
     let (engine, request) = setup(ExistingTagPolicy::Fail).await;
     engine

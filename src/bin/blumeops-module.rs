@@ -1,10 +1,21 @@
 //! The `blumeops` Dagger module's entrypoint: the engine runs this program inside a session
 //! (`DAGGER_SESSION_PORT`, `DAGGER_SESSION_TOKEN`) once per call, to register the module or to
 //! run one of its functions. See `blumeops::runtime` and `blumeops::module`.
+//!
+//! Log lines (warnings such as an existing-tag check that could not reach the registry, and
+//! retries) go to stderr, which `dagger call` shows; `RUST_LOG` changes the level.
 
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .init();
     blumeops::runtime::run(blumeops::module::Blumeops::new()).await
 }

@@ -454,19 +454,13 @@ impl Publisher {
             .await
             .map_err(|e| self.engine_or_build_error(e))?;
         let string_at = |key: &str| -> Result<String, PublishError> {
-            data.get(key)
-                .and_then(|v| {
-                    v.as_str().map(str::to_string).or_else(|| {
-                        v.get("plaintext")
-                            .and_then(|p| p.as_str())
-                            .map(str::to_string)
-                    })
+            // A spliced chain answers nested objects down to its leaf:
+            // {"container":{"from":{"withExec":{"id":"..."}}}}.
+            data.get(key).and_then(leaf_string).ok_or_else(|| {
+                PublishError::Engine(QueryError::MissingData {
+                    what: format!("{key} in the answer"),
                 })
-                .ok_or_else(|| {
-                    PublishError::Engine(QueryError::MissingData {
-                        what: format!("{key} in the answer"),
-                    })
-                })
+            })
         };
         if need_node {
             prepared.container_id = Some(string_at("container")?);
@@ -556,16 +550,7 @@ impl Publisher {
                     .iter()
                     .filter(|e| e.root_field() == Some(alias.as_str()))
                     .collect();
-                let value = data.get(&alias).and_then(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .or_else(|| {
-                            v.get("publish")
-                                .and_then(|p| p.as_str())
-                                .map(str::to_string)
-                        })
-                        .or_else(|| find_string(v))
-                });
+                let value = data.get(&alias).and_then(leaf_string);
                 match (value, errors.first()) {
                     (Some(answered), _) => {
                         results.push((i, parse_published(&answered, request, i)));
@@ -752,10 +737,14 @@ enum PushTarget {
     Node(String),
 }
 
-fn find_string(v: &serde_json::Value) -> Option<String> {
+/// The string at the end of a chain's answer: each level of a spliced chain is an object with
+/// exactly one field, down to the leaf.
+fn leaf_string(v: &serde_json::Value) -> Option<String> {
     match v {
         serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Object(map) => map.values().find_map(find_string),
+        serde_json::Value::Object(map) if map.len() == 1 => {
+            map.values().next().and_then(leaf_string)
+        }
         _ => None,
     }
 }

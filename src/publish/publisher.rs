@@ -592,12 +592,12 @@ impl Publisher {
                         .query(&format!("query{{{}}}", chain.render("container", "id")))
                         .await
                         .map_err(|e| self.engine_or_build_error(e))?;
-                    let id = data["container"].as_str().ok_or_else(|| {
+                    let id = data.get("container").and_then(leaf_string).ok_or_else(|| {
                         PublishError::Engine(QueryError::MissingData {
                             what: "container ID".into(),
                         })
                     })?;
-                    target = PushTarget::Node(id.to_string());
+                    target = PushTarget::Node(id);
                 }
             }
             if !transient.is_empty() {

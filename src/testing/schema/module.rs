@@ -306,7 +306,7 @@ type TypeDef implements Node {
   withFunction(function: ID! @expectedType(name: "Function")): TypeDef!
   withKind(kind: TypeDefKind!): TypeDef!
   withListOf(elementType: ID! @expectedType(name: "TypeDef")): TypeDef!
-  withObject(name: String!, description: String = ""): TypeDef!
+  withObject(name: String!, description: String = "", sourceMap: ID @expectedType(name: "SourceMap"), deprecated: String): TypeDef!
   withOptional(optional: Boolean!): TypeDef!
 }
 "#,
@@ -322,7 +322,7 @@ type Function implements Node {
   id: ID!
   description: String!
   name: String!
-  withArg(name: String!, typeDef: ID! @expectedType(name: "TypeDef"), description: String = "", defaultValue: JSON, defaultPath: String = "", ignore: [String!] = [], defaultAddress: String = ""): Function!
+  withArg(name: String!, typeDef: ID! @expectedType(name: "TypeDef"), description: String = "", defaultValue: JSON, defaultPath: String = "", ignore: [String!] = [], sourceMap: ID @expectedType(name: "SourceMap"), deprecated: String, defaultAddress: String = ""): Function!
   withDescription(description: String!): Function!
 }
 "#,

@@ -9,7 +9,9 @@ use blumeops::testing::{LocalRegistry, MockEngine};
 async fn start(users: &[(&str, &str)]) -> Option<LocalRegistry> {
     match LocalRegistry::start(users).await {
         Ok(r) => Some(r),
-        Err(e) if e.contains("not installed") => {
+        // Outside CI a machine without Debian's docker-registry skips these tests with a note;
+        // in CI (`CI` set, as .ci/run runs) a missing registry is a failure.
+        Err(e) if e.contains("not installed") && std::env::var_os("CI").is_none() => {
             eprintln!("note: skipped, {e}");
             None
         }

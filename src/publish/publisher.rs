@@ -576,6 +576,12 @@ impl Publisher {
                     (None, None) => unanswered.push(i),
                 }
             }
+            if unanswered.len() == pending.len() && !answer.errors.is_empty() {
+                // No alias answered and no error names one (an error without a path, such as
+                // a closed session): the request failed as a whole. Pushing again would end in
+                // "no answer" and hide the engine's own message.
+                return Err(self.engine_or_build_error(QueryError::GraphQL(answer.errors)));
+            }
             if !unanswered.is_empty() {
                 if answer.errors.is_empty() {
                     return Err(PublishError::Engine(QueryError::MissingData {

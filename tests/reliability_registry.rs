@@ -1,0 +1,480 @@
+//! Registry faults during publish that `publish_rules.rs` does not already cover: the registry
+//! unreachable (check and push), 403 DENIED for a create-only account when the check could not
+//! run, 429 through the engine (status only) and through the registry API (with Retry-After),
+//! partial failures over the HTTP session with digests checked against what the engine pushed,
+//! and the same faults against a real registry (Debian's `docker-registry` on loopback).
+#![cfg(feature = "testing")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use blumeops::publish::{
+    ExistingTagPolicy, PublishError, PublishRequest, Publisher, RegistryAuth, RetryPolicy,
+    TagExistsEvidence, TagOutcome,
+};
+use blumeops::registry::{repository, RegistryApi, RegistryApiError, RegistryHost, Tag};
+use blumeops::testing::{AccountRights, LocalRegistry, MockEngine, PushFailure};
+
+const HOST: &str = "registry.ops.eblu.me";
+const KEY: &str = "zak_reliability-key-0123";
+
+fn container(engine: &MockEngine, marker: &str) -> dagger_sdk::Container {
+    engine
+        .query()
+        .container()
+        .from("alpine:3.20")
+        .with_exec(vec!["echo", marker])
+}
+
+fn request(host: &str, tags: &[&str], password: Option<dagger_sdk::Secret>) -> PublishRequest {
+    let auth = RegistryAuth::new(host).unwrap().with_password(password);
+    PublishRequest::new(
+        host,
+        repository("blumeops", "navidrome").unwrap(),
+        tags.iter().map(|t| Tag::parse(t).unwrap()),
+    )
+    .unwrap()
+    .with_auth(auth)
+    .unwrap()
+    .with_retry(RetryPolicy::immediate(3))
+}
+
+fn zot_secret(engine: &MockEngine, rights: AccountRights) -> dagger_sdk::Secret {
+    engine
+        .registry(HOST)
+        .allow_anonymous_push(false)
+        .account("zot-ci", KEY, rights);
+    engine.set_env("ZOT_CI_API_KEY", KEY);
+    engine.query().secret("env:ZOT_CI_API_KEY")
+}
+
+/// The existing-tag check through the mock's registry model.
+fn publisher(engine: &MockEngine) -> Publisher {
+    Publisher::new(engine.client()).with_tag_lookup(Arc::new(engine.clone()))
+}
+
+#[tokio::test]
+async fn an_unreachable_registry_is_named_and_not_retried() {
+    let engine = MockEngine::new();
+    engine.registry(HOST).unreachable(true);
+    for policy in [ExistingTagPolicy::Fail, ExistingTagPolicy::Overwrite] {
+        engine.reset_recorder();
+        let err = publisher(&engine)
+            .publish(
+                &container(&engine, "x"),
+                &request(HOST, &["v1", "latest"], None).with_policy(policy),
+            )
+            .await
+            .unwrap_err();
+        match &err {
+            PublishError::RegistryUnreachable { host, detail } => {
+                assert_eq!(host, HOST);
+                assert!(detail.contains("no such host"), "{detail}");
+            }
+            other => panic!("{policy}: expected RegistryUnreachable, got {other:?}"),
+        }
+        assert!(err.to_string().contains("could not be reached"), "{err}");
+        assert!(!err.is_transient());
+        // One push request (no retry of an unreachable host), plus the ID request of the check.
+        let pushes = engine
+            .queries()
+            .iter()
+            .filter(|q| q.contains("publish("))
+            .count();
+        // Fail: one request (node form). Overwrite (chain form): the failed alias nulls the
+        // other's answer, so that tag is pushed once more by node ID; no retry beyond that.
+        let most = if policy == ExistingTagPolicy::Fail {
+            1
+        } else {
+            2
+        };
+        assert!(pushes <= most, "{policy}: {:#?}", engine.queries());
+        assert!(engine.published().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_registry_that_comes_back_reachable_is_published_to() {
+    let engine = MockEngine::new();
+    engine.registry(HOST).unreachable(true);
+    let req = request(HOST, &["v1"], None).with_policy(ExistingTagPolicy::Overwrite);
+    assert!(publisher(&engine)
+        .publish(&container(&engine, "x"), &req)
+        .await
+        .is_err());
+    engine.registry(HOST).unreachable(false);
+    let report = publisher(&engine)
+        .publish(&container(&engine, "x"), &req)
+        .await
+        .unwrap();
+    assert_eq!(report.tags.len(), 1);
+}
+
+/// The check cannot reach the registry's API (the model's lookup is not used: the default
+/// HTTP lookup meets a DNS failure for this made-up host), so the push decides; a create-only
+/// account's push of an existing tag is refused with 403 DENIED, which means "the tag exists".
+#[tokio::test]
+async fn denied_on_an_existing_tag_without_a_check_says_the_tag_exists_and_is_not_retried() {
+    let engine = MockEngine::new();
+    let host = "registry.reliability.invalid";
+    engine.registry(host).allow_anonymous_push(false).account(
+        "zot-ci",
+        KEY,
+        AccountRights::CreateOnly,
+    );
+    engine
+        .registry(host)
+        .existing_tag("blumeops/navidrome", "v1");
+    engine.set_env("KEY", KEY);
+    let secret = engine.query().secret("env:KEY");
+    let err = Publisher::new(engine.client())
+        .publish(
+            &container(&engine, "x"),
+            &request(host, &["v1"], Some(secret)),
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        PublishError::TagExists {
+            reference,
+            evidence: TagExistsEvidence::RefusedAsExisting,
+        } => assert_eq!(reference, &format!("{host}/blumeops/navidrome:v1")),
+        other => panic!("expected TagExists refused, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("tag exists") && text.contains("bump the version"),
+        "{text}"
+    );
+    assert!(!text.contains(KEY));
+    let pushes = engine
+        .queries()
+        .iter()
+        .filter(|q| q.contains("publish("))
+        .count();
+    assert_eq!(pushes, 1, "403 is never retried");
+}
+
+/// Through the engine only the status of a 429 is visible (containerd's message carries no
+/// headers), so it is retried with the policy's own backoff.
+#[tokio::test]
+async fn too_many_requests_through_the_engine_is_retried_by_status() {
+    let engine = MockEngine::new();
+    let secret = zot_secret(&engine, AccountRights::ReadWrite);
+    engine
+        .registry(HOST)
+        .fail_next_pushes(2, PushFailure::Status(429));
+    let report = publisher(&engine)
+        .publish(
+            &container(&engine, "x"),
+            &request(HOST, &["v1"], Some(secret)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.tags[0].outcome, TagOutcome::Pushed);
+    let pushes = engine
+        .queries()
+        .iter()
+        .filter(|q| q.contains("publish("))
+        .count();
+    assert_eq!(pushes, 3);
+    engine.assert_never_sent(KEY);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_exhausting_the_retries_is_transient_and_named() {
+    let engine = MockEngine::new();
+    engine
+        .registry(HOST)
+        .fail_next_pushes(10, PushFailure::ConnectionReset);
+    let err = publisher(&engine)
+        .publish(
+            &container(&engine, "x"),
+            &request(HOST, &["v1"], None).with_policy(ExistingTagPolicy::Overwrite),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PublishError::RetriesExhausted { attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    assert!(err.to_string().contains(HOST), "{err}");
+}
+
+/// Over the HTTP session: three tags, one push fails for good (500, no retries), the others
+/// are in the registry; the error lists exactly which, with the digests the engine answered.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partial_failure_over_the_session_reports_digests_the_engine_pushed() {
+    let engine = MockEngine::new();
+    let server = engine.serve_http().await.unwrap();
+    let client = blumeops::engine::EngineClient::new(Arc::new(
+        blumeops::engine::HttpTransport::new(&server.session_params(), Default::default()),
+    ));
+    let secret = zot_secret(&engine, AccountRights::CreateOnly);
+    engine
+        .registry(HOST)
+        .fail_next_pushes(1, PushFailure::Status(500));
+    let all = ["v9-abc1234", "v9", "latest"];
+    let req = request(HOST, &all, Some(secret)).with_retry(RetryPolicy::none());
+    let publisher = Publisher::new(client.clone()).with_tag_lookup(Arc::new(engine.clone()));
+    let err = publisher
+        .publish(&client.dagger().container().from("alpine:3.20"), &req)
+        .await
+        .unwrap_err();
+    let PublishError::Partial { published, failed } = &err else {
+        panic!("expected Partial, got {err:?}")
+    };
+    assert_eq!((published.len(), failed.len()), (2, 1), "{err}");
+    // Every tag is accounted for exactly once.
+    let mut seen: Vec<&str> = published.iter().map(|p| p.tag.as_str()).collect();
+    seen.push(failed[0].tag.as_str());
+    seen.sort();
+    let mut expected = all.to_vec();
+    expected.sort();
+    assert_eq!(seen, expected);
+    assert!(
+        matches!(
+            *failed[0].error,
+            PublishError::RetriesExhausted { attempts: 1, .. }
+        ),
+        "{:?}",
+        failed[0].error
+    );
+    // Every digest reported is the one the engine answered for that tag; the failed tag was
+    // not pushed.
+    let records = engine.published();
+    assert_eq!(records.len(), 2);
+    for p in published {
+        let record = records
+            .iter()
+            .find(|r| r.address == p.reference.image.to_string())
+            .unwrap_or_else(|| panic!("{} was not pushed", p.reference));
+        assert_eq!(record.reference, p.reference.to_string());
+    }
+    assert!(!records
+        .iter()
+        .any(|r| r.address.ends_with(&format!(":{}", failed[0].tag))));
+    let text = err.to_string();
+    assert!(text.contains("2 tag(s) published, 1 not"), "{text}");
+    assert!(
+        text.contains(&format!("NOT published: {}", failed[0].tag)),
+        "{text}"
+    );
+    assert!(!text.contains(KEY));
+    engine.assert_never_sent(KEY);
+}
+
+/// KNOWN BUG (reported, not fixed here): without the check (policy Overwrite, chain form), a
+/// failed alias nulls the whole answer and the publisher pushes the other tags again through
+/// `node(id:)` to learn their digests. For a create-only account that second push is refused
+/// (403: the tag now exists, because the first request pushed it), so a tag this very run
+/// published is reported as "NOT published: ... tag exists; bump the version".
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "known bug: chain-form re-push after null propagation misreports tags pushed by this run (see SECURITY.md, known limits)"]
+async fn overwrite_with_a_create_only_account_reports_tags_it_pushed_as_published() {
+    let engine = MockEngine::new();
+    let secret = zot_secret(&engine, AccountRights::CreateOnly);
+    engine
+        .registry(HOST)
+        .existing_tag("blumeops/navidrome", "old");
+    let req = request(HOST, &["v9-abc1234", "old", "latest"], Some(secret))
+        .with_policy(ExistingTagPolicy::Overwrite);
+    let err = publisher(&engine)
+        .publish(&container(&engine, "x"), &req)
+        .await
+        .unwrap_err();
+    let PublishError::Partial { published, .. } = &err else {
+        panic!("expected Partial, got {err:?}")
+    };
+    let tags: Vec<&str> = published.iter().map(|p| p.tag.as_str()).collect();
+    assert_eq!(tags, ["v9-abc1234", "latest"], "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 429 with Retry-After on the registry API path
+
+/// A registry that answers every request 429 with `Retry-After: <secs>`.
+async fn rate_limited_registry(retry_after: &'static str) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let mut seen = Vec::new();
+                while let Ok(n) = stream.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    if seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let body =
+                            r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}"#;
+                        let answer = format!(
+                            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {retry_after}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = stream.write_all(answer.as_bytes()).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn retry_after_is_visible_on_the_registry_api_and_bounded_by_the_policy() {
+    let (addr, server) = rate_limited_registry("7").await;
+    let host = RegistryHost::parse(&addr).unwrap();
+    let api = RegistryApi::new(host, None);
+    let err = api
+        .manifest_digest(
+            &repository("blumeops", "navidrome").unwrap(),
+            &Tag::parse("v1").unwrap(),
+        )
+        .await
+        .unwrap_err();
+    server.abort();
+    let RegistryApiError::TooManyRequests { retry_after, .. } = &err else {
+        panic!("expected TooManyRequests, got {err:?}")
+    };
+    assert_eq!(*retry_after, Some(Duration::from_secs(7)));
+    assert!(err.is_transient());
+    assert!(err.to_string().contains("retry after 7s"), "{err}");
+    // Honoured within bounds: at least what was asked, never more than max_delay.
+    let policy = RetryPolicy {
+        max_attempts: 4,
+        initial_delay: Duration::from_millis(100),
+        max_delay: Duration::from_secs(10),
+    };
+    for retry in 1..=6 {
+        let d = policy.delay_before_retry(retry, *retry_after);
+        assert!(
+            d >= Duration::from_secs(7) && d <= policy.max_delay,
+            "{d:?}"
+        );
+    }
+    let tight = RetryPolicy {
+        max_delay: Duration::from_secs(2),
+        ..policy
+    };
+    assert_eq!(
+        tight.delay_before_retry(1, *retry_after),
+        Duration::from_secs(2)
+    );
+}
+
+#[tokio::test]
+async fn an_unparsable_retry_after_falls_back_to_the_backoff() {
+    let (addr, server) = rate_limited_registry("Wed, 21 Oct 2015 07:28:00 GMT").await;
+    let api = RegistryApi::new(RegistryHost::parse(&addr).unwrap(), None);
+    let err = api
+        .manifest_digest(
+            &repository("blumeops", "navidrome").unwrap(),
+            &Tag::parse("v1").unwrap(),
+        )
+        .await
+        .unwrap_err();
+    server.abort();
+    assert!(
+        matches!(
+            err,
+            RegistryApiError::TooManyRequests {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// A rate-limited existing-tag check does not stop the publish: it warns and lets the push
+/// decide (the engine's registry model accepts it).
+#[tokio::test]
+async fn a_rate_limited_check_lets_the_push_decide() {
+    let (addr, server) = rate_limited_registry("1").await;
+    let engine = MockEngine::new();
+    let report = Publisher::new(engine.client())
+        .publish(&container(&engine, "x"), &request(&addr, &["v1"], None))
+        .await
+        .unwrap();
+    server.abort();
+    assert_eq!(report.tags[0].outcome, TagOutcome::Pushed);
+    assert_eq!(engine.published().len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real registry on loopback
+
+async fn local(users: &[(&str, &str)]) -> Option<LocalRegistry> {
+    match LocalRegistry::start(users).await {
+        Ok(r) => Some(r),
+        Err(e) if e.contains("not installed") => {
+            eprintln!("note: skipped, {e}");
+            None
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// 5xx twice, then the real registry takes the push: the digest reported is the one the real
+/// registry serves for the tag.
+#[tokio::test(flavor = "multi_thread")]
+async fn real_registry_5xx_then_success_reports_the_registry_digest() {
+    let Some(reg) = local(&[("zot-ci", KEY)]).await else {
+        return;
+    };
+    let host = reg.host().to_string();
+    let engine = MockEngine::new();
+    engine.registry(&host).backed_by(reg.api(None));
+    engine
+        .registry(&host)
+        .fail_next_pushes(2, PushFailure::Status(503));
+    engine.set_env("KEY", KEY);
+    let secret = engine.query().secret("env:KEY");
+    let report = Publisher::new(engine.client())
+        .publish(
+            &container(&engine, "real"),
+            &request(&host, &["v1", "latest"], Some(secret)),
+        )
+        .await
+        .unwrap();
+    let api = reg.api(Some(("zot-ci", KEY)));
+    for t in &report.tags {
+        let served = api
+            .manifest_digest(&repository("blumeops", "navidrome").unwrap(), &t.tag)
+            .await
+            .unwrap()
+            .expect("the tag is in the registry");
+        assert_eq!(served, t.reference.digest, "{}", t.tag);
+    }
+}
+
+/// The registry stops: the check warns, the push is refused as unreachable, nothing retried
+/// forever, and the message names the host.
+#[tokio::test(flavor = "multi_thread")]
+async fn real_registry_stopped_is_unreachable() {
+    let Some(reg) = local(&[]).await else {
+        return;
+    };
+    let host = reg.host().to_string();
+    let engine = MockEngine::new();
+    engine.registry(&host).backed_by(reg.api(None));
+    drop(reg);
+    let err = Publisher::new(engine.client())
+        .publish(&container(&engine, "gone"), &request(&host, &["v1"], None))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(&host), "{err}");
+    assert!(
+        matches!(
+            err,
+            PublishError::RegistryUnreachable { .. } | PublishError::RetriesExhausted { .. }
+        ),
+        "{err:?}"
+    );
+}

@@ -592,14 +592,16 @@ impl Version {
             VPrefix::Add if input.as_bytes()[0].is_ascii_digit() => format!("v{input}"),
             _ => input.to_owned(),
         };
-        if !is_tag(&value) {
-            return Err(err(
-                "a version must be tag-safe: [A-Za-z0-9_] then [A-Za-z0-9._-] (no spaces, '/', ':', '+', ...)",
-            ));
-        }
+        // Length first: the tag grammar also bounds the length, so a long but tag-safe version
+        // would otherwise be told its characters are wrong.
         if value.len() > VERSION_LENGTH_MAX {
             return Err(err(
                 "a version must be at most 120 characters, so that `{version}-{sha7}` fits in a 128-character tag",
+            ));
+        }
+        if !is_tag(&value) {
+            return Err(err(
+                "a version must be tag-safe: [A-Za-z0-9_] then [A-Za-z0-9._-] (no spaces, '/', ':', '+', ...)",
             ));
         }
         Ok(Version(value))

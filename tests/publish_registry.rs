@@ -52,7 +52,7 @@ async fn publish_check_and_idempotent_rerun_against_a_real_registry() {
     let local = registry().await;
     let engine = MockEngine::new();
     engine
-        .registry(&local.host().to_string())
+        .registry(local.host().as_str())
         .backed_by(local.api(None));
     // The check goes over HTTP to the real registry (the default lookup).
     let publisher = Publisher::new(engine.client());
@@ -116,7 +116,7 @@ async fn a_wrong_password_is_rejected_with_host_and_user_before_any_push() {
     let local = registry().await;
     let engine = MockEngine::new();
     engine
-        .registry(&local.host().to_string())
+        .registry(local.host().as_str())
         .backed_by(local.api(None));
     let err = Publisher::new(engine.client())
         .publish(

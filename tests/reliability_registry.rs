@@ -271,7 +271,6 @@ async fn a_partial_failure_over_the_session_reports_digests_the_engine_pushed() 
 /// (403: the tag now exists, because the first request pushed it), so a tag this very run
 /// published is reported as "NOT published: ... tag exists; bump the version".
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "known bug: chain-form re-push after null propagation misreports tags pushed by this run (see SECURITY.md, known limits)"]
 async fn overwrite_with_a_create_only_account_reports_tags_it_pushed_as_published() {
     let engine = MockEngine::new();
     let secret = zot_secret(&engine, AccountRights::CreateOnly);

@@ -84,6 +84,14 @@ pub enum PublishError {
         /// The failed command as the engine reported it.
         exec: ExecError,
     },
+    /// The engine pushed the tag but its digest could not be read back (see `Partial`).
+    #[error("the engine pushed {reference} but its digest could not be read back from the registry ({reason}); check the registry for this tag")]
+    DigestUnknown {
+        /// `host/repository:tag`.
+        reference: String,
+        /// Why the digest is unknown.
+        reason: String,
+    },
     /// Another engine failure.
     #[error("the Dagger engine failed during publish: {0}")]
     Engine(QueryError),

@@ -526,7 +526,7 @@ impl Publisher {
     async fn push_with_retries(
         &self,
         request: &PublishRequest,
-        mut target: PushTarget,
+        target: PushTarget,
         prepared: &Prepared,
         checked: &HashMap<Tag, Checked>,
         mut pending: Vec<usize>,
@@ -589,36 +589,85 @@ impl Publisher {
                     }));
                 }
                 // Another alias failed and, with no nullable field between it and the root, its
-                // null erased every answer (GraphQL null propagation). These tags were probably
-                // pushed; push them again through node(id:), which isolates failures, to learn
-                // their digests. Only the chain form (policy Overwrite) gets here.
-                if let PushTarget::Chain(chain) = &target {
-                    let data = self
-                        .client
-                        .query(&format!("query{{{}}}", chain.render("container", "id")))
-                        .await
-                        .map_err(|e| self.engine_or_build_error(e))?;
-                    let id = data.get("container").and_then(leaf_string).ok_or_else(|| {
-                        PublishError::Engine(QueryError::MissingData {
-                            what: "container ID".into(),
-                        })
-                    })?;
-                    target = PushTarget::Node(id);
-                }
+                // null erased every answer (GraphQL null propagation; only the chain form, used
+                // without the check, gets here). No error names these tags, so the engine pushed
+                // them: their digests are read back from the registry, never by pushing again
+                // (a create-only account could not).
+                let found = self.read_back(request, prepared, &unanswered).await;
+                results.extend(unanswered.iter().copied().zip(found));
             }
             if !transient.is_empty() {
                 let delay = request.retry.delay_before_retry(attempt, None);
                 tokio::time::sleep(delay).await;
             }
             pending = transient;
-            pending.extend(unanswered);
-            if attempt > request.retry.max_attempts + 1 {
-                return Err(PublishError::Engine(QueryError::MissingData {
-                    what: "answer for the pushes after every retry".into(),
-                }));
-            }
         }
         Ok(results)
+    }
+
+    /// The digests of tags the engine pushed without answering for them, read from the
+    /// registry (the password's plaintext is read for this, only on this failure path).
+    async fn read_back(
+        &self,
+        request: &PublishRequest,
+        prepared: &Prepared,
+        tags: &[usize],
+    ) -> Vec<Result<PublishedRef, PublishError>> {
+        let refs = request.image_refs();
+        let unknown = |i: usize, reason: String| PublishError::DigestUnknown {
+            reference: refs[i].to_string(),
+            reason,
+        };
+        let credentials =
+            match (&request.auth, &prepared.secret_id) {
+                (Some(auth), Some(secret_id)) => {
+                    let query = format!(
+                        "query{{password:node(id:{}){{... on Secret{{plaintext}}}}}}",
+                        gql::string(secret_id)
+                    );
+                    match self.client.query(&query).await {
+                        Ok(data) => data.get("password").and_then(leaf_string).map(|pw| {
+                            RegistryCredentials {
+                                username: auth.username().to_string(),
+                                password: SecretString::from(pw),
+                            }
+                        }),
+                        Err(e) => {
+                            return tags
+                                .iter()
+                                .map(|&i| {
+                                    Err(unknown(i, format!("the password could not be read: {e}")))
+                                })
+                                .collect()
+                        }
+                    }
+                }
+                _ => None,
+            };
+        let (refs, unknown) = (&refs, &unknown);
+        let lookups = tags.iter().map(|&i| {
+            let credentials = credentials.as_ref();
+            async move {
+                match self
+                    .lookup
+                    .manifest_digest(
+                        &request.host,
+                        credentials,
+                        &request.repository,
+                        &request.tags[i],
+                    )
+                    .await
+                {
+                    Ok(Some(digest)) => Ok(PublishedRef {
+                        image: refs[i].clone(),
+                        digest,
+                    }),
+                    Ok(None) => Err(unknown(i, "the registry does not list the tag".into())),
+                    Err(e) => Err(unknown(i, e.to_string())),
+                }
+            }
+        });
+        futures::future::join_all(lookups).await
     }
 
     fn push_query(

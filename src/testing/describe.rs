@@ -13,6 +13,36 @@ pub struct ContainerDescription {
     pub platform: Option<String>,
     /// The build steps, in the order they were chained.
     pub steps: Vec<BuildStep>,
+    /// The containers whose outputs (a directory or a file) this one copies in: multi-stage
+    /// builds, in the order they are used.
+    pub stages: Vec<Stage>,
+}
+
+/// A container whose output another container copies in (a build stage).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stage {
+    /// The path taken from the stage (`/src/build`, `/out/navidrome`).
+    pub output: String,
+    /// Where the using container puts it.
+    pub used_at: String,
+    /// The stage's own build.
+    pub container: ContainerDescription,
+}
+
+impl ContainerDescription {
+    /// Every cache volume mounted by this build or its stages: (volume, path).
+    pub fn cache_volumes(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .stages
+            .iter()
+            .flat_map(|s| s.container.cache_volumes())
+            .collect();
+        out.extend(self.steps.iter().filter_map(|s| match s {
+            BuildStep::MountedCache { path, volume } => Some((volume.clone(), path.clone())),
+            _ => None,
+        }));
+        out
+    }
 }
 
 /// One step of a container's build chain.
@@ -99,6 +129,12 @@ impl fmt::Display for BuildStep {
 
 impl fmt::Display for ContainerDescription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for stage in &self.stages {
+            writeln!(f, "# stage: {} -> {}", stage.output, stage.used_at)?;
+            for line in stage.container.to_string().lines() {
+                writeln!(f, "    {line}")?;
+            }
+        }
         if let Some(p) = &self.platform {
             writeln!(f, "# platform {p}")?;
         }

@@ -327,10 +327,11 @@ impl<'q> Executor<'q> {
                             Ok(v) => {
                                 out.insert(key, v);
                             }
-                            Err(()) => {
-                                *failed = true;
-                                return;
-                            }
+                            // The field is null now; its siblings still execute (GraphQL
+                            // spec §6.4.4: a field error does not stop the other fields of the
+                            // selection set; dagql resolves them concurrently), and the null
+                            // reaches the parent once they are done.
+                            Err(()) => *failed = true,
                         }
                     }
                     Selection::InlineFragment(frag) => {
@@ -343,9 +344,6 @@ impl<'q> Executor<'q> {
                         if applies {
                             self.collect(obj, &frag.selection_set, path, out, failed)
                                 .await;
-                            if *failed {
-                                return;
-                            }
                         }
                     }
                     Selection::FragmentSpread(_) => {}

@@ -26,6 +26,7 @@ mod describe;
 mod exec;
 mod ids;
 pub mod local_registry;
+mod plan;
 mod registry_model;
 pub(crate) mod schema;
 mod server;
@@ -37,8 +38,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use describe::{BuildStep, ContainerDescription};
+pub use describe::{BuildStep, ContainerDescription, Stage};
 pub use local_registry::LocalRegistry;
+pub use plan::Plan;
 pub use registry_model::{AccountRights, PushFailure, RegistryModel};
 pub use schema::module::{
     FunctionCallSpec, RegisteredArg, RegisteredFunction, RegisteredModule, RegisteredObject,
@@ -128,6 +130,16 @@ impl MockEngine {
         Self {
             shared: Arc::new(Shared::new()),
         }
+    }
+
+    /// The recording engine: a mock engine for plans (the `blumeops` binary's plan mode). Like
+    /// [`MockEngine::new`], but since nothing runs, what a command would have written is
+    /// unknown: a path read from a container that no test declared, or a git tree nobody
+    /// declared, is taken as empty instead of failing, so a whole pipeline can be recorded.
+    pub fn recording() -> Self {
+        let engine = Self::new();
+        engine.shared.lock().recording = true;
+        engine
     }
 
     /// The in-process transport.

@@ -63,6 +63,10 @@ pub(crate) struct EngineState {
     pub auth: HashMap<String, SessionCredential>,
     /// Registry models by normalised host.
     pub registries: HashMap<String, RegistryState>,
+    /// The recording engine's leniency: nothing runs, so what a command would have written is
+    /// unknown; a path read from a container, or a git tree nobody declared, is taken as empty
+    /// instead of failing (see `MockEngine::recording`).
+    pub recording: bool,
     // Recorder.
     pub queries: Vec<String>,
     pub published: Vec<PublishRecord>,
@@ -81,6 +85,7 @@ impl EngineState {
             exec_stdout: Vec::new(),
             auth: HashMap::new(),
             registries: HashMap::new(),
+            recording: false,
             queries: Vec::new(),
             published: Vec::new(),
             plaintext_reads: Vec::new(),

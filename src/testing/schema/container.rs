@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use super::super::describe::{BuildStep, ContainerDescription};
+use super::super::describe::{BuildStep, ContainerDescription, Stage};
 use super::super::ids::{Call, Obj};
 use super::directory::{self, DirState};
 use super::file::FileState;
@@ -66,6 +66,8 @@ pub(crate) struct ContainerState {
     pub last: Option<ExecOutput>,
     /// `ref@digest` right after `from` of an image the registry model knows.
     pub image_ref: Option<String>,
+    /// Containers whose outputs this one copied in (build stages).
+    pub stages: Vec<Stage>,
 }
 
 impl ContainerState {
@@ -78,6 +80,7 @@ impl ContainerState {
             workdir: "/".into(),
             last: None,
             image_ref: None,
+            stages: Vec::new(),
         }
     }
 
@@ -86,6 +89,7 @@ impl ContainerState {
         ContainerDescription {
             platform: self.platform.clone(),
             steps: self.steps.clone(),
+            stages: self.stages.clone(),
         }
     }
 
@@ -231,10 +235,14 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             for (name, contents) in &dir.tree {
                 c.fs.insert(directory::join(&path, name), contents.clone());
             }
-            c.push(BuildStep::Directory {
-                path,
-                source: format!("directory {}", dir.digest()),
-            });
+            if let Some(stage) = source_stage(ctx, args.str("source")?, &path)? {
+                c.stages.push(stage);
+            }
+            let source = match source_origin(args.str("source")?) {
+                Some(origin) => format!("{origin} (directory {})", dir.digest()),
+                None => format!("directory {}", dir.digest()),
+            };
+            c.push(BuildStep::Directory { path, source });
         }
         "withFile" => {
             let State::File(file) = ctx.eval_id(args.str("source")?)? else {
@@ -242,6 +250,9 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             };
             let path = c.abs(args.str("path")?);
             c.fs.insert(path.clone(), file.contents.clone());
+            if let Some(stage) = source_stage(ctx, args.str("source")?, &path)? {
+                c.stages.push(stage);
+            }
             c.push(BuildStep::File {
                 path,
                 source: format!("file {} {}", file.name, file.digest()),
@@ -309,13 +320,23 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         "withoutRegistryAuth" => {}
         "directory" => {
             let path = c.abs(args.str("path")?);
-            return Ok(State::Directory(directory::subtree(&c.fs, &path)?));
+            return match directory::subtree(&c.fs, &path) {
+                Err(_) if ctx.state().recording => Ok(State::Directory(DirState::default())),
+                found => Ok(State::Directory(found?)),
+            };
         }
         "file" => {
             let path = c.abs(args.str("path")?);
-            let contents = c.fs.get(&path).cloned().ok_or_else(|| {
-                FieldError::new(format!("lstat {path}: no such file or directory"))
-            })?;
+            let recording = ctx.state().recording;
+            let contents = match c.fs.get(&path).cloned() {
+                Some(contents) => contents,
+                None if recording => String::new(),
+                None => {
+                    return Err(FieldError::new(format!(
+                        "lstat {path}: no such file or directory"
+                    )))
+                }
+            };
             return Ok(State::File(FileState {
                 name: directory::base_name(&path),
                 contents,
@@ -324,6 +345,78 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         _ => return Err(wrong_state(call, &State::Container(c))),
     }
     Ok(State::Container(c))
+}
+
+/// When `source_id` is a directory or file taken out of a container (`...container...
+/// .directory(path)`), that container as a build stage: the plan shows what builds it.
+fn source_stage(ctx: &Ctx, source_id: &str, used_at: &str) -> Result<Option<Stage>, FieldError> {
+    let obj = Obj::decode(source_id)?;
+    let Some(last) = obj
+        .calls
+        .iter()
+        .rposition(|c| c.field == "directory" || c.field == "file")
+    else {
+        return Ok(None);
+    };
+    if last == 0 || obj.calls.first().map(|c| c.field.as_str()) != Some("container") {
+        return Ok(None);
+    }
+    let stage = Obj {
+        ty: "Container".into(),
+        calls: obj.calls[..last].to_vec(),
+    };
+    let State::Container(container) = ctx.eval(&stage)? else {
+        return Ok(None);
+    };
+    let output = obj.calls[last]
+        .args
+        .get("path")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    Ok(Some(Stage {
+        output,
+        used_at: used_at.to_string(),
+        container: container.description(),
+    }))
+}
+
+/// Where a directory comes from, when it is a git tree or a host directory: `git <url> <ref>
+/// [<path>]`, `host <path>` (for plans; the digest still names the contents).
+fn source_origin(source_id: &str) -> Option<String> {
+    let obj = Obj::decode(source_id).ok()?;
+    let arg = |i: usize, name: &str| -> Option<String> {
+        obj.calls
+            .get(i)?
+            .args
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let subpaths: Vec<String> = obj
+        .calls
+        .iter()
+        .filter(|c| c.field == "directory")
+        .filter_map(|c| {
+            c.args
+                .get("path")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    let suffix = if subpaths.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", subpaths.join("/"))
+    };
+    match obj.calls.first()?.field.as_str() {
+        "git" => {
+            let reference = arg(1, "name").unwrap_or_default();
+            Some(format!("git {} {reference}{suffix}", arg(0, "url")?))
+        }
+        "host" => Some(format!("host{suffix}")),
+        _ => None,
+    }
 }
 
 fn dir_state(ctx: &Ctx, id: &str) -> Result<DirState, FieldError> {

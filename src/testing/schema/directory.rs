@@ -180,10 +180,11 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
 fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, FieldError> {
     let mut d = dir(state, call)?;
     match call.field.as_str() {
-        "directory" => Ok(State::Directory(subtree(
-            &d.tree,
-            &join("", args.str("path")?),
-        )?)),
+        "directory" => match subtree(&d.tree, &join("", args.str("path")?)) {
+            // The recording engine: what a command would have written is unknown.
+            Err(_) if ctx.state().recording => Ok(State::Directory(DirState::default())),
+            found => Ok(State::Directory(found?)),
+        },
         "file" => {
             let path = join("", args.str("path")?);
             match d.tree.get(&path) {
@@ -194,6 +195,10 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 None if d.tree.keys().any(|k| k.starts_with(&format!("{path}/"))) => {
                     Err(FieldError::new(format!("{path}: is a directory")))
                 }
+                None if ctx.state().recording => Ok(State::File(FileState {
+                    name: base_name(&path),
+                    contents: String::new(),
+                })),
                 // upstream core/directory.go (File) stats the path: "lstat <path>: no such
                 // file or directory".
                 None => Err(FieldError::new(format!(

@@ -2,6 +2,8 @@
 //! [`crate::testing::MockEngine::add_git_repository`].
 
 use super::super::ids::{Call, Obj};
+use std::collections::BTreeMap;
+
 use super::directory::DirState;
 use super::{wrong_state, Args, Ctx, FieldError, Out, State};
 
@@ -71,6 +73,7 @@ fn apply_ref(ctx: &Ctx, state: State, call: &Call, _args: &Args) -> Result<State
                 .and_then(|short| s.git.get(&(url.clone(), short.to_string())))
         })
         .cloned()
+        .or_else(|| s.recording.then(BTreeMap::new))
         .ok_or_else(|| {
             if s.git.keys().any(|(u, _)| u == &url) {
                 // upstream core/git.go: an unknown ref fails ls-remote.

@@ -13,7 +13,10 @@
 //! The price: the password's plaintext is read from the engine (`Secret.plaintext`) into this
 //! process, held in a [`secrecy::SecretString`] (redacted in `Debug`, wiped on drop) and sent only
 //! to the registry host the credential belongs to. Publishing with
-//! [`super::ExistingTagPolicy::Overwrite`] skips the check and never reads the plaintext.
+//! [`super::ExistingTagPolicy::Overwrite`] skips the check and reads the plaintext only on one
+//! failure path: when another tag's failure erased the answers of tags the engine pushed
+//! (GraphQL null propagation), their digests are read back from the registry rather than by
+//! pushing again.
 //!
 //! The check is racy: another job may create the tag between the check and the push. On a
 //! create-only registry that push is then refused with 403 DENIED, reported as

@@ -23,3 +23,8 @@ pub mod registry;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -231,6 +231,18 @@ impl Ctx {
             current = match out {
                 Out::Chain => current.then(call.clone(), field.ty.named()),
                 Out::Object(next) => next,
+                // An element of a list of objects (`inputArgs{id}`, what `dagger-sdk`'s
+                // `input_args()` loads with `node(id:)`): upstream names it by its position
+                // (`nth` in `dagql/call/id.go`); here each element's own last call tells it apart.
+                Out::Objects(items) => items
+                    .into_iter()
+                    .find(|item| item.calls.last() == Some(call))
+                    .ok_or_else(|| {
+                        FieldError::new(format!(
+                            "invalid ID: no element of {:?} is the one it names",
+                            call.field
+                        ))
+                    })?,
                 _ => {
                     return Err(FieldError::new(format!(
                         "invalid ID: field {:?} does not return an object",

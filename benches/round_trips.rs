@@ -1,0 +1,224 @@
+//! Engine round trips of the module, counted on the mock engine's recorder (not timed), against
+//! the naive `dagger-sdk` way (`common/naive.rs`): registration, `publish` with 1, 3 and 10 tags
+//! with and without the existing-tag check, `container-version`.
+//!
+//! Run: `cargo bench --features testing --bench round_trips`. Counts do not vary between runs,
+//! so the same table comes out under `cargo test --all-targets`. The process fails when a
+//! target of issues 5 and 6 is missed, or when the two ways disagree on what they did.
+
+mod common;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use blumeops::module::Blumeops;
+use blumeops::runtime::{serve, Module, Outcome};
+use blumeops::testing::{FunctionCallSpec, MockEngine};
+use common::fixtures;
+
+/// What one way did: round trips, and what it left in the engine.
+#[derive(Debug, PartialEq)]
+struct Effect {
+    round_trips: usize,
+    published: Vec<String>,
+    returned: Option<String>,
+    registered: Option<String>,
+}
+
+fn effect(engine: &MockEngine) -> Effect {
+    let mut published: Vec<String> = engine.published().into_iter().map(|p| p.address).collect();
+    published.sort();
+    Effect {
+        round_trips: engine.round_trips(),
+        published,
+        // The value without the digest (the digest is the same content's either way, but the
+        // comparison should not hinge on it).
+        returned: engine.returned_value().map(|v| {
+            v.to_string()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        }),
+        registered: engine.registered_module().map(|m| format!("{m:?}")),
+    }
+}
+
+/// Runs `spec` once each way on fresh engines, made by `setup` (which returns the call).
+async fn both<F, Fut>(setup: F) -> Result<(Effect, Effect), String>
+where
+    F: Fn(MockEngine) -> Fut,
+    Fut: std::future::Future<Output = Result<FunctionCallSpec, String>>,
+{
+    let engine = fixtures::engine();
+    let spec = setup(engine.clone()).await?;
+    engine.set_function_call(spec);
+    engine.reset_recorder();
+    let module = Blumeops::new().with_tag_lookup(Arc::new(engine.clone()));
+    match serve(&module, &engine.client()).await {
+        Ok(Outcome::Registered(_)) | Ok(Outcome::Returned(_)) => {}
+        Ok(Outcome::Failed { message, .. }) => return Err(format!("library: {message}")),
+        Err(e) => return Err(format!("library: {e}")),
+    }
+    let ours = effect(&engine);
+
+    let engine = fixtures::engine();
+    let spec = setup(engine.clone()).await?;
+    engine.set_function_call(spec);
+    engine.reset_recorder();
+    let module = Blumeops::new();
+    match common::naive::serve(&module, Arc::new(engine.clone()), &engine.client()).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(format!(
+                "naive: returned error {:?}",
+                engine.returned_error().unwrap_or_default()
+            ))
+        }
+        Err(e) => return Err(format!("naive: {e}")),
+    }
+    Ok((ours, effect(&engine)))
+}
+
+struct Row {
+    scenario: String,
+    ours: usize,
+    naive: usize,
+    target: Option<usize>,
+}
+
+async fn publish_row(tags: usize, check: bool) -> Result<Row, String> {
+    let (ours, naive) = both(|engine| async move {
+        let src = fixtures::legacy_src(&engine).await?;
+        let password = fixtures::password(&engine).await?;
+        Ok(fixtures::publish_call(&src, &password, tags, check, 1))
+    })
+    .await?;
+    same_work(&ours, &naive)?;
+    if ours.published.len() != tags {
+        return Err(format!(
+            "{} tags published, {tags} asked",
+            ours.published.len()
+        ));
+    }
+    Ok(Row {
+        scenario: format!(
+            "publish, {tags} tag{}, {}",
+            if tags == 1 { "" } else { "s" },
+            if check {
+                "existing-tag check"
+            } else {
+                "no check"
+            }
+        ),
+        ours: ours.round_trips,
+        naive: naive.round_trips,
+        target: Some(if check { 4 } else { 3 }),
+    })
+}
+
+fn same_work(ours: &Effect, naive: &Effect) -> Result<(), String> {
+    if (&ours.published, &ours.returned, &ours.registered)
+        != (&naive.published, &naive.returned, &naive.registered)
+    {
+        return Err(format!(
+            "the library and the naive way did different work:\n  library: {ours:?}\n  naive:   {naive:?}"
+        ));
+    }
+    Ok(())
+}
+
+async fn rows() -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    let (ours, naive) = both(|_| async { Ok(FunctionCallSpec::registration()) }).await?;
+    same_work(&ours, &naive)?;
+    let def = Blumeops::new().definition();
+    let args: usize = def.object.functions.iter().map(|f| f.args.len()).sum();
+    rows.push(Row {
+        scenario: format!(
+            "registration ({} functions, {args} arguments)",
+            def.object.functions.len()
+        ),
+        ours: ours.round_trips,
+        naive: naive.round_trips,
+        target: Some(8),
+    });
+    for check in [false, true] {
+        for tags in [1, 3, 10] {
+            rows.push(publish_row(tags, check).await?);
+        }
+    }
+    let (ours, naive) = both(|_| async { Ok(fixtures::version_native()) }).await?;
+    same_work(&ours, &naive)?;
+    rows.push(Row {
+        scenario: "container-version, native pipeline".into(),
+        ours: ours.round_trips,
+        naive: naive.round_trips,
+        // read the call, return: a native pipeline's version needs no engine work.
+        target: Some(2),
+    });
+    let (ours, naive) = both(|engine| async move {
+        Ok(fixtures::version_legacy(
+            &fixtures::legacy_src(&engine).await?,
+        ))
+    })
+    .await?;
+    same_work(&ours, &naive)?;
+    rows.push(Row {
+        scenario: "container-version, Dockerfile".into(),
+        ours: ours.round_trips,
+        naive: naive.round_trips,
+        // read the call, read the Dockerfile, return.
+        target: Some(3),
+    });
+    Ok(rows)
+}
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("no tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rows = match runtime.block_on(rows()) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("round_trips: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("\nEngine round trips (mock engine recorder; lower is better)\n");
+    println!(
+        "| {:<44} | {:>7} | {:>5} | {:>11} | {:>6} |",
+        "scenario", "library", "naive", "naive / lib", "target"
+    );
+    println!("|{:-<46}|{:->9}|{:->7}|{:->13}|{:->8}|", "", "", "", "", "");
+    let mut missed = Vec::new();
+    for row in &rows {
+        let target = match row.target {
+            Some(t) if row.ours > t => {
+                missed.push(row.scenario.clone());
+                format!("<= {t} !!")
+            }
+            Some(t) => format!("<= {t}"),
+            None => "-".into(),
+        };
+        println!(
+            "| {:<44} | {:>7} | {:>5} | {:>10.1}x | {:>6} |",
+            row.scenario,
+            row.ours,
+            row.naive,
+            row.naive as f64 / row.ours.max(1) as f64,
+            target
+        );
+    }
+    println!();
+    if missed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("round-trip targets missed: {missed:?}");
+        ExitCode::FAILURE
+    }
+}

@@ -119,3 +119,19 @@ impl fmt::Display for Plan {
         Ok(())
     }
 }
+
+/// One line a person can read: `published <ref>, with credentials for host <h> and user <u>
+/// from secret <s>` (or `anonymously`).
+impl fmt::Display for PublishRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "published {}", self.reference)?;
+        match &self.auth {
+            Some(a) => write!(
+                f,
+                ", with credentials for host {} and user {} from secret {}",
+                a.host, a.username, a.secret_name
+            ),
+            None => write!(f, ", anonymously"),
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The smallest pipeline: a container from an image, one command, published with optional
+//! registry auth.
+//!
+//! ```text
+//! # inside a Dagger session, with REGISTRY_PASSWORD set (or unset for an anonymous push):
+//! dagger run cargo run --example publish_pipeline -- registry.example.com/team/hello v1
+//! ```
+//!
+//! `tests/example_pipeline.rs` runs the same `pipeline` function on both transports of the
+//! mock engine.
+
+use blumeops::engine::EngineClient;
+use blumeops::publish::{PublishReport, PublishRequest, Publisher, RegistryAuth};
+use blumeops::registry::{ImageRef, Tag};
+
+/// Builds `alpine` + `echo hello` and publishes it as `image` (a `host/repository:tag`), with
+/// the password's secret when one is given.
+pub async fn pipeline(
+    client: &EngineClient,
+    image: &str,
+    password: Option<dagger_sdk::Secret>,
+) -> eyre::Result<PublishReport> {
+    let image = ImageRef::parse(image)?;
+    let dag = client.dagger();
+    let container = dag
+        .container()
+        .from("alpine:3.20")
+        .with_exec(vec!["echo", "hello"]);
+    let auth = RegistryAuth::new(image.host.as_str())?
+        .with_username("ci")
+        .with_password(password);
+    let request = PublishRequest::new(
+        image.host.as_str(),
+        image.repository.clone(),
+        [Tag::parse(image.tag.as_str())?],
+    )?
+    .with_auth(auth)?;
+    Ok(Publisher::new(client.clone())
+        .publish(&container, &request)
+        .await?)
+}
+
+#[allow(dead_code)]
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    let image = std::env::args()
+        .nth(1)
+        .ok_or_else(|| eyre::eyre!("usage: publish_pipeline HOST/REPOSITORY:TAG"))?;
+    let client = EngineClient::from_session_env()
+        .map_err(eyre::Report::msg)?
+        .ok_or_else(|| eyre::eyre!("not inside a Dagger session: run it with `dagger run`"))?;
+    let password = std::env::var_os("REGISTRY_PASSWORD")
+        .map(|_| client.dagger().secret("env:REGISTRY_PASSWORD"));
+    let report = pipeline(&client, &image, password).await?;
+    println!("{}", report.primary());
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! The example pipeline (`examples/publish_pipeline.rs`) on both transports of the mock engine:
+//! in-process, and over the HTTP session protocol as a real engine session.
+#![cfg(feature = "testing")]
+
+#[path = "../examples/publish_pipeline.rs"]
+mod example;
+
+use std::sync::Arc;
+
+use blumeops::engine::{EngineClient, HttpTransport, HttpTransportConfig};
+use blumeops::testing::{AccountRights, MockEngine};
+
+const IMAGE: &str = "registry.example.com/team/hello:v1";
+
+async fn run(engine: &MockEngine, client: &EngineClient, with_password: bool) {
+    engine
+        .registry("registry.example.com")
+        .allow_anonymous_push(!with_password)
+        .account("ci", "s3cret-pw", AccountRights::CreateOnly);
+    engine.set_env("REGISTRY_PASSWORD", "s3cret-pw");
+    let password = with_password.then(|| client.dagger().secret("env:REGISTRY_PASSWORD"));
+    let report = example::pipeline(client, IMAGE, password)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(report
+        .primary()
+        .to_string()
+        .starts_with("registry.example.com/team/hello:v1@sha256:"));
+    let published = engine.published();
+    assert_eq!(published.len(), 1);
+    assert_eq!(
+        published[0].auth.as_ref().map(|a| a.username.as_str()),
+        with_password.then_some("ci")
+    );
+    let line = published[0].to_string();
+    if with_password {
+        assert!(
+            line.ends_with(
+                "with credentials for host registry.example.com and user ci from secret env:REGISTRY_PASSWORD"
+            ),
+            "{line}"
+        );
+    } else {
+        assert!(line.ends_with(", anonymously"), "{line}");
+    }
+    assert!(published[0]
+        .container
+        .to_string()
+        .contains("RUN echo hello"));
+    engine.assert_never_sent("s3cret-pw");
+}
+
+#[tokio::test]
+async fn in_process() {
+    for with_password in [false, true] {
+        let engine = MockEngine::new();
+        run(&engine, &engine.client(), with_password).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_the_session_protocol() {
+    for with_password in [false, true] {
+        let engine = MockEngine::new();
+        let server = engine.serve_http().await.unwrap();
+        let client = EngineClient::new(Arc::new(HttpTransport::new(
+            &server.session_params(),
+            HttpTransportConfig::default(),
+        )));
+        run(&engine, &client, with_password).await;
+    }
+}

@@ -141,11 +141,14 @@ fn usage(def: &ModuleDef) -> String {
                 (None, true) => " (optional)".to_string(),
                 (None, false) => String::new(),
             };
-            out.push_str(&format!(
-                "      {} <{}>{note}\n",
-                cli_flag(&a.name),
-                a.type_ref.describe()
-            ));
+            let kind = match &a.type_ref {
+                TypeRef::Object(k) if k == "Directory" => "a local directory".to_string(),
+                TypeRef::Object(k) if k == "File" => "a local file".to_string(),
+                TypeRef::Object(k) if k == "Secret" => "env:NAME or file:PATH".to_string(),
+                TypeRef::List(_) => "comma-separated, or the flag repeated".to_string(),
+                other => other.describe(),
+            };
+            out.push_str(&format!("      {} <{kind}>{note}\n", cli_flag(&a.name)));
         }
     }
     out
@@ -219,6 +222,18 @@ async fn object_id(client: &EngineClient, kind: &str, raw: &str) -> Result<Strin
             format!(
                 "host{{directory(path:{}){{id}}}}",
                 gql::string(&path.to_string_lossy())
+            )
+        }
+        "File" => {
+            let path = absolute(raw)?;
+            let (dir, name) = match (path.parent(), path.file_name()) {
+                (Some(dir), Some(name)) => (dir.to_path_buf(), name.to_string_lossy().into_owned()),
+                _ => return Err(format!("{raw:?} is not a file path")),
+            };
+            format!(
+                "host{{directory(path:{}){{file(path:{}){{id}}}}}}",
+                gql::string(&dir.to_string_lossy()),
+                gql::string(&name)
             )
         }
         "Secret" => {
@@ -349,6 +364,22 @@ fn load_directory(engine: &MockEngine, root: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Loads one local file into the recording engine, as the only file of its directory (a
+/// binary archive is represented by its size: the plan needs its name, not its bytes).
+fn load_file(engine: &MockEngine, path: &Path) -> Result<(), String> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(format!("{} is not a file path", path.display()));
+    };
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let contents = std::fs::read_to_string(path)
+        .unwrap_or_else(|_| format!("({} bytes, not text)", meta.len()));
+    engine.add_host_directory(
+        &dir.to_string_lossy(),
+        &[(name.to_string_lossy().as_ref(), contents.as_str())],
+    );
+    Ok(())
+}
+
 /// The recording engine, set up for the call: local directories loaded, every secret a
 /// placeholder that is never the real value, and the target registry accepting the given
 /// user with it.
@@ -366,6 +397,11 @@ fn recording_engine(function: &FunctionDef, cli: &Cli) -> Result<MockEngine, Str
             let given = flag(&kebab(&def.name));
             match kind.as_str() {
                 "Directory" => load_directory(&engine, &absolute(given.map_or(".", |v| v))?)?,
+                "File" => {
+                    if let Some(file) = given {
+                        load_file(&engine, &absolute(file)?)?;
+                    }
+                }
                 "Secret" => {
                     if let Some(var) = given.and_then(|v| v.strip_prefix("env:")) {
                         engine.set_env(var, PLAN_PLACEHOLDER);

@@ -1,0 +1,202 @@
+//! Dispatch latency of the module binary: from process start to its exit, `returnValue` being
+//! its last request, on the mock engine's HTTP session with an injected per-request latency of
+//! 0 ms and 5 ms (a remote engine), against the naive `dagger-sdk` dispatcher
+//! (`common/naive.rs`), which this bench binary runs when it re-executes itself with
+//! `BLUMEOPS_BENCH_NAIVE_MODULE=1` (same transport, same module code, same process start-up).
+//!
+//! Run: `cargo bench --features testing --bench dispatch` (`BLUMEOPS_BENCH_SAMPLES=N` to change
+//! the 15 samples per cell). Under `cargo test --all-targets` each cell runs once, untimed.
+
+mod common;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use blumeops::engine::EngineClient;
+use blumeops::module::Blumeops;
+use blumeops::publish::RegistryApiLookup;
+use blumeops::testing::{FunctionCallSpec, MockEngine, SessionServer};
+use common::fixtures;
+use common::stats::{ms, ratio, samples, Samples};
+
+const NAIVE_ENV: &str = "BLUMEOPS_BENCH_NAIVE_MODULE";
+
+/// The naive module process: what `blumeops-module` does, the naive way.
+fn naive_module() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: no tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let client = match EngineClient::from_session_env() {
+            Ok(Some(client)) => client,
+            Ok(None) => {
+                eprintln!("error: DAGGER_SESSION_PORT and DAGGER_SESSION_TOKEN are not set");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match common::naive::serve(&Blumeops::new(), Arc::new(RegistryApiLookup), &client).await {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Way {
+    Library,
+    Naive,
+}
+
+/// One run: spawn, wait for the exit, check that a value was returned.
+async fn run_once(
+    engine: &MockEngine,
+    server: &SessionServer,
+    spec: &FunctionCallSpec,
+    way: Way,
+) -> Result<(Duration, usize), String> {
+    engine.set_function_call(spec.clone());
+    engine.reset_recorder();
+    let mut cmd = match way {
+        Way::Library => tokio::process::Command::new(env!("CARGO_BIN_EXE_blumeops-module")),
+        Way::Naive => {
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let mut cmd = tokio::process::Command::new(exe);
+            cmd.env(NAIVE_ENV, "1");
+            cmd
+        }
+    };
+    cmd.envs(server.env_vars())
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let start = Instant::now();
+    // A guard against a hang, not a timing assertion.
+    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .map_err(|_| "the module process did not finish within 120 s".to_string())?
+        .map_err(|e| format!("the module process did not start: {e}"))?;
+    let elapsed = start.elapsed();
+    if !out.status.success() || engine.returned_value().is_none() {
+        return Err(format!(
+            "the module process failed ({}): {} / returned error {:?}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim(),
+            engine.returned_error()
+        ));
+    }
+    Ok((elapsed, engine.round_trips()))
+}
+
+struct Cell {
+    latency: Duration,
+    scenario: &'static str,
+    library: Samples,
+    naive: Samples,
+    library_trips: usize,
+    naive_trips: usize,
+}
+
+async fn measure() -> Result<Vec<Cell>, String> {
+    let engine = fixtures::engine();
+    let src = fixtures::legacy_src(&engine).await?;
+    let password = fixtures::password(&engine).await?;
+    let server = engine.serve_http().await.map_err(|e| e.to_string())?;
+    let scenarios: [(&'static str, FunctionCallSpec); 4] = [
+        ("registration", FunctionCallSpec::registration()),
+        ("container-version (native)", fixtures::version_native()),
+        (
+            "container-version (Dockerfile)",
+            fixtures::version_legacy(&src),
+        ),
+        (
+            "publish, 3 tags, no check",
+            fixtures::publish_call(&src, &password, 3, false, 1),
+        ),
+    ];
+    let n = samples(15);
+    let mut cells = Vec::new();
+    for latency in [Duration::ZERO, Duration::from_millis(5)] {
+        server.set_latency(latency);
+        for (scenario, spec) in &scenarios {
+            let mut cell = Cell {
+                latency,
+                scenario,
+                library: Samples::default(),
+                naive: Samples::default(),
+                library_trips: 0,
+                naive_trips: 0,
+            };
+            // One unmeasured run each (page cache, lazy statics), then alternate the two ways
+            // so that drift in the machine's load hits both alike.
+            run_once(&engine, &server, spec, Way::Library).await?;
+            run_once(&engine, &server, spec, Way::Naive).await?;
+            for _ in 0..n {
+                let (t, trips) = run_once(&engine, &server, spec, Way::Library).await?;
+                cell.library.0.push(t);
+                cell.library_trips = trips;
+                let (t, trips) = run_once(&engine, &server, spec, Way::Naive).await?;
+                cell.naive.0.push(t);
+                cell.naive_trips = trips;
+            }
+            cells.push(cell);
+        }
+    }
+    Ok(cells)
+}
+
+fn main() -> ExitCode {
+    if std::env::var_os(NAIVE_ENV).is_some() {
+        return naive_module();
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("no tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let cells = match runtime.block_on(measure()) {
+        Ok(cells) => cells,
+        Err(e) => {
+            eprintln!("dispatch: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "\nDispatch latency, process start to exit after returnValue (ms; median, then min / p25 / p75 / max)\n"
+    );
+    println!(
+        "| latency | scenario                       | library (trips) | spread                    | naive (trips) | spread                    | naive / library |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for c in &cells {
+        println!(
+            "| {} ms | {} | {:.1} ({}) | {} | {:.1} ({}) | {} | {} |",
+            c.latency.as_millis(),
+            c.scenario,
+            ms(c.library.median()),
+            c.library_trips,
+            c.library.spread(),
+            ms(c.naive.median()),
+            c.naive_trips,
+            c.naive.spread(),
+            ratio(c.naive.median(), c.library.median())
+        );
+    }
+    println!();
+    ExitCode::SUCCESS
+}

@@ -391,9 +391,19 @@ impl Publisher {
             return Ok(report);
         }
         let published: Vec<PublishedTag> = done.into_values().collect();
-        if published.is_empty() {
-            // Nothing is in the registry: the first reason stands for all (they share a cause:
-            // same container, same registry, same credentials).
+        let one_kind = failed.iter().all(|f| {
+            std::mem::discriminant(&*f.error) == std::mem::discriminant(&*failed[0].error)
+        });
+        let names_a_tag = matches!(
+            *failed[0].error,
+            PublishError::TagExists { .. }
+                | PublishError::PermissionDenied { .. }
+                | PublishError::RegistryRefused { .. }
+                | PublishError::DigestUnknown { .. }
+        );
+        if published.is_empty() && (failed.len() == 1 || (one_kind && !names_a_tag)) {
+            // Nothing is in the registry and every tag failed for one reason that is not about
+            // a tag (same container, registry and credentials): that reason, once.
             return Err(*failed.swap_remove(0).error);
         }
         Err(PublishError::Partial { published, failed })

@@ -155,16 +155,12 @@ fn usage(def: &ModuleDef) -> String {
 }
 
 /// The arguments as the engine would send them (`inputArgs`: names, JSON values), with object
-/// arguments turned into IDs by `object_id`.
-async fn input_args<F, Fut>(
+/// arguments turned into IDs on `client`.
+async fn input_args(
     function: &FunctionDef,
     cli: &Cli,
-    mut object_id: F,
-) -> Result<Vec<(String, Value)>, String>
-where
-    F: FnMut(String, String) -> Fut,
-    Fut: std::future::Future<Output = Result<String, String>>,
-{
+    client: &EngineClient,
+) -> Result<Vec<(String, Value)>, String> {
     let mut values: BTreeMap<String, Value> = BTreeMap::new();
     for (flag, raw) in &cli.flags {
         let def = function
@@ -192,7 +188,7 @@ where
                 );
                 Value::Array(items)
             }
-            TypeRef::Object(kind) => json!(object_id(kind.clone(), raw.clone()).await?),
+            TypeRef::Object(kind) => json!(object_id(client, kind, raw).await?),
             TypeRef::Void => return Err(format!("--{flag} cannot take a value")),
         };
         values.insert(def.name.clone(), value);
@@ -204,7 +200,7 @@ where
         {
             values.insert(
                 def.name.clone(),
-                json!(object_id("Directory".into(), ".".into()).await?),
+                json!(object_id(client, "Directory", ".").await?),
             );
         }
     }
@@ -301,12 +297,7 @@ async fn run_for_real(
     cli: &Cli,
     client: EngineClient,
 ) -> ExitCode {
-    let input = match input_args(function, cli, |kind, raw| {
-        let client = client.clone();
-        async move { object_id(&client, &kind, &raw).await }
-    })
-    .await
-    {
+    let input = match input_args(function, cli, &client).await {
         Ok(input) => input,
         Err(message) => {
             eprintln!("error: {message}");
@@ -448,12 +439,7 @@ async fn run_plan(module: Blumeops, function: &FunctionDef, cli: &Cli) -> ExitCo
     };
     let module = module.with_tag_lookup(std::sync::Arc::new(engine.clone()));
     let client = engine.client();
-    let input = match input_args(function, cli, |kind, raw| {
-        let client = client.clone();
-        async move { object_id(&client, &kind, &raw).await }
-    })
-    .await
-    {
+    let input = match input_args(function, cli, &client).await {
         Ok(input) => input,
         Err(message) => {
             eprintln!("error: {message}");

@@ -139,7 +139,12 @@ async fn publish_failure(
     match (&err, built, src) {
         (PublishError::BuildFailed { exec }, Some(built), _) => failed(built.steps.explain(exec)),
         (PublishError::Engine(q), Some(built), Some(src)) => {
-            catalog_error(module.catalog.classify_failure(src, built, q).await)
+            match module.catalog.classify_failure(src, built, q).await {
+                // Not a build step nor an unknown container: the publish's own wording
+                // ("the Dagger engine failed during publish: ...") says more than "the build".
+                CatalogError::Engine { .. } => failed(err),
+                known => catalog_error(known),
+            }
         }
         _ => failed(err),
     }

@@ -82,6 +82,10 @@ async fn an_answer_dropped_half_way_is_an_error_not_a_hang() {
         text.contains("body"),
         "the message says the body failed: {text}"
     );
+    assert!(
+        text.contains("broke off its answer") && !text.contains("could not be reached"),
+        "an engine that answered was reached: {text}"
+    );
 }
 
 #[tokio::test]

@@ -116,25 +116,32 @@ impl HttpTransport {
         }
     }
 
+    /// A failure before the engine answered: a timeout, or the engine could not be reached.
     fn classify(&self, err: reqwest::Error) -> TransportError {
         if err.is_timeout() {
-            TransportError::Timeout {
-                endpoint: self.endpoint.clone(),
-                seconds: self.request_timeout.as_secs(),
-            }
-        } else {
-            // reqwest's messages name the URL (host and port only) and the cause; never a header.
-            let mut detail = err.to_string();
-            let mut source = std::error::Error::source(&err);
-            while let Some(s) = source {
-                detail.push_str(": ");
-                detail.push_str(&s.to_string());
-                source = s.source();
-            }
-            TransportError::Unreachable {
-                endpoint: self.endpoint.clone(),
-                detail,
-            }
+            return self.timeout();
+        }
+        TransportError::Unreachable {
+            endpoint: self.endpoint.clone(),
+            detail: chain(&err),
+        }
+    }
+
+    /// A failure while reading an answer that had begun: a timeout, or a broken connection.
+    fn classify_body(&self, err: reqwest::Error) -> TransportError {
+        if err.is_timeout() {
+            return self.timeout();
+        }
+        TransportError::Dropped {
+            endpoint: self.endpoint.clone(),
+            detail: chain(&err),
+        }
+    }
+
+    fn timeout(&self) -> TransportError {
+        TransportError::Timeout {
+            endpoint: self.endpoint.clone(),
+            seconds: self.request_timeout.as_secs(),
         }
     }
 }
@@ -155,7 +162,7 @@ impl Transport for HttpTransport {
             .await
             .map_err(|e| self.classify(e))?;
         let status = answer.status();
-        let text = answer.text().await.map_err(|e| self.classify(e))?;
+        let text = answer.text().await.map_err(|e| self.classify_body(e))?;
         if status == reqwest::StatusCode::UNAUTHORIZED {
             return Err(TransportError::Unauthorized {
                 endpoint: self.endpoint.clone(),
@@ -185,6 +192,19 @@ impl Transport for HttpTransport {
             }),
         }
     }
+}
+
+/// An error with its causes, as one line. reqwest's messages name the URL (host and port
+/// only) and the cause; never a header.
+fn chain(err: &reqwest::Error) -> String {
+    let mut detail = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    detail
 }
 
 fn snippet(text: &str) -> String {

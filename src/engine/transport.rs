@@ -41,6 +41,9 @@ pub enum TransportError {
     /// The engine could not be reached (connection refused, DNS, reset before an answer).
     #[error("the Dagger engine at {endpoint} could not be reached: {detail}")]
     Unreachable { endpoint: String, detail: String },
+    /// The connection broke after the engine had started to answer.
+    #[error("the Dagger engine at {endpoint} broke off its answer: {detail}")]
+    Dropped { endpoint: String, detail: String },
     /// The engine did not answer within the configured time.
     #[error("the Dagger engine at {endpoint} did not answer within {seconds} s")]
     Timeout { endpoint: String, seconds: u64 },

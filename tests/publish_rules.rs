@@ -538,3 +538,75 @@ fn debug_output_never_shows_a_password() {
     assert!(text.contains("REDACTED"));
     let _ = RegistryHost::parse(HOST).unwrap();
 }
+
+/// A lookup that answers 429 with `Retry-After` a few times, then "absent".
+struct RateLimitedOnce {
+    left: std::sync::Mutex<u32>,
+    retry_after: std::time::Duration,
+}
+
+#[async_trait::async_trait]
+impl blumeops::publish::TagLookup for RateLimitedOnce {
+    async fn manifest_digest(
+        &self,
+        host: &RegistryHost,
+        _: Option<&blumeops::registry::RegistryCredentials>,
+        _: &blumeops::registry::RepositoryName,
+        _: &Tag,
+    ) -> Result<Option<blumeops::registry::Digest>, blumeops::registry::RegistryApiError> {
+        let mut left = self.left.lock().unwrap();
+        if *left == 0 {
+            return Ok(None);
+        }
+        *left -= 1;
+        Err(blumeops::registry::RegistryApiError::TooManyRequests {
+            host: host.to_string(),
+            retry_after: Some(self.retry_after),
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limited_check_waits_what_retry_after_asks_within_bounds() {
+    use std::time::Duration;
+    for (asked, max_delay, expected) in [
+        (
+            Duration::from_secs(3),
+            Duration::from_secs(10),
+            Duration::from_secs(3),
+        ),
+        (
+            Duration::from_secs(60),
+            Duration::from_secs(5),
+            Duration::from_secs(5),
+        ),
+    ] {
+        let engine = MockEngine::new();
+        let lookup = Arc::new(RateLimitedOnce {
+            left: std::sync::Mutex::new(1),
+            retry_after: asked,
+        });
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            initial_delay: Duration::from_millis(10),
+            max_delay,
+        };
+        let started = tokio::time::Instant::now();
+        let report = Publisher::new(engine.client())
+            .with_tag_lookup(lookup.clone())
+            .publish(
+                &container(&engine),
+                &request(&["v7"], None).with_retry(policy),
+            )
+            .await
+            .unwrap();
+        let waited = started.elapsed();
+        assert_eq!(report.tags[0].outcome, TagOutcome::Pushed);
+        assert_eq!(*lookup.left.lock().unwrap(), 0, "the check was asked again");
+        // The paused clock only moves by the publisher's sleeps: the wait is exact.
+        assert!(
+            waited >= expected && waited < expected + Duration::from_millis(20),
+            "asked {asked:?}, capped at {max_delay:?}: waited {waited:?}"
+        );
+    }
+}

@@ -16,7 +16,8 @@ use super::lookup::{RegistryApiLookup, TagLookup};
 use super::retry::RetryPolicy;
 use crate::engine::{gql, EngineClient, GraphQLErrorEntry, QueryError};
 use crate::registry::{
-    Digest, ImageRef, PublishedRef, RegistryCredentials, RegistryHost, RepositoryName, Tag,
+    Digest, ImageRef, PublishedRef, RegistryApiError, RegistryCredentials, RegistryHost,
+    RepositoryName, Tag,
 };
 
 /// What to do when a tag is already in the registry.
@@ -504,10 +505,7 @@ impl Publisher {
         let lookups = request.tags.iter().map(|tag| {
             let credentials = credentials.as_ref();
             async move {
-                let found = self
-                    .lookup
-                    .manifest_digest(&request.host, credentials, &request.repository, tag)
-                    .await;
+                let found = self.lookup_with_retries(request, credentials, tag).await;
                 (tag.clone(), found)
             }
         });
@@ -531,6 +529,44 @@ impl Publisher {
             checked.insert(tag, state);
         }
         Ok(checked)
+    }
+
+    /// One tag's existing-tag check, retrying an overloaded registry (5xx, 429) per the
+    /// request's [`RetryPolicy`], waiting at least what a 429's `Retry-After` asks (within
+    /// `max_delay`). An unreachable registry is not retried here: the push decides.
+    async fn lookup_with_retries(
+        &self,
+        request: &PublishRequest,
+        credentials: Option<&RegistryCredentials>,
+        tag: &Tag,
+    ) -> Result<Option<Digest>, RegistryApiError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let found = self
+                .lookup
+                .manifest_digest(&request.host, credentials, &request.repository, tag)
+                .await;
+            let retry_after = match &found {
+                Err(RegistryApiError::TooManyRequests { retry_after, .. }) => *retry_after,
+                Err(RegistryApiError::Server { .. }) => None,
+                _ => return found,
+            };
+            if attempt >= request.retry.max_attempts {
+                return found;
+            }
+            let delay = request.retry.delay_before_retry(attempt, retry_after);
+            if let Err(err) = &found {
+                tracing::warn!(
+                    tag = %tag,
+                    attempt,
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    error = %err,
+                    "registry overloaded during the existing-tag check; retrying"
+                );
+            }
+            tokio::time::sleep(delay).await;
+        }
     }
 
     async fn push_with_retries(

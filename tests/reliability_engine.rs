@@ -481,3 +481,27 @@ async fn module_publish_with_a_pathless_error_keeps_the_engine_message() {
     )
     .await;
 }
+
+/// A stalled engine ends the module process within `BLUMEOPS_ENGINE_TIMEOUT_SECS`, with the
+/// failure sent back by `returnError` (the engine answers again after the stall).
+#[tokio::test(flavor = "multi_thread")]
+async fn module_with_a_stalled_engine_gives_up_at_the_configured_timeout() {
+    let engine = MockEngine::new();
+    engine.set_function_call(version_call());
+    let server = FaultServer::start(engine.clone(), move |i, _| {
+        if i == 0 {
+            Fault::Stall(Duration::from_secs(30))
+        } else {
+            Fault::Forward
+        }
+    })
+    .await;
+    let mut env = server.env_vars();
+    env.push(("BLUMEOPS_ENGINE_TIMEOUT_SECS".into(), "1".into()));
+    let run = run_module(env).await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let returned = engine
+        .returned_error()
+        .unwrap_or_else(|| panic!("no returnError; stderr: {}", run.stderr));
+    assert!(returned.contains("did not answer within 1 s"), "{returned}");
+}

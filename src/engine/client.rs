@@ -39,14 +39,16 @@ impl EngineClient {
     }
 
     /// A client for the session named by `DAGGER_SESSION_PORT` / `DAGGER_SESSION_TOKEN`,
-    /// `Ok(None)` when the process runs outside a session.
+    /// `Ok(None)` when the process runs outside a session. Each query may take up to an hour
+    /// (a build runs inside one query), or `BLUMEOPS_ENGINE_TIMEOUT_SECS` seconds.
     pub fn from_session_env() -> Result<Option<Self>, String> {
-        Ok(SessionParams::from_env()?.map(|session| {
-            Self::new(Arc::new(HttpTransport::new(
-                &session,
-                HttpTransportConfig::default(),
-            )))
-        }))
+        let Some(session) = SessionParams::from_env()? else {
+            return Ok(None);
+        };
+        let config = HttpTransportConfig::from_env()?;
+        Ok(Some(Self::new(Arc::new(HttpTransport::new(
+            &session, config,
+        )))))
     }
 
     /// Sends `query` and returns the engine's whole answer, data and errors.

@@ -80,6 +80,31 @@ impl Default for HttpTransportConfig {
     }
 }
 
+impl HttpTransportConfig {
+    /// The environment variable that sets [`HttpTransportConfig::request_timeout`] in seconds.
+    pub const TIMEOUT_VAR: &'static str = "BLUMEOPS_ENGINE_TIMEOUT_SECS";
+
+    /// The defaults, with the request timeout from `BLUMEOPS_ENGINE_TIMEOUT_SECS` when set.
+    pub fn from_env() -> Result<Self, String> {
+        let mut config = Self::default();
+        if let Ok(raw) = std::env::var(Self::TIMEOUT_VAR) {
+            let seconds = raw
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| {
+                    format!(
+                        "{} must be a whole number of seconds above 0, got {raw:?}",
+                        Self::TIMEOUT_VAR
+                    )
+                })?;
+            config.request_timeout = Duration::from_secs(seconds);
+        }
+        Ok(config)
+    }
+}
+
 /// The engine's session protocol over HTTP: `POST /query` with a JSON body and Basic auth
 /// carrying the session token as user name (DAGGER-NOTES.md, "Session protocol").
 pub struct HttpTransport {

@@ -267,6 +267,9 @@ impl RegistryApi {
             platform_resolver: None,
             ..ClientConfig::default()
         };
+        // oci-client's reqwest is built without a TLS provider of its own (Cargo.toml): ring,
+        // the one reqwest 0.12 uses, is installed for the process unless one already is.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         // `Client::new` would fall back to a default client on error, losing the timeouts;
         // `try_from` keeps the error.
         let oci = oci_client::Client::try_from(oci_config).map_err(|e| e.to_string());

@@ -387,7 +387,7 @@ async fn serve_inner<M: Module + ?Sized>(
             })?;
     let args = Args::decode(function, &call.input_args).map_err(FunctionError::from)?;
     let ctx = CallContext::new(client.clone(), call.parent);
-    let result = module.call(&ctx, &function.name, &args).await?;
+    let result = call_guarded(module, &ctx, &function.name, &args).await?;
     let value = match result {
         FunctionResult::Value(v) => v,
         FunctionResult::Void => Value::Null,
@@ -413,6 +413,34 @@ async fn serve_inner<M: Module + ?Sized>(
     }
     return_value(client, &value).await?;
     Ok(Outcome::Returned(value))
+}
+
+/// Runs the user's function, turning a panic into a failure that still reaches the engine
+/// with `returnError`. `dagger-sdk` 0.21.11 `unwrap`s the answer of the query that resolves an
+/// object argument's ID, so a failing engine can panic inside a function's own code.
+async fn call_guarded<M: Module + ?Sized>(
+    module: &M,
+    ctx: &CallContext,
+    function: &str,
+    args: &Args,
+) -> Result<FunctionResult, FunctionError> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(module.call(ctx, function, args))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(payload) => {
+            let detail = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            Err(FunctionError::Failed(format!(
+                "function {function:?} stopped unexpectedly (a panic, most likely dagger-sdk                  failing to resolve an object argument's ID): {detail}"
+            )))
+        }
+    }
 }
 
 fn describe_value(value: &Value) -> String {

@@ -162,19 +162,9 @@ fn main() -> ExitCode {
     if std::env::var_os(NAIVE_ENV).is_some() {
         return naive_module();
     }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("no tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let cells = match runtime.block_on(measure()) {
+    let cells = match common::run_measurement("dispatch", measure()) {
         Ok(cells) => cells,
-        Err(e) => {
-            eprintln!("dispatch: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     println!(
         "\nDispatch latency, process start to exit after returnValue (ms; median, then min / p25 / p75 / max)\n"

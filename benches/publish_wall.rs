@@ -161,19 +161,9 @@ async fn measure() -> Result<Vec<Cell>, String> {
 }
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("no tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let cells = match runtime.block_on(measure()) {
+    let cells = match common::run_measurement("publish_wall", measure()) {
         Ok(cells) => cells,
-        Err(e) => {
-            eprintln!("publish_wall: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let median = |latency: Duration, way: Way, tags: usize| {
         cells

@@ -175,19 +175,9 @@ async fn rows() -> Result<Vec<Row>, String> {
 }
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("no tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let rows = match runtime.block_on(rows()) {
+    let rows = match common::run_measurement("round_trips", rows()) {
         Ok(rows) => rows,
-        Err(e) => {
-            eprintln!("round_trips: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     println!("\nEngine round trips (mock engine recorder; lower is better)\n");
     println!(

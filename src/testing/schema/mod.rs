@@ -265,12 +265,7 @@ impl Ctx {
         let mut state = State::Query;
         let mut ty = "Query".to_string();
         for call in &obj.calls {
-            let field = schema.field(&ty, &call.field).ok_or_else(|| {
-                FieldError::new(format!(
-                    "invalid ID: type {ty} has no field {:?}",
-                    call.field
-                ))
-            })?;
+            let field = schema.chain_field(&ty, call)?;
             let imp = type_impl(&ty)
                 .ok_or_else(|| FieldError::new(format!("invalid ID: unknown type {ty}")))?;
             let args = Args(schema.fill_defaults(field, &call.args));
@@ -449,6 +444,17 @@ impl Schema {
     /// A field of a type (`None` when either is unknown).
     pub fn field(&self, ty: &str, field: &str) -> Option<&FieldDef> {
         self.types.get(ty)?.fields.iter().find(|f| f.name == field)
+    }
+
+    /// The field one call of an ID's chain names on type `ty`; an ID naming a field its type
+    /// lacks is an invalid ID.
+    pub fn chain_field(&self, ty: &str, call: &Call) -> Result<&FieldDef, FieldError> {
+        self.field(ty, &call.field).ok_or_else(|| {
+            FieldError::new(format!(
+                "invalid ID: type {ty} has no field {:?}",
+                call.field
+            ))
+        })
     }
 
     /// Whether an object of type `concrete` matches a fragment's type condition `condition`.

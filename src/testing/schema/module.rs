@@ -451,12 +451,7 @@ fn interpret(ctx: &Ctx, obj: &Obj) -> Result<Def, FieldError> {
     let mut ty = "Query".to_string();
     let mut def: Option<Def> = None;
     for call in &obj.calls {
-        let field = schema.field(&ty, &call.field).ok_or_else(|| {
-            FieldError::new(format!(
-                "invalid ID: type {ty} has no field {:?}",
-                call.field
-            ))
-        })?;
+        let field = schema.chain_field(&ty, call)?;
         let args = Args(schema.fill_defaults(field, &call.args));
         def = Some(match def {
             None => root(ctx, call, &args)?,

@@ -4,6 +4,8 @@
 
 #![cfg(feature = "testing")]
 
+mod fixed_http;
+
 use std::time::Duration;
 
 use blumeops::testing::{AccountRights, FunctionCallSpec, MockEngine};
@@ -244,31 +246,10 @@ async fn publish_without_a_password_sends_no_auth() {
 /// A registry that has no tags at all: every request gets 404 (what the existing-tag check
 /// asks is `HEAD /v2/<name>/manifests/<tag>`).
 async fn empty_registry() -> (String, tokio::task::JoinHandle<()>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let mut seen = Vec::new();
-                while let Ok(n) = stream.read(&mut buf).await {
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    if seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                        seen.clear();
-                        let answer =
-                            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-                        let _ = stream.write_all(answer.as_bytes()).await;
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (addr.to_string(), task)
+    fixed_http::fixed_answer_server(
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]

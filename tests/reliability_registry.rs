@@ -5,6 +5,8 @@
 //! and the same faults against a real registry (Debian's `docker-registry` on loopback).
 #![cfg(feature = "testing")]
 
+mod fixed_http;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -295,34 +297,12 @@ async fn overwrite_with_a_create_only_account_reports_tags_it_pushed_as_publishe
 
 /// A registry that answers every request 429 with `Retry-After: <secs>`.
 async fn rate_limited_registry(retry_after: &'static str) -> (String, tokio::task::JoinHandle<()>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let task = tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let mut seen = Vec::new();
-                while let Ok(n) = stream.read(&mut buf).await {
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    if seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                        let body =
-                            r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}"#;
-                        let answer = format!(
-                            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {retry_after}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            body.len()
-                        );
-                        let _ = stream.write_all(answer.as_bytes()).await;
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (addr, task)
+    let body = r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}"#;
+    fixed_http::fixed_answer_server(format!(
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {retry_after}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ))
+    .await
 }
 
 #[tokio::test]

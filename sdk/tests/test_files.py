@@ -48,6 +48,11 @@ def sdk_cfg() -> dict:
 
 
 @pytest.fixture(scope="module")
+def readme() -> str:
+    return (SDK_DIR / "README.md").read_text()
+
+
+@pytest.fixture(scope="module")
 def workflow() -> dict:
     return yaml.safe_load(WORKFLOW.read_text())
 
@@ -185,3 +190,15 @@ class TestWorkflow:
         triggers = workflow.get("on", workflow.get(True))
         assert "push" in triggers
         assert "workflow_dispatch" in triggers
+
+
+class TestReadme:
+    """sdk/README.md describes the recipe as recipe.py has it."""
+
+    def test_names_the_pinned_images(self, readme):
+        assert f"`{recipe.BUILD_IMAGE}`" in readme
+        assert f"`{recipe.RUNTIME_IMAGE}`" in readme
+
+    @pytest.mark.parametrize("old", ["rust:1-bookworm", "debian:bookworm-slim"])
+    def test_no_longer_names_the_floating_images(self, readme, old):
+        assert old not in readme

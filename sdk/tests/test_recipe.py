@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from pathlib import Path
+
 import pytest
 from dagger import dag
 
@@ -11,6 +15,46 @@ from blumeops_sdk.recipe import ModuleInfo, RecipeError
 from .chain import chain, fields, only
 
 INFO = ModuleInfo(name="blumeops", source_subpath=".")
+
+SDK_DIR = Path(__file__).resolve().parents[1]
+ROOT = SDK_DIR.parent
+
+# Debian release numbers and codenames, for the "same release" check.
+DEBIAN_CODENAMES = {"11": "bullseye", "12": "bookworm", "13": "trixie"}
+
+# Explicit tags only: the full Rust version, and a Debian point release
+# (`12.12-slim`) or dated snapshot (`bookworm-20250908-slim`); an optional
+# `@sha256:` digest after either.
+_DIGEST = r"(?:@sha256:[0-9a-f]{64})?"
+BUILD_TAG_RE = re.compile(
+    r"rust:(?P<rust>\d+\.\d+\.\d+)-(?P<codename>[a-z]+)" + _DIGEST
+)
+RUNTIME_TAG_RES = (
+    re.compile(r"debian:(?P<release>\d+)\.\d+-slim" + _DIGEST),
+    re.compile(r"debian:(?P<codename>[a-z]+)-\d{8}-slim" + _DIGEST),
+)
+
+
+def build_image_release(image: str) -> tuple[tuple[int, ...], str]:
+    """(Rust version, Debian codename) of a pinned rust image; ValueError if floating."""
+    m = BUILD_TAG_RE.fullmatch(image)
+    if not m:
+        raise ValueError(f"{image!r} is not pinned to rust:X.Y.Z-<debian codename>")
+    rust = tuple(int(n) for n in m["rust"].split("."))
+    return rust, m["codename"]
+
+
+def runtime_image_release(image: str) -> str:
+    """Debian codename of a pinned slim debian image; ValueError if floating."""
+    for tag_re in RUNTIME_TAG_RES:
+        m = tag_re.fullmatch(image)
+        if m and "release" in tag_re.groupindex:
+            return DEBIAN_CODENAMES.get(m["release"], "unknown " + m["release"])
+        if m:
+            return m["codename"]
+    raise ValueError(
+        f"{image!r} is not pinned to debian:<N.M>-slim or debian:<codename>-<date>-slim"
+    )
 
 
 def context_dir():
@@ -34,10 +78,10 @@ def cache_key(cache_chain) -> str:
 
 
 class TestBuilder:
-    def test_starts_from_a_rust_bookworm_image(self):
+    def test_starts_from_the_pinned_rust_image(self):
         calls = build_calls()
         assert calls[0].field == "container"
-        assert only(calls, "from").args == {"address": "rust:1-bookworm"}
+        assert only(calls, "from").args == {"address": recipe.BUILD_IMAGE}
 
     def test_mounts_registry_git_and_target_caches(self):
         caches = mounted_caches(build_calls())
@@ -120,10 +164,9 @@ class TestRuntimeContainer:
     def calls(self, info: ModuleInfo = INFO):
         return chain(recipe.runtime_container(dag, context_dir(), info))
 
-    def test_is_a_slim_debian_of_the_same_release_as_the_build_image(self):
+    def test_starts_from_the_pinned_debian_image(self):
         calls = self.calls()
-        assert only(calls, "from").args == {"address": "debian:bookworm-slim"}
-        assert recipe.BUILD_IMAGE.endswith("-bookworm")
+        assert only(calls, "from").args == {"address": recipe.RUNTIME_IMAGE}
 
     def test_copies_the_binary_from_the_build_and_makes_it_the_entrypoint(self):
         calls = self.calls()
@@ -150,7 +193,7 @@ class TestRuntimeContainer:
         files = {c.args["path"]: c.args for c in calls if c.field == "withFile"}
         bundle = files["/etc/ssl/certs/ca-certificates.crt"]["source"]
         assert bundle[0].field == "container"
-        assert {"address": "rust:1-bookworm"} in [c.args for c in bundle]
+        assert {"address": recipe.BUILD_IMAGE} in [c.args for c in bundle]
         envs = {
             c.args["name"]: c.args["value"]
             for c in calls
@@ -165,6 +208,76 @@ class TestRuntimeContainer:
         assert "withMountedCache" not in top
         assert "withMountedDirectory" not in top
         assert "withExec" not in top
+
+
+class TestPinnedImages:
+    def test_build_image_is_an_explicit_rust_release(self):
+        rust, _ = build_image_release(recipe.BUILD_IMAGE)
+        assert rust == (1, 95, 0), "the Rust release the project is tested with"
+
+    def test_build_image_satisfies_the_crates_rust_version(self):
+        cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
+        declared = cargo.get("package", {}).get("rust-version")
+        if declared is None or isinstance(declared, dict):
+            # A virtual manifest, or `rust-version.workspace = true`.
+            declared = cargo["workspace"]["package"]["rust-version"]
+        minimum = tuple(int(n) for n in declared.split("."))
+        rust, _ = build_image_release(recipe.BUILD_IMAGE)
+        assert rust[: len(minimum)] >= minimum
+
+    def test_build_and_runtime_images_are_the_same_debian_release(self):
+        # Same release, same glibc: the binary is linked in one and run in the other.
+        _, build = build_image_release(recipe.BUILD_IMAGE)
+        assert runtime_image_release(recipe.RUNTIME_IMAGE) == build == "bookworm"
+
+    @pytest.mark.parametrize(
+        "floating",
+        [
+            "rust:1-bookworm",
+            "rust:1.95-bookworm",
+            "rust:latest",
+            "rust:bookworm",
+            "rust",
+            "rust:1.95.0",
+        ],
+    )
+    def test_floating_rust_tags_are_refused(self, floating):
+        with pytest.raises(ValueError, match="not pinned"):
+            build_image_release(floating)
+
+    @pytest.mark.parametrize(
+        "floating",
+        [
+            "debian:bookworm-slim",
+            "debian:12-slim",
+            "debian:latest",
+            "debian:stable-slim",
+            "debian:bookworm",
+            "debian",
+        ],
+    )
+    def test_floating_debian_tags_are_refused(self, floating):
+        with pytest.raises(ValueError, match="not pinned"):
+            runtime_image_release(floating)
+
+    @pytest.mark.parametrize(
+        ("image", "codename"),
+        [
+            ("debian:12.12-slim", "bookworm"),
+            ("debian:bookworm-20250908-slim", "bookworm"),
+            ("debian:13.1-slim@sha256:" + "0" * 64, "trixie"),
+        ],
+    )
+    def test_pinned_debian_tag_formats(self, image, codename):
+        assert runtime_image_release(image) == codename
+
+    def test_each_image_is_written_once(self):
+        # One constant per image: no second copy of the tag to fall out of step.
+        sources = "".join(
+            p.read_text() for p in (SDK_DIR / "src").rglob("*.py")
+        )
+        for image in (recipe.BUILD_IMAGE, recipe.RUNTIME_IMAGE):
+            assert sources.count(image) == 1, image
 
 
 class TestGeneratedCode:

@@ -34,12 +34,16 @@ import dagger
 if TYPE_CHECKING:
     from dagger import Client, Container, Directory, GeneratedCode
 
-#: Build image. Debian bookworm, to match the runtime image's glibc. The floating
-#: ``1-`` tag follows stable Rust, which satisfies the crate's ``rust-version``.
-BUILD_IMAGE = "rust:1-bookworm"
+#: Build image, pinned to the Rust release the project is tested with (1.95.0),
+#: so a cold build compiles with the same compiler on every engine. Debian
+#: bookworm, to match the runtime image's glibc. Not a digest: see sdk/README.md,
+#: "Pinned images", for why and how to add one.
+BUILD_IMAGE = "rust:1.95.0-bookworm"
 
-#: Runtime image: the same Debian release as the build image, without a toolchain.
-RUNTIME_IMAGE = "debian:bookworm-slim"
+#: Runtime image: the same Debian release as the build image (12 = bookworm),
+#: at a point-release tag instead of the floating ``bookworm-slim``, and without
+#: a toolchain.
+RUNTIME_IMAGE = "debian:12.12-slim"
 
 #: The cargo binary target that implements the module protocol.
 MODULE_BIN = "blumeops-module"

@@ -57,6 +57,22 @@ def workflow() -> dict:
     return yaml.safe_load(WORKFLOW.read_text())
 
 
+def cargo_package(root: Path, name: str) -> dict:
+    """The manifest of package `name` in the cargo workspace at `root` (what `-p` selects)."""
+    manifest = tomllib.loads((root / "Cargo.toml").read_text())
+    found = []
+    if manifest.get("package", {}).get("name") == name:
+        found.append(manifest)
+    for pattern in manifest.get("workspace", {}).get("members", []):
+        for member in sorted(root.glob(pattern)):
+            if (member / "Cargo.toml").is_file():
+                m = tomllib.loads((member / "Cargo.toml").read_text())
+                if m.get("package", {}).get("name") == name:
+                    found.append(m)
+    assert len(found) == 1, f"expected one package {name!r} in {root}, found {len(found)}"
+    return found[0]
+
+
 def dagger_sdk_version() -> str:
     lock = tomllib.loads((ROOT / "Cargo.lock").read_text())
     (pkg,) = [p for p in lock["package"] if p["name"] == "dagger-sdk"]
@@ -80,10 +96,13 @@ class TestDaggerJson:
         self, root_cfg
     ):
         src = ROOT / root_cfg.get("source", ".")
-        cargo = tomllib.loads((src / "Cargo.toml").read_text())
-        bins = {b["name"] for b in cargo.get("bin", [])}
+        cargo = cargo_package(src, recipe.CARGO_PACKAGE)
+        bins = {b["name"]: b for b in cargo.get("bin", [])}
         assert recipe.MODULE_BIN in bins
-        # --locked needs the lock file in the build context.
+        # Built with --no-default-features: a required feature would make cargo
+        # skip the binary ("target ... requires the features ...").
+        assert not bins[recipe.MODULE_BIN].get("required-features")
+        # --locked needs the lock file in the build context (the workspace root).
         assert (src / "Cargo.lock").is_file()
 
     def test_include_only_excludes_and_never_the_build_inputs(self, root_cfg):
@@ -198,6 +217,10 @@ class TestReadme:
     def test_names_the_pinned_images(self, readme):
         assert f"`{recipe.BUILD_IMAGE}`" in readme
         assert f"`{recipe.RUNTIME_IMAGE}`" in readme
+
+    def test_names_the_build_command(self, readme):
+        # Markdown reads a line break inside a code span as a space.
+        assert f"`{recipe.CARGO_BUILD}`" in " ".join(readme.split())
 
     @pytest.mark.parametrize("old", ["rust:1-bookworm", "debian:bookworm-slim"])
     def test_no_longer_names_the_floating_images(self, readme, old):

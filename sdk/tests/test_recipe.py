@@ -144,8 +144,11 @@ class TestBuilder:
         args = exec_.args["args"]
         assert args[:2] == ["sh", "-euc"]
         script = args[2]
+        # The exact command: the module binary of the `blumeops` package in the
+        # workspace, without the default `cli` feature, from the committed lock.
         assert script.startswith(
-            "cargo build --release --locked --bin blumeops-module && "
+            "cargo build --release --locked -p blumeops --no-default-features"
+            " --bin blumeops-module && "
         )
         assert script.endswith(
             "install -D -m 0755 /cargo-target/release/blumeops-module "

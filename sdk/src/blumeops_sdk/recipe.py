@@ -45,8 +45,20 @@ BUILD_IMAGE = "rust:1.95.0-bookworm"
 #: a toolchain.
 RUNTIME_IMAGE = "debian:12.12-slim"
 
+#: The cargo package (in the workspace at the module's source) that has the binary.
+CARGO_PACKAGE = "blumeops"
+
 #: The cargo binary target that implements the module protocol.
 MODULE_BIN = "blumeops-module"
+
+#: The cargo invocation that compiles the module binary. ``-p`` names the package
+#: in the cargo workspace; ``--no-default-features`` leaves out the default ``cli``
+#: feature, which only the ``blumeops`` binary needs; ``--locked`` builds exactly
+#: the committed Cargo.lock.
+CARGO_BUILD = (
+    f"cargo build --release --locked -p {CARGO_PACKAGE} --no-default-features"
+    f" --bin {MODULE_BIN}"
+)
 
 #: Where the module's context directory is mounted in the build container.
 SOURCE_MOUNT = "/src"
@@ -143,7 +155,7 @@ def build_command() -> list[str]:
     the binary between the build and the copy (the cache is also LOCKED).
     """
     script = (
-        f"cargo build --release --locked --bin {MODULE_BIN}"
+        f"{CARGO_BUILD}"
         f" && install -D -m 0755 {TARGET_DIR}/release/{MODULE_BIN} {BUILD_OUTPUT}"
     )
     return ["sh", "-euc", script]

@@ -60,15 +60,17 @@ def workflow() -> dict:
 def cargo_package(root: Path, name: str) -> dict:
     """The manifest of package `name` in the cargo workspace at `root` (what `-p` selects)."""
     manifest = tomllib.loads((root / "Cargo.toml").read_text())
-    found = []
-    if manifest.get("package", {}).get("name") == name:
-        found.append(manifest)
+    dirs = {root.resolve()}
     for pattern in manifest.get("workspace", {}).get("members", []):
-        for member in sorted(root.glob(pattern)):
-            if (member / "Cargo.toml").is_file():
-                m = tomllib.loads((member / "Cargo.toml").read_text())
-                if m.get("package", {}).get("name") == name:
-                    found.append(m)
+        # Members are paths, or globs like `crates/*`; "." is the root package.
+        matches = root.glob(pattern) if any(c in pattern for c in "*?[") else [root / pattern]
+        dirs.update(m.resolve() for m in matches)
+    found = []
+    for d in sorted(dirs):
+        if (d / "Cargo.toml").is_file():
+            m = tomllib.loads((d / "Cargo.toml").read_text())
+            if m.get("package", {}).get("name") == name:
+                found.append(m)
     assert len(found) == 1, f"expected one package {name!r} in {root}, found {len(found)}"
     return found[0]
 

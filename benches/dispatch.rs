@@ -4,7 +4,7 @@
 //! (`common/naive.rs`), which this bench binary runs when it re-executes itself with
 //! `BLUMEOPS_BENCH_NAIVE_MODULE=1` (same transport, same module code, same process start-up).
 //!
-//! Run: `cargo bench --features testing --bench dispatch` (`BLUMEOPS_BENCH_SAMPLES=N` to change
+//! Run: `cargo bench --bench dispatch` (`BLUMEOPS_BENCH_SAMPLES=N` to change
 //! the 15 samples per cell). Under `cargo test --all-targets` each cell runs once, untimed.
 
 mod common;
@@ -13,12 +13,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use blumeops::engine::EngineClient;
 use blumeops::module::Blumeops;
-use blumeops::publish::RegistryApiLookup;
-use blumeops::testing::{FunctionCallSpec, MockEngine, SessionServer};
 use common::fixtures;
 use common::stats::{ms, ratio, samples, Samples};
+use dagger_engine::EngineClient;
+use dagger_mock_engine::{FunctionCallSpec, MockEngine, SessionServer};
+use dagger_publish::RegistryApiLookup;
 
 const NAIVE_ENV: &str = "BLUMEOPS_BENCH_NAIVE_MODULE";
 

@@ -2,13 +2,13 @@
 //! stays fast as it grows: a scalar field, the call read of a module (`currentFunctionCall` with
 //! its arguments), a container chain evaluated to `stdout`, and a `publish`.
 //!
-//! Run: `cargo bench --features testing --bench mock_throughput` (criterion; its `--test` mode,
+//! Run: `cargo bench --bench mock_throughput` (criterion; its `--test` mode,
 //! used by `cargo test --all-targets`, runs each once).
 
 use std::time::{Duration, Instant};
 
-use blumeops::testing::{FunctionCallSpec, MockEngine};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use dagger_mock_engine::{FunctionCallSpec, MockEngine};
 use serde_json::json;
 
 /// Runs `query` `iters` times and returns the time taken; the recorder is emptied after each
@@ -56,7 +56,7 @@ fn throughput(c: &mut Criterion) {
         ("version", "query{version}".to_string()),
         (
             "read the call",
-            blumeops::runtime::READ_CALL_QUERY.to_string(),
+            dagger_module_runtime::READ_CALL_QUERY.to_string(),
         ),
         (
             "container chain to stdout",

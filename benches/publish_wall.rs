@@ -3,7 +3,7 @@
 //! request per tag, plus the password `Secret`'s ID resolved again before each), in-process over
 //! the mock engine's HTTP session with an injected per-request latency of 5 ms (and 0 ms).
 //!
-//! Run: `cargo bench --features testing --bench publish_wall` (`BLUMEOPS_BENCH_SAMPLES=N` to
+//! Run: `cargo bench --bench publish_wall` (`BLUMEOPS_BENCH_SAMPLES=N` to
 //! change the 20 samples per cell). Under `cargo test --all-targets` each cell runs once.
 
 mod common;
@@ -12,13 +12,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use blumeops::engine::{EngineClient, HttpTransport, HttpTransportConfig};
 use blumeops::pipeline::Catalog;
-use blumeops::publish::{ExistingTagPolicy, PublishRequest, Publisher, RegistryAuth};
-use blumeops::registry::{repository, Tag};
-use blumeops::testing::MockEngine;
 use common::fixtures::{self, REGISTRY};
 use common::stats::{ms, ratio, samples, Samples};
+use dagger_engine::registry::{repository, Tag};
+use dagger_engine::{EngineClient, HttpTransport, HttpTransportConfig};
+use dagger_mock_engine::MockEngine;
+use dagger_publish::{ExistingTagPolicy, PublishRequest, Publisher, RegistryAuth};
 use dagger_sdk::{Directory, Id, Secret};
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -56,9 +56,9 @@ async fn publish_once(setup: &Setup, way: Way, n: usize, run: u64) -> Result<Dur
     let start = Instant::now();
     match way {
         Way::Batched | Way::BatchedChecked => {
-            let auth = RegistryAuth::new(REGISTRY)
+            let auth = RegistryAuth::new(REGISTRY, "zot-ci")
                 .map_err(|e| e.to_string())?
-                .with_password(Some(Id(setup.password.clone())));
+                .with_password(Id(setup.password.clone()));
             let policy = if way == Way::Batched {
                 ExistingTagPolicy::Overwrite
             } else {

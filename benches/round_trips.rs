@@ -2,7 +2,7 @@
 //! the naive `dagger-sdk` way (`common/naive.rs`): registration, `publish` with 1, 3 and 10 tags
 //! with and without the existing-tag check, `container-version`.
 //!
-//! Run: `cargo bench --features testing --bench round_trips`. Counts do not vary between runs,
+//! Run: `cargo bench --bench round_trips`. Counts do not vary between runs,
 //! so the same table comes out under `cargo test --all-targets`. The process fails when a
 //! target of issues 5 and 6 is missed, or when the two ways disagree on what they did.
 
@@ -12,9 +12,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use blumeops::module::Blumeops;
-use blumeops::runtime::{serve, Module, Outcome};
-use blumeops::testing::{FunctionCallSpec, MockEngine};
 use common::fixtures;
+use dagger_mock_engine::{FunctionCallSpec, MockEngine};
+use dagger_module_runtime::{serve, Module, Outcome};
 
 /// What one way did: round trips, and what it left in the engine.
 #[derive(Debug, PartialEq)]

@@ -9,9 +9,9 @@
 //! `tests/example_pipeline.rs` runs the same `pipeline` function on both transports of the
 //! mock engine.
 
-use blumeops::engine::EngineClient;
-use blumeops::publish::{PublishReport, PublishRequest, Publisher, RegistryAuth};
-use blumeops::registry::{ImageRef, Tag};
+use dagger_engine::registry::{ImageRef, Tag};
+use dagger_engine::EngineClient;
+use dagger_publish::{PublishReport, PublishRequest, Publisher, RegistryAuth};
 
 /// Builds `alpine` + `echo hello` and publishes it as `image` (a `host/repository:tag`), with
 /// the password's secret when one is given.
@@ -26,9 +26,8 @@ pub async fn pipeline(
         .container()
         .from("alpine:3.20")
         .with_exec(vec!["echo", "hello"]);
-    let auth = RegistryAuth::new(image.host.as_str())?
-        .with_username("ci")
-        .with_password(password);
+    let auth = RegistryAuth::new(image.host.as_str(), "ci")?
+        .with_optional_password(password.map(Into::into));
     let request = PublishRequest::new(
         image.host.as_str(),
         image.repository.clone(),

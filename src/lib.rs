@@ -1,28 +1,21 @@
 //! # blumeops
 //!
-//! Build container images with [Dagger](https://dagger.io) in plain Rust and publish them to an OCI
-//! registry with registry auth, from CI.
+//! blumeops's container builds, on the generic crates of this workspace:
+//! - [`pipeline`]: the native pipelines (Navidrome, Miniflux), the container catalog with its
+//!   legacy Dockerfile fallback, `container_version`, `container_list`, Nix archives;
+//! - [`module`]: the `Blumeops` Dagger module (`publish`, `build`, `container-version`, ...),
+//!   served by `dagger-module-runtime`;
+//! - [`release`]: the release-tag scheme `{version}-{sha7}`;
+//! - [`defaults`]: this deployment's registry, robot account and forge.
 //!
-//! The parts, each in its own module:
-//! - [`engine`]: the connection to a Dagger engine (a small transport trait, typed errors).
-//! - [`registry`]: registry addresses (normalised exactly as the engine does), OCI references and
-//!   tags, and direct registry API calls (tag lookups, tag lists).
-//! - [`publish`]: the `with_registry_auth` builder and publishing several tags at once, with
-//!   immutable-tag safety, retries and errors a person can act on.
-//! - [`pipeline`]: native container pipelines, their helpers, the container catalog with its
-//!   legacy Dockerfile fallback.
-//! - [`runtime`]: a Rust Dagger module runtime (registration and dispatch), so `dagger call` works.
-//! - [`module`]: this project's Dagger module (`publish`, `build`, `container-version`, ...).
-//! - [`testing`] (feature `testing`): a mock Dagger engine that behaves like the real one.
+//! The generic parts are crates of their own: `dagger-engine` (the engine seam),
+//! `dagger-publish` (registry auth, publishing, pipeline helpers), `dagger-module-runtime`
+//! (a Rust Dagger module runtime) and `dagger-mock-engine` (the test kit).
 
-pub mod engine;
+pub mod defaults;
 pub mod module;
 pub mod pipeline;
-pub mod publish;
-pub mod registry;
-pub mod runtime;
-#[cfg(feature = "testing")]
-pub mod testing;
+pub mod release;
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]

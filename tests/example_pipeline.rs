@@ -1,14 +1,13 @@
 //! The example pipeline (`examples/publish_pipeline.rs`) on both transports of the mock engine:
 //! in-process, and over the HTTP session protocol as a real engine session.
-#![cfg(feature = "testing")]
 
 #[path = "../examples/publish_pipeline.rs"]
 mod example;
 
 use std::sync::Arc;
 
-use blumeops::engine::{EngineClient, HttpTransport, HttpTransportConfig};
-use blumeops::testing::{AccountRights, MockEngine};
+use dagger_engine::{EngineClient, HttpTransport, HttpTransportConfig};
+use dagger_mock_engine::{AccountRights, MockEngine};
 
 const IMAGE: &str = "registry.example.com/team/hello:v1";
 

@@ -1,5 +1,5 @@
 //! The main job (`blumeops` binary) in plan mode on the recording engine, as the README runs it.
-#![cfg(feature = "testing")]
+#![cfg(feature = "cli")]
 
 use std::process::Command;
 

@@ -2,13 +2,11 @@
 //! `SessionServer::env_vars()`), against the mock engine's HTTP session: registration, calls,
 //! every error path with its returned error and exit code, and the round-trip budgets.
 
-#![cfg(feature = "testing")]
-
 mod fixed_http;
 
 use std::time::Duration;
 
-use blumeops::testing::{AccountRights, FunctionCallSpec, MockEngine};
+use dagger_mock_engine::{AccountRights, FunctionCallSpec, MockEngine};
 use serde_json::{json, Value};
 
 /// Exit code and standard error of one run of the module binary for `spec`.
@@ -424,7 +422,7 @@ async fn a_failing_build_step_is_named_with_its_command() {
             ("ui/build/index.html", "<html></html>"),
         ],
     );
-    engine.fail_exec(blumeops::testing::ExecFailure {
+    engine.fail_exec(dagger_mock_engine::ExecFailure {
         args_contains: vec!["go".into(), "build".into()],
         exit_code: 1,
         stdout: String::new(),

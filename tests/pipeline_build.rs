@@ -1,13 +1,12 @@
 //! The native pipelines' build graphs, hybrid dispatch, step errors and versions, on the mock
 //! engine.
-#![cfg(feature = "testing")]
 
 use blumeops::pipeline::containers::miniflux::{self, Miniflux};
 use blumeops::pipeline::containers::navidrome::{self, Navidrome};
 use blumeops::pipeline::dockerfile::ArgError;
 use blumeops::pipeline::helpers::git_tag_source;
 use blumeops::pipeline::{BuildContext, Catalog, CatalogError, ContainerKind, ForgeConfig};
-use blumeops::testing::{BuildStep, ContainerDescription, ExecFailure, MockEngine};
+use dagger_mock_engine::{BuildStep, ContainerDescription, ExecFailure, MockEngine};
 use dagger_sdk::Container;
 
 const NAVIDROME_GIT: &str = "https://forge.ops.eblu.me/mirrors/navidrome.git";
@@ -59,7 +58,7 @@ fn engine() -> MockEngine {
 fn context(engine: &MockEngine, pipeline: &str) -> BuildContext {
     let dag = engine.query();
     let src = dag.host().directory(REPO);
-    BuildContext::new(dag, src, ForgeConfig::default(), pipeline)
+    BuildContext::new(dag, src, blumeops::defaults::forge(), pipeline)
 }
 
 async fn describe(engine: &MockEngine, container: &Container) -> ContainerDescription {

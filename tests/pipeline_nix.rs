@@ -1,11 +1,11 @@
 //! Nix images: a `docker-archive` tarball imported into the engine and published through the
 //! same `Publisher` as any container, with registry auth and a `-nix` tag, on the mock engine.
-#![cfg(feature = "testing")]
 
 use blumeops::pipeline::nix::{nix_image, nix_tag};
-use blumeops::publish::{ExistingTagPolicy, PublishError, PublishRequest, Publisher, RegistryAuth};
-use blumeops::registry::{release_tag, repository, CommitSha, VPrefix, Version};
-use blumeops::testing::{AccountRights, BuildStep, MockEngine};
+use blumeops::release::{release_tag, CommitSha, VPrefix, Version};
+use dagger_engine::registry::repository;
+use dagger_mock_engine::{AccountRights, BuildStep, MockEngine};
+use dagger_publish::{ExistingTagPolicy, PublishError, PublishRequest, Publisher, RegistryAuth};
 
 const REGISTRY: &str = "registry.ops.eblu.me";
 const PASSWORD: &str = "zak_nix-test-key";
@@ -28,9 +28,9 @@ async fn setup(policy: ExistingTagPolicy) -> (MockEngine, PublishRequest) {
         .id()
         .await
         .expect("secret id");
-    let auth = RegistryAuth::new(REGISTRY)
+    let auth = RegistryAuth::new(REGISTRY, "zot-ci")
         .unwrap()
-        .with_password(Some(secret));
+        .with_password(secret);
     let request = PublishRequest::new(REGISTRY, repository("blumeops", "tool").unwrap(), [tag])
         .unwrap()
         .with_auth(auth)

@@ -11,8 +11,9 @@
 mod harness;
 
 use blumeops::pipeline::dockerfile::{arg_default, ArgError as DockerfileError};
-use blumeops::registry::{release_tag, CommitSha, Tag, VPrefix, Version};
-use blumeops::runtime::{ArgError, Args};
+use blumeops::release::{release_tag, CommitSha, VPrefix, Version};
+use dagger_engine::registry::Tag;
+use dagger_module_runtime::{ArgError, Args};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

@@ -3,15 +3,14 @@
 //! their own account. Every push must use its host's credentials (a cross-talk would be a 401
 //! from the model), every report must name its own container's digest, and no plaintext may
 //! reach the engine.
-#![cfg(feature = "testing")]
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use blumeops::engine::{EngineClient, HttpTransport};
-use blumeops::publish::{ExistingTagPolicy, PublishRequest, Publisher, RegistryAuth, RetryPolicy};
-use blumeops::registry::{repository, Tag};
-use blumeops::testing::{AccountRights, MockEngine, PushFailure};
+use dagger_engine::registry::{repository, Tag};
+use dagger_engine::{EngineClient, HttpTransport};
+use dagger_mock_engine::{AccountRights, MockEngine, PushFailure};
+use dagger_publish::{ExistingTagPolicy, PublishRequest, Publisher, RegistryAuth, RetryPolicy};
 
 const HOSTS: usize = 10;
 const PER_HOST: usize = 5;
@@ -55,10 +54,9 @@ async fn fifty_parallel_publishes_keep_their_own_credentials() {
                 .from("alpine:3.20")
                 .with_exec(vec!["echo", &format!("container-{n}")]);
             let secret = dag.secret(format!("env:KEY{h}"));
-            let auth = RegistryAuth::new(&host(h))
+            let auth = RegistryAuth::new(&host(h), format!("robot{h}"))
                 .unwrap()
-                .with_username(format!("robot{h}"))
-                .with_password(Some(secret));
+                .with_password(secret);
             let policy = if n % 2 == 0 {
                 ExistingTagPolicy::Fail
             } else {

@@ -4,7 +4,6 @@
 //! Each case must end with an error that names what failed, never a panic, never a hang: the
 //! transport cases use a short request timeout; the module cases are guarded by a generous
 //! `tokio::time::timeout` (a guard against a hang, not a timing assertion).
-#![cfg(feature = "testing")]
 
 mod reliability_support;
 
@@ -12,11 +11,11 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::time::Duration;
 
-use blumeops::engine::{
+use dagger_engine::{
     EngineClient, HttpTransport, HttpTransportConfig, QueryError, SessionParams, Transport,
     TransportError,
 };
-use blumeops::testing::{FunctionCallSpec, MockEngine};
+use dagger_mock_engine::{FunctionCallSpec, MockEngine};
 use reliability_support::{closed_port, Fault, FaultServer};
 use serde_json::json;
 
@@ -204,7 +203,7 @@ async fn an_error_without_type_reaches_both_clients_with_its_message() {
         .id()
         .await
         .unwrap_err();
-    let recovered = blumeops::engine::query_error_from_sdk(&sdk);
+    let recovered = dagger_engine::query_error_from_sdk(&sdk);
     assert_eq!(recovered.to_string(), "failed to resolve image: not found");
 }
 
@@ -482,7 +481,7 @@ async fn module_publish_with_a_pathless_error_keeps_the_engine_message() {
     .await;
 }
 
-/// A stalled engine ends the module process within `BLUMEOPS_ENGINE_TIMEOUT_SECS`, with the
+/// A stalled engine ends the module process within `DAGGER_QUERY_TIMEOUT_SECS`, with the
 /// failure sent back by `returnError` (the engine answers again after the stall).
 #[tokio::test(flavor = "multi_thread")]
 async fn module_with_a_stalled_engine_gives_up_at_the_configured_timeout() {
@@ -497,7 +496,7 @@ async fn module_with_a_stalled_engine_gives_up_at_the_configured_timeout() {
     })
     .await;
     let mut env = server.env_vars();
-    env.push(("BLUMEOPS_ENGINE_TIMEOUT_SECS".into(), "1".into()));
+    env.push(("DAGGER_QUERY_TIMEOUT_SECS".into(), "1".into()));
     let run = run_module(env).await;
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     let returned = engine

@@ -2,7 +2,7 @@
 //! required flag: checked against `blumeops::module::definition()`, not a copy of it.
 
 use blumeops::module::definition;
-use blumeops::runtime::cli_flag;
+use dagger_module_runtime::cli_flag;
 
 /// Every `dagger call FUNCTION --flag=value ...` in the workflow, continuation lines joined.
 fn dagger_calls(text: &str) -> Vec<(String, Vec<String>)> {

@@ -1,7 +1,7 @@
 //! Mock-engine fixtures: a legacy (Dockerfile) container in a source directory, a registry with a
 //! `zot-ci` account, and the module calls measured.
 
-use blumeops::testing::{AccountRights, FunctionCallSpec, MockEngine};
+use dagger_mock_engine::{AccountRights, FunctionCallSpec, MockEngine};
 use serde_json::json;
 
 /// The registry the module publishes to by default.

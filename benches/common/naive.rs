@@ -14,7 +14,7 @@
 //!   existing-tag check reads the password with `Secret::plaintext` and asks the same
 //!   [`TagLookup`] as the library.
 //! - `returnValue` goes raw through the client: `dagger-sdk`'s `return_value` sends the same one
-//!   query but fails to deserialize the engine's `null` (DAGGER-NOTES.md, pitfalls).
+//!   query but fails to deserialize the engine's `null` answer.
 //!
 //! Every other function runs the library's own code (`Module::call`), so the difference measured
 //! there is the dispatch alone.
@@ -22,22 +22,21 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use blumeops::engine::EngineClient;
 use blumeops::module::Blumeops;
 use blumeops::pipeline::Catalog;
-use blumeops::publish::{ExistingTagPolicy, TagLookup};
-use blumeops::registry::{
-    release_tag, repository, RegistryCredentials, RegistryHost, RepositoryName, Tag, VPrefix,
-    Version,
-};
-use blumeops::runtime::{
+use blumeops::release::{release_tag, VPrefix, Version};
+use dagger_engine::registry::{repository, RegistryHost, RepositoryName, Tag};
+use dagger_engine::EngineClient;
+use dagger_module_runtime::{
     return_error, return_value, ArgDef, Args, CallContext, FunctionResult, Module, ModuleDef,
     TypeRef,
 };
+use dagger_publish::{ExistingTagPolicy, TagLookup};
 use dagger_sdk::{
     Directory, FunctionWithArgOpts, Json, Query, Secret, TypeDef, TypeDefKind,
     TypeDefWithObjectOpts,
 };
+use oci_registry_api::RegistryCredentials;
 use serde_json::Value;
 
 /// Why a naive run failed (the message only; the bench prints it).
@@ -146,9 +145,8 @@ async fn publish(
     let name = args.string("container_name").map_err(|e| err(&e))?;
     let version = Version::parse(&args.string("version").map_err(|e| err(&e))?, VPrefix::Keep)
         .map_err(|e| err(&e))?;
-    let sha =
-        blumeops::registry::CommitSha::parse(&args.string("commit_sha").map_err(|e| err(&e))?)
-            .map_err(|e| err(&e))?;
+    let sha = blumeops::release::CommitSha::parse(&args.string("commit_sha").map_err(|e| err(&e))?)
+        .map_err(|e| err(&e))?;
     let mut tags = vec![release_tag(&version, &sha)];
     for extra in args.string_list("extra_tags").map_err(|e| err(&e))? {
         tags.push(Tag::parse(&extra).map_err(|e| err(&e))?);

@@ -7,11 +7,11 @@
 //! broke, and an accepted one must survive a round trip.
 
 use blumeops::pipeline::dockerfile::{arg_declarations, arg_default, ArgError as DockerfileError};
-use blumeops::registry::{
-    release_tag, AddressError, CommitSha, Digest, ImageRef, PublishedRef, ReferenceError,
-    RegistryHost, RepositoryName, Tag, VPrefix, Version,
+use blumeops::release::{release_tag, CommitSha, ReleaseTagError, VPrefix, Version};
+use dagger_engine::registry::{
+    AddressError, Digest, ImageRef, PublishedRef, ReferenceError, RegistryHost, RepositoryName, Tag,
 };
-use blumeops::runtime::{ArgError, Args};
+use dagger_module_runtime::{ArgError, Args};
 
 /// The names of the fuzz targets, one per parser (also the corpus directories).
 pub const TARGETS: &[&str] = &[
@@ -85,11 +85,10 @@ fn reference_rule(err: &ReferenceError) -> String {
         | ReferenceError::RepositoryComponent { .. } => "[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*".into(),
         ReferenceError::NameTooLong { .. } => "must be at most".into(),
         ReferenceError::Tag { .. } => "[A-Za-z0-9_][A-Za-z0-9._-]{0,127}".into(),
-        ReferenceError::Digest { rule, .. }
-        | ReferenceError::ImageRef { rule, .. }
-        | ReferenceError::Version { rule, .. } => rule.to_string(),
+        ReferenceError::Digest { rule, .. } | ReferenceError::ImageRef { rule, .. } => {
+            rule.to_string()
+        }
         ReferenceError::Host { source, .. } => address_rule(source),
-        ReferenceError::CommitSha { .. } => "7 to 40 hexadecimal characters".into(),
         #[allow(unreachable_patterns)]
         _ => String::new(),
     }
@@ -101,6 +100,23 @@ fn check_reference_error(err: &ReferenceError) {
     assert!(!rule.is_empty(), "an error without a rule: {msg:?}");
     assert!(
         msg.contains(&rule),
+        "{msg:?} does not name its rule {rule:?}"
+    );
+}
+
+/// The phrase of each release-tag rule that its message must carry.
+fn release_rule(err: &ReleaseTagError) -> &'static str {
+    match err {
+        ReleaseTagError::Version { rule, .. } => rule,
+        ReleaseTagError::CommitSha { .. } => "7 to 40 hexadecimal characters",
+    }
+}
+
+fn check_release_error(err: &ReleaseTagError) {
+    let msg = err.to_string();
+    let rule = release_rule(err);
+    assert!(
+        msg.contains(rule),
         "{msg:?} does not name its rule {rule:?}"
     );
 }
@@ -159,7 +175,7 @@ pub fn version_sha(data: &[u8]) {
                     assert!(tag.as_str().ends_with(&format!("-{}", sha.short())));
                 }
             }
-            Err(e) => check_reference_error(&e),
+            Err(e) => check_release_error(&e),
         }
     }
     match CommitSha::parse(sha) {
@@ -167,7 +183,7 @@ pub fn version_sha(data: &[u8]) {
             assert_eq!(c.as_str(), sha.to_ascii_lowercase());
             assert_eq!(c.short().len(), 7);
         }
-        Err(e) => check_reference_error(&e),
+        Err(e) => check_release_error(&e),
     }
 }
 

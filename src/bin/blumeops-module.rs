@@ -1,6 +1,6 @@
 //! The `blumeops` Dagger module's entrypoint: the engine runs this program inside a session
 //! (`DAGGER_SESSION_PORT`, `DAGGER_SESSION_TOKEN`) once per call, to register the module or to
-//! run one of its functions. See `blumeops::runtime` and `blumeops::module`.
+//! run one of its functions. See `dagger_module_runtime` and `blumeops::module`.
 //!
 //! Log lines (warnings such as an existing-tag check that could not reach the registry, and
 //! retries) go to stderr, which `dagger call` shows; `RUST_LOG` changes the level.
@@ -17,5 +17,5 @@ async fn main() -> ExitCode {
         .with_ansi(false)
         .with_target(false)
         .init();
-    blumeops::runtime::run(blumeops::module::Blumeops::new()).await
+    dagger_module_runtime::run(blumeops::module::Blumeops::new()).await
 }

@@ -18,13 +18,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use blumeops::engine::{gql, EngineClient};
 use blumeops::module::Blumeops;
-use blumeops::registry::RegistryHost;
-use blumeops::runtime::{
+use dagger_engine::registry::RegistryHost;
+use dagger_engine::{gql, EngineClient};
+use dagger_mock_engine::{AccountRights, MockEngine};
+use dagger_module_runtime::{
     cli_flag, Args, CallContext, FunctionDef, FunctionResult, Module, ModuleDef, TypeRef,
 };
-use blumeops::testing::{AccountRights, MockEngine};
 use serde_json::{json, Value};
 
 /// What the plan mode stores as any secret's value: the real one is never read there.

@@ -2,17 +2,17 @@
 
 use serde_json::json;
 
-use crate::publish::DEFAULT_USERNAME;
-use crate::runtime::{ArgDef, FunctionDef, ModuleDef, ObjectDef, TypeRef};
+use crate::defaults;
+use dagger_module_runtime::{ArgDef, FunctionDef, ModuleDef, ObjectDef, TypeRef};
 
 /// The module's name (`dagger.json`).
 pub const MODULE_NAME: &str = "blumeops";
 
 /// The registry published to when `--registry` is not given.
-pub const DEFAULT_REGISTRY: &str = "registry.ops.eblu.me";
+pub const DEFAULT_REGISTRY: &str = defaults::REGISTRY;
 
 /// The repository namespace when `--namespace` is not given.
-pub const DEFAULT_NAMESPACE: &str = "blumeops";
+pub const DEFAULT_NAMESPACE: &str = defaults::NAMESPACE;
 
 /// The existing-tag policy when `--existing-tag-policy` is not given.
 pub const DEFAULT_POLICY: &str = "fail";
@@ -36,7 +36,7 @@ fn registry_args() -> Vec<ArgDef> {
         ArgDef::with_default(
             "registry_username",
             TypeRef::String,
-            json!(DEFAULT_USERNAME),
+            json!(defaults::REGISTRY_USERNAME),
             "The registry user name, used with --registry-password",
         ),
         ArgDef::optional(
@@ -189,7 +189,7 @@ pub fn definition() -> ModuleDef {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::RegistrationPlan;
+    use dagger_module_runtime::RegistrationPlan;
 
     #[test]
     fn the_definition_is_valid_and_registers_in_few_levels() {
@@ -223,7 +223,7 @@ mod tests {
         let flags: Vec<String> = publish
             .args
             .iter()
-            .map(|a| crate::runtime::cli_flag(&a.name))
+            .map(|a| dagger_module_runtime::cli_flag(&a.name))
             .collect();
         for flag in [
             "--src",

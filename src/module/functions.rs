@@ -7,18 +7,17 @@ use std::str::FromStr;
 use dagger_sdk::{Directory, DirectoryDockerBuildOpts, Id, Platform, Secret};
 
 use super::Blumeops;
-use crate::engine::query_error_from_sdk;
 use crate::pipeline::nix::nix_tags;
 use crate::pipeline::{
     container_list as list_tags, validate_container_name, BuiltContainer, CatalogError, ListError,
     CONTAINERS_DIR,
 };
-use crate::publish::{ExistingTagPolicy, PublishError, PublishRequest, Publisher, RegistryAuth};
-use crate::registry::{
-    release_tag, repository, CommitSha, RegistryApi, RegistryCredentials, RegistryHost,
-    RepositoryName, Tag, VPrefix, Version,
-};
-use crate::runtime::{cli_flag, Args, CallContext, FunctionError, FunctionResult};
+use crate::release::{release_tag, CommitSha, VPrefix, Version};
+use dagger_engine::query_error_from_sdk;
+use dagger_engine::registry::{repository, RegistryHost, RepositoryName, Tag};
+use dagger_module_runtime::{cli_flag, Args, CallContext, FunctionError, FunctionResult};
+use dagger_publish::{ExistingTagPolicy, PublishError, PublishRequest, Publisher, RegistryAuth};
+use oci_registry_api::{RegistryApi, RegistryCredentials};
 
 /// A bad argument value: the flag, then the rule it broke.
 fn invalid(arg: &str, err: impl Display) -> FunctionError {
@@ -98,11 +97,10 @@ fn username(args: &Args) -> Result<String, FunctionError> {
 
 fn target(args: &Args, name: &str) -> Result<Target, FunctionError> {
     let registry = args.string("registry")?;
-    let auth = RegistryAuth::new(&registry)
+    let auth = RegistryAuth::new(&registry, username(args)?)
         .map_err(|e| invalid("registry", e))?
-        .with_username(username(args)?)
         // Passed on by ID: the engine applies it; nothing is read here.
-        .with_password(args.optional_id("registry_password")?);
+        .with_optional_password(args.optional_id("registry_password")?.map(Into::into));
     let namespace = args.string("namespace")?;
     let repository = repository(&namespace, name).map_err(|e| invalid("namespace", e))?;
     Ok(Target {

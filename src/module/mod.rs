@@ -1,5 +1,5 @@
 //! This project's Dagger module: `publish`, `build`, `container-version`, `container-list`,
-//! `publish-nix`, as the module it replaces offered them, on the [`crate::runtime`].
+//! `publish-nix`, as the module it replaces offered them, on the [`dagger_module_runtime`].
 //!
 //! ```text
 //! dagger call publish --src=. --container-name=navidrome --version=v0.61.1 \
@@ -20,10 +20,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::pipeline::Catalog;
-use crate::publish::{RegistryApiLookup, TagLookup};
-use crate::runtime::{
+use dagger_module_runtime::{
     Args, CallContext, FunctionError, FunctionResult, Module as RuntimeModule, ModuleDef,
 };
+use dagger_publish::{RegistryApiLookup, TagLookup};
 
 pub use definition::{
     definition, DEFAULT_NAMESPACE, DEFAULT_POLICY, DEFAULT_REGISTRY, MODULE_NAME,

@@ -3,11 +3,12 @@
 
 use dagger_sdk::{Directory, Query};
 
-use super::context::{BuildContext, ForgeConfig, Pipeline};
 use super::dockerfile::{arg_default, ArgError};
-use super::steps::{StepError, StepLog};
-use crate::engine::{query_error_from_sdk, QueryError};
-use crate::registry::RepositoryName;
+use crate::defaults;
+use dagger_engine::registry::RepositoryName;
+use dagger_engine::{query_error_from_sdk, QueryError};
+use dagger_publish::pipeline::{BuildContext, ForgeConfig, Pipeline};
+use dagger_publish::pipeline::{StepError, StepLog};
 
 /// The folder of the repository holding one folder per container.
 pub const CONTAINERS_DIR: &str = "containers";
@@ -163,7 +164,7 @@ impl Catalog {
     pub fn empty() -> Self {
         Self {
             pipelines: Vec::new(),
-            forge: ForgeConfig::default(),
+            forge: defaults::forge(),
         }
     }
 
@@ -386,7 +387,6 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::helpers::offline_query;
 
     #[test]
     fn standard_catalog_is_valid() {
@@ -452,7 +452,8 @@ mod tests {
 
     #[test]
     fn dispatch_is_native_or_legacy_without_engine() {
-        let dag = offline_query();
+        // Builds are lazy: nothing reaches this engine.
+        let dag = dagger_mock_engine::MockEngine::new().query();
         let src = dag.directory();
         let catalog = Catalog::standard();
         let native = catalog.build(&dag, &src, "navidrome").unwrap();

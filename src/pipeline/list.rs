@@ -4,7 +4,8 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::catalog::{validate_container_name, CatalogError};
 use super::versions::version_tags;
-use crate::registry::{repository, ReferenceError, RegistryApi, RegistryApiError};
+use dagger_engine::registry::{repository, ReferenceError};
+use oci_registry_api::{RegistryApi, RegistryApiError};
 
 /// How many tag lists are fetched at once.
 const CONCURRENT_REQUESTS: usize = 4;

@@ -46,7 +46,7 @@
 //!             .container(ctx)
 //!             .with_file("/usr/bin/tea", binary)
 //!             .with_entrypoint(vec!["/usr/bin/tea"]);
-//!         OciLabels::for_pipeline(self, ctx).apply(image)
+//!         OciLabels::for_pipeline(self, ctx).with_vendor("blumeops").apply(image)
 //!     }
 //! }
 //!
@@ -70,18 +70,17 @@
 
 mod catalog;
 pub mod containers;
-mod context;
 pub mod dockerfile;
-pub mod helpers;
 mod list;
 pub mod nix;
-pub mod steps;
 pub mod versions;
 
 pub use catalog::{
     validate_container_name, BuiltContainer, Catalog, CatalogError, ContainerKind, CONTAINERS_DIR,
     VERSION_ARG,
 };
-pub use context::{BuildContext, ForgeConfig, ForgeConfigError, Pipeline, DEFAULT_FORGE_BASE};
+// The generic toolkit every pipeline here is written with.
+pub use dagger_publish::pipeline::{
+    helpers, steps, BuildContext, ForgeConfig, ForgeConfigError, Pipeline, Step, StepError, StepLog,
+};
 pub use list::{container_list, ListError};
-pub use steps::{Step, StepError, StepLog};

@@ -1,6 +1,6 @@
 //! Nix-built images: a `docker-archive` tarball (what `nix build` of a `dockerTools` image
 //! leaves in `result`) imported into the engine, then published through
-//! [`crate::publish::Publisher`] like any container: same registry auth, same existing-tag
+//! [`dagger_publish::Publisher`] like any container: same registry auth, same existing-tag
 //! policy, same errors. This replaces a separate `skopeo copy --dest-creds` step.
 //!
 //! Nix images carry the `-nix` tag suffix ([`nix_tag`]) so they never collide with the
@@ -8,25 +8,26 @@
 //!
 //! ```
 //! # async fn example(
-//! #     client: blumeops::engine::EngineClient,
+//! #     client: dagger_engine::EngineClient,
 //! #     archive: dagger_sdk::File,
 //! # ) -> Result<(), Box<dyn std::error::Error>> {
 //! use blumeops::pipeline::nix::{nix_image, nix_tag};
-//! use blumeops::publish::{PublishRequest, Publisher};
-//! use blumeops::registry::{release_tag, repository, CommitSha, VPrefix, Version};
+//! use dagger_publish::{PublishRequest, Publisher};
+//! use dagger_engine::registry::repository;
+//! use blumeops::release::{release_tag, CommitSha, VPrefix, Version};
 //!
 //! let version = Version::parse("1.2.3", VPrefix::Add)?;
 //! let tag = nix_tag(&release_tag(&version, &CommitSha::parse("c86b5d7")?))?;
 //! assert_eq!(tag.as_str(), "v1.2.3-c86b5d7-nix");
-//! let request = PublishRequest::new("registry.ops.eblu.me", repository("blumeops", "tool")?, [tag])?;
+//! let request = PublishRequest::new("registry.ops.eblu.me", repository("blumeops", "miniflux")?, [tag])?;
 //! let image = nix_image(&client.dagger(), archive);
 //! Publisher::new(client).publish(&image, &request).await?;
 //! # Ok(()) }
-//! //! ```
+//! ```
 
 use dagger_sdk::{Container, File, Query};
 
-use crate::registry::{ReferenceError, Tag};
+use dagger_engine::registry::{ReferenceError, Tag};
 
 /// The suffix of Nix image tags.
 pub const NIX_SUFFIX: &str = "-nix";
@@ -42,7 +43,7 @@ pub fn nix_image(dag: &Query, archive: File) -> Container {
 ///
 /// ```
 /// use blumeops::pipeline::nix::nix_tag;
-/// use blumeops::registry::Tag;
+/// use dagger_engine::registry::Tag;
 /// assert_eq!(nix_tag(&Tag::parse("v1.2.3-c86b5d7").unwrap()).unwrap().as_str(), "v1.2.3-c86b5d7-nix");
 /// ```
 pub fn nix_tag(tag: &Tag) -> Result<Tag, ReferenceError> {

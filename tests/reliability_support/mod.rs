@@ -12,8 +12,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use blumeops::engine::Transport;
-use blumeops::testing::MockEngine;
+use dagger_engine::Transport;
+use dagger_mock_engine::MockEngine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -95,8 +95,8 @@ impl FaultServer {
     }
 
     /// Session parameters for `HttpTransport` (any token: the server does not check it).
-    pub fn session(&self) -> blumeops::engine::SessionParams {
-        blumeops::engine::SessionParams {
+    pub fn session(&self) -> dagger_engine::SessionParams {
+        dagger_engine::SessionParams {
             port: self.port,
             token: secrecy::SecretString::from("fault-server-token".to_string()),
         }

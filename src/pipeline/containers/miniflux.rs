@@ -57,6 +57,8 @@ impl Miniflux {
             .with_env_variable("LISTEN_ADDR", "0.0.0.0:8080")
             .with_exposed_port(8080)
             .with_default_args(vec![BINARY]);
-        OciLabels::for_pipeline(self, ctx).apply(image)
+        OciLabels::for_pipeline(self, ctx)
+            .with_vendor(crate::defaults::VENDOR)
+            .apply(image)
     }
 }

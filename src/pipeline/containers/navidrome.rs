@@ -70,6 +70,8 @@ impl Navidrome {
             .with_file(BINARY, binary)
             .with_exposed_port(4533)
             .with_default_args(vec![BINARY]);
-        OciLabels::for_pipeline(self, ctx).apply(image)
+        OciLabels::for_pipeline(self, ctx)
+            .with_vendor(crate::defaults::VENDOR)
+            .apply(image)
     }
 }

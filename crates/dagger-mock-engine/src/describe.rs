@@ -1,0 +1,146 @@
+//! What the mock engine knows of a container: its build steps, for assertions in tests.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A container's platform and build steps, in order (see [`super::MockEngine::describe_container`]).
+///
+/// `Display` prints one step per line, Dockerfile-like (`FROM alpine`, `RUN echo hi`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerDescription {
+    /// The platform asked with `container(platform:)`, if any.
+    pub platform: Option<String>,
+    /// The build steps, in the order they were chained.
+    pub steps: Vec<BuildStep>,
+    /// The containers whose outputs (a directory or a file) this one copies in: multi-stage
+    /// builds, in the order they are used.
+    pub stages: Vec<Stage>,
+}
+
+/// A container whose output another container copies in (a build stage).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stage {
+    /// The path taken from the stage (`/src/build`, `/out/app`).
+    pub output: String,
+    /// Where the using container puts it.
+    pub used_at: String,
+    /// The stage's own build.
+    pub container: ContainerDescription,
+}
+
+impl ContainerDescription {
+    /// Every cache volume mounted by this build or its stages: (volume, path).
+    pub fn cache_volumes(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .stages
+            .iter()
+            .flat_map(|s| s.container.cache_volumes())
+            .collect();
+        out.extend(self.steps.iter().filter_map(|s| match s {
+            BuildStep::MountedCache { path, volume } => Some((volume.clone(), path.clone())),
+            _ => None,
+        }));
+        out
+    }
+}
+
+/// One step of a container's build chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum BuildStep {
+    /// `from(address)`: the base image (state before it is discarded, as the engine does).
+    From { address: String },
+    /// `withExec(args)`.
+    Exec {
+        /// The command and its arguments.
+        args: Vec<String>,
+        /// The `expect` argument (`SUCCESS`, `FAILURE`, `ANY`).
+        expect: String,
+    },
+    /// `withEnvVariable(name, value)`.
+    EnvVariable { name: String, value: String },
+    /// `withMountedCache(path, cache)`: `volume` is the cache volume's key.
+    MountedCache { path: String, volume: String },
+    /// `withDirectory(path, directory)`: `source` describes the directory and its content digest.
+    Directory { path: String, source: String },
+    /// `withFile(path, file)` or `withNewFile(path, contents)`: `source` describes the file.
+    File { path: String, source: String },
+    /// `withWorkdir(path)`.
+    Workdir { path: String },
+    /// `withUser(name)`.
+    User { name: String },
+    /// `withLabel(name, value)`.
+    Label { name: String, value: String },
+    /// `withExposedPort(port, protocol)`.
+    ExposedPort { port: i64, protocol: String },
+    /// `withDefaultArgs(args)`.
+    DefaultArgs { args: Vec<String> },
+    /// `withEntrypoint(args)`.
+    Entrypoint { args: Vec<String> },
+    /// `import(source)`: `source` describes the tarball file.
+    Import { source: String },
+    /// `Directory.dockerBuild`: the build context (its digest) and the Dockerfile's path.
+    DockerBuild { context: String, dockerfile: String },
+    /// `withRegistryAuth(address, username, secret)`: recorded for inspection; it does not
+    /// change the container (nor its digest).
+    RegistryAuth {
+        host: String,
+        username: String,
+        secret_name: String,
+    },
+}
+
+impl fmt::Display for BuildStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildStep::From { address } => write!(f, "FROM {address}"),
+            BuildStep::Exec { args, expect } if expect == "SUCCESS" => {
+                write!(f, "RUN {}", args.join(" "))
+            }
+            BuildStep::Exec { args, expect } => {
+                write!(f, "RUN {} (expect {expect})", args.join(" "))
+            }
+            BuildStep::EnvVariable { name, value } => write!(f, "ENV {name}={value}"),
+            BuildStep::MountedCache { path, volume } => write!(f, "CACHE {volume} -> {path}"),
+            BuildStep::Directory { path, source } => write!(f, "COPY {source} {path}"),
+            BuildStep::File { path, source } => write!(f, "COPY {source} {path}"),
+            BuildStep::Workdir { path } => write!(f, "WORKDIR {path}"),
+            BuildStep::User { name } => write!(f, "USER {name}"),
+            BuildStep::Label { name, value } => write!(f, "LABEL {name}={value}"),
+            BuildStep::ExposedPort { port, protocol } => write!(f, "EXPOSE {port}/{protocol}"),
+            BuildStep::DefaultArgs { args } => write!(f, "CMD {args:?}"),
+            BuildStep::Entrypoint { args } => write!(f, "ENTRYPOINT {args:?}"),
+            BuildStep::Import { source } => write!(f, "IMPORT {source}"),
+            BuildStep::DockerBuild {
+                context,
+                dockerfile,
+            } => write!(f, "DOCKER BUILD {context} -f {dockerfile}"),
+            BuildStep::RegistryAuth {
+                host,
+                username,
+                secret_name,
+            } => write!(
+                f,
+                "# registry auth {username}@{host} (secret {secret_name})"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for ContainerDescription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for stage in &self.stages {
+            writeln!(f, "# stage: {} -> {}", stage.output, stage.used_at)?;
+            for line in stage.container.to_string().lines() {
+                writeln!(f, "    {line}")?;
+            }
+        }
+        if let Some(p) = &self.platform {
+            writeln!(f, "# platform {p}")?;
+        }
+        for step in &self.steps {
+            writeln!(f, "{step}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! `Host` (upstream `core/schema/host.go`): directories the test declared with
+//! [`crate::MockEngine::add_host_directory`].
+
+use super::super::ids::{Call, Obj};
+use super::directory::{join, DirState};
+use super::{wrong_state, Args, Ctx, FieldError, Out, State};
+
+pub(crate) const TYPE: super::TypeImpl = super::TypeImpl {
+    name: "Host",
+    sdl: r#"
+type Host implements Node {
+  id: ID!
+  directory(path: String!, exclude: [String!] = [], include: [String!] = [], noCache: Boolean = false, gitignore: Boolean = false): Directory!
+}
+"#,
+    resolve,
+    apply,
+};
+
+fn resolve(_ctx: &Ctx, _parent: &Obj, _field: &str, _args: &Args) -> Result<Out, FieldError> {
+    Ok(Out::Chain)
+}
+
+fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, FieldError> {
+    if !matches!(state, State::Host) || call.field != "directory" {
+        return Err(wrong_state(call, &state));
+    }
+    let path = args.str("path")?;
+    let key = normalise_host_path(path);
+    let tree = ctx.state().host_dirs.get(&key).cloned().ok_or_else(|| {
+        // upstream engine/filesync: the host path is stat'ed first.
+        FieldError::new(format!("stat {path}: no such file or directory"))
+    })?;
+    Ok(State::Directory(DirState { tree }.filtered(
+        &args.strings("include"),
+        &args.strings("exclude"),
+    )))
+}
+
+/// The key of a host directory: `.`, `./x` and `x/` name the same place.
+pub(crate) fn normalise_host_path(path: &str) -> String {
+    let joined = join("", path);
+    if path.starts_with('/') {
+        joined
+    } else if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
+}

@@ -1,0 +1,661 @@
+//! The module's type definitions, as the Rust side writes them, and their validation.
+
+use std::collections::BTreeSet;
+
+use dagger_engine::naming::{camel_case, check_snake_case, pascal_case, NameError};
+
+/// How deep lists may nest in an argument or return type. Each level costs one registration
+/// round trip; with two, registration stays within 8 round trips (read, 3 type levels,
+/// functions, object, module, return).
+pub const MAX_LIST_NESTING: usize = 2;
+
+/// A type in a function's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TypeRef {
+    /// A string (`STRING_KIND`).
+    String,
+    /// An integer (`INTEGER_KIND`).
+    Integer,
+    /// A boolean (`BOOLEAN_KIND`).
+    Boolean,
+    /// No value (`VOID_KIND`); only as a return type.
+    Void,
+    /// A list of values of one type (`LIST_KIND`).
+    List(Box<TypeRef>),
+    /// An object of the engine's API or of this module (`OBJECT_KIND`), by name:
+    /// `"Secret"`, `"Directory"`, `"File"`, `"Container"`, ...
+    Object(String),
+}
+
+impl TypeRef {
+    /// A list of `element`.
+    pub fn list(element: TypeRef) -> Self {
+        TypeRef::List(Box::new(element))
+    }
+
+    /// An object type by name.
+    pub fn object(name: impl Into<String>) -> Self {
+        TypeRef::Object(name.into())
+    }
+
+    /// The engine's `TypeDefKind` value for this type (schema enum `TypeDefKind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TypeRef::String => "STRING_KIND",
+            TypeRef::Integer => "INTEGER_KIND",
+            TypeRef::Boolean => "BOOLEAN_KIND",
+            TypeRef::Void => "VOID_KIND",
+            TypeRef::List(_) => "LIST_KIND",
+            TypeRef::Object(_) => "OBJECT_KIND",
+        }
+    }
+
+    /// How many lists nest in this type (`[[String]]` is 2).
+    pub fn list_nesting(&self) -> usize {
+        match self {
+            TypeRef::List(inner) => 1 + inner.list_nesting(),
+            _ => 0,
+        }
+    }
+
+    /// A short description for error messages: `a string`, `a list of strings`, `a Secret ID`.
+    pub fn describe(&self) -> String {
+        match self {
+            TypeRef::String => "a string".into(),
+            TypeRef::Integer => "an integer".into(),
+            TypeRef::Boolean => "a boolean".into(),
+            TypeRef::Void => "nothing".into(),
+            TypeRef::List(inner) => format!("a list of {}", inner.describe_plural()),
+            TypeRef::Object(name) => format!("a {name} ID (a JSON string)"),
+        }
+    }
+
+    fn describe_plural(&self) -> String {
+        match self {
+            TypeRef::String => "strings".into(),
+            TypeRef::Integer => "integers".into(),
+            TypeRef::Boolean => "booleans".into(),
+            TypeRef::Void => "nothing".into(),
+            TypeRef::List(inner) => format!("lists of {}", inner.describe_plural()),
+            TypeRef::Object(name) => format!("{name} IDs"),
+        }
+    }
+
+    /// Whether `value` is a JSON value of this type (object types: a non-empty string, the ID).
+    pub fn accepts(&self, value: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match (self, value) {
+            (TypeRef::String, Value::String(_)) => true,
+            (TypeRef::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+            (TypeRef::Boolean, Value::Bool(_)) => true,
+            (TypeRef::Void, Value::Null) => true,
+            (TypeRef::List(inner), Value::Array(items)) => items.iter().all(|v| inner.accepts(v)),
+            (TypeRef::Object(_), Value::String(id)) => !id.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// One argument of a function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgDef {
+    /// The name in snake_case; registered in camelCase.
+    pub name: String,
+    /// A doc string shown by `dagger call --help`.
+    pub description: String,
+    /// The argument's type.
+    pub type_ref: TypeRef,
+    /// Whether the caller may leave it out.
+    pub optional: bool,
+    /// The value used when the caller leaves it out; only on optional arguments.
+    pub default: Option<serde_json::Value>,
+    /// For an optional Directory or File argument: the path in the module's context directory
+    /// the engine loads when the caller leaves it out (`defaultPath` of `withArg`).
+    pub default_path: Option<String>,
+}
+
+impl ArgDef {
+    /// A required argument.
+    pub fn required(
+        name: impl Into<String>,
+        type_ref: TypeRef,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            type_ref,
+            optional: false,
+            default: None,
+            default_path: None,
+        }
+    }
+
+    /// An optional argument without a default value.
+    pub fn optional(
+        name: impl Into<String>,
+        type_ref: TypeRef,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            optional: true,
+            ..Self::required(name, type_ref, description)
+        }
+    }
+
+    /// An optional argument with a default value.
+    pub fn with_default(
+        name: impl Into<String>,
+        type_ref: TypeRef,
+        default: serde_json::Value,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            optional: true,
+            default: Some(default),
+            ..Self::required(name, type_ref, description)
+        }
+    }
+
+    /// An optional Directory or File argument that the engine loads from `path` in the
+    /// module's context directory when the caller leaves it out (`/` is the context's root).
+    pub fn contextual(
+        name: impl Into<String>,
+        type_ref: TypeRef,
+        path: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            optional: true,
+            default_path: Some(path.into()),
+            ..Self::required(name, type_ref, description)
+        }
+    }
+
+    /// The name the engine knows: camelCase.
+    pub fn engine_name(&self) -> String {
+        camel_case(&self.name)
+    }
+}
+
+/// One function of the module's object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionDef {
+    /// The name in snake_case; registered in camelCase.
+    pub name: String,
+    /// A doc string shown by `dagger functions` and `dagger call --help`.
+    pub description: String,
+    /// What the function returns.
+    pub return_type: TypeRef,
+    /// The arguments, in the order the CLI lists them.
+    pub args: Vec<ArgDef>,
+}
+
+impl FunctionDef {
+    /// A function without arguments yet.
+    pub fn new(
+        name: impl Into<String>,
+        return_type: TypeRef,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            return_type,
+            args: Vec::new(),
+        }
+    }
+
+    /// Adds an argument.
+    pub fn arg(mut self, arg: ArgDef) -> Self {
+        self.args.push(arg);
+        self
+    }
+
+    /// The name the engine knows: camelCase.
+    pub fn engine_name(&self) -> String {
+        camel_case(&self.name)
+    }
+
+    /// The argument called `name` (snake_case, or the camelCase form the engine sends).
+    pub fn find_arg(&self, name: &str) -> Option<&ArgDef> {
+        self.args
+            .iter()
+            .find(|a| a.name == name || a.engine_name() == name)
+    }
+}
+
+/// The module's main object and its functions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectDef {
+    /// The object's name: the module name in PascalCase.
+    pub name: String,
+    /// A doc string.
+    pub description: String,
+    /// The functions.
+    pub functions: Vec<FunctionDef>,
+}
+
+impl ObjectDef {
+    /// The function called `name` (snake_case, or the camelCase form the engine sends).
+    pub fn find_function(&self, name: &str) -> Option<&FunctionDef> {
+        self.functions
+            .iter()
+            .find(|f| f.name == name || f.engine_name() == name)
+    }
+}
+
+/// A whole module: its name, description and main object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleDef {
+    /// The module's name as in `dagger.json` (`blumeops`).
+    pub name: String,
+    /// A doc string.
+    pub description: String,
+    /// The main object, named after the module.
+    pub object: ObjectDef,
+}
+
+impl ModuleDef {
+    /// A module whose main object is named after it (`blumeops` -> `Blumeops`).
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Result<Self, DefinitionError> {
+        let name = name.into();
+        let description = description.into();
+        let object_name = pascal_case(&name)?;
+        Ok(Self {
+            object: ObjectDef {
+                name: object_name,
+                description: description.clone(),
+                functions: Vec::new(),
+            },
+            name,
+            description,
+        })
+    }
+
+    /// Adds a function to the main object.
+    pub fn function(mut self, function: FunctionDef) -> Self {
+        self.object.functions.push(function);
+        self
+    }
+
+    /// Checks every rule of a definition; the first broken rule is the error.
+    pub fn validate(&self) -> Result<(), DefinitionError> {
+        let expected = pascal_case(&self.name)?;
+        if self.object.name != expected {
+            return Err(DefinitionError::ObjectName {
+                module: self.name.clone(),
+                expected,
+                found: self.object.name.clone(),
+            });
+        }
+        let mut seen = BTreeSet::new();
+        for function in &self.object.functions {
+            check_snake_case("function", &function.name)?;
+            if !seen.insert(function.engine_name()) {
+                return Err(DefinitionError::DuplicateFunction {
+                    name: function.name.clone(),
+                });
+            }
+            check_type(&function.name, None, &function.return_type)?;
+            let mut seen_args = BTreeSet::new();
+            for arg in &function.args {
+                check_snake_case("argument", &arg.name)?;
+                if !seen_args.insert(arg.engine_name()) {
+                    return Err(DefinitionError::DuplicateArgument {
+                        function: function.name.clone(),
+                        name: arg.name.clone(),
+                    });
+                }
+                if arg.type_ref == TypeRef::Void {
+                    return Err(DefinitionError::VoidArgument {
+                        function: function.name.clone(),
+                        name: arg.name.clone(),
+                    });
+                }
+                check_type(&function.name, Some(&arg.name), &arg.type_ref)?;
+                if let Some(path) = &arg.default_path {
+                    let loadable = matches!(&arg.type_ref, TypeRef::Object(n) if n == "Directory" || n == "File");
+                    if !loadable || !arg.optional || arg.default.is_some() || path.is_empty() {
+                        return Err(DefinitionError::DefaultPath {
+                            function: function.name.clone(),
+                            name: arg.name.clone(),
+                        });
+                    }
+                }
+                if let Some(default) = &arg.default {
+                    if !arg.optional {
+                        return Err(DefinitionError::DefaultOnRequired {
+                            function: function.name.clone(),
+                            name: arg.name.clone(),
+                        });
+                    }
+                    if matches!(arg.type_ref, TypeRef::Object(_)) {
+                        return Err(DefinitionError::DefaultOnObject {
+                            function: function.name.clone(),
+                            name: arg.name.clone(),
+                        });
+                    }
+                    if !arg.type_ref.accepts(default) {
+                        return Err(DefinitionError::DefaultType {
+                            function: function.name.clone(),
+                            name: arg.name.clone(),
+                            expected: arg.type_ref.describe(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_type(
+    function: &str,
+    arg: Option<&str>,
+    type_ref: &TypeRef,
+) -> Result<(), DefinitionError> {
+    let place = || match arg {
+        Some(arg) => format!("argument {arg:?} of function {function:?}"),
+        None => format!("return type of function {function:?}"),
+    };
+    if type_ref.list_nesting() > MAX_LIST_NESTING {
+        return Err(DefinitionError::ListTooDeep {
+            place: place(),
+            max: MAX_LIST_NESTING,
+        });
+    }
+    let mut inner = type_ref;
+    while let TypeRef::List(element) = inner {
+        if **element == TypeRef::Void {
+            return Err(DefinitionError::VoidInList { place: place() });
+        }
+        inner = element;
+    }
+    if let TypeRef::Object(name) = inner {
+        let pascal = name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name.chars().all(|c| c.is_ascii_alphanumeric());
+        if !pascal {
+            return Err(DefinitionError::ObjectTypeName {
+                place: place(),
+                name: name.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A definition that breaks a rule; found before anything is sent to the engine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    /// A function, argument or module name breaks the naming rule.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// The main object is not named after the module.
+    #[error("the main object of module {module:?} must be named {expected:?}, not {found:?}")]
+    ObjectName {
+        /// The module's name.
+        module: String,
+        /// The PascalCase name required.
+        expected: String,
+        /// The name given.
+        found: String,
+    },
+    /// Two functions have the same (camelCase) name.
+    #[error("function {name:?} is defined twice (names are compared in camelCase)")]
+    DuplicateFunction {
+        /// The repeated name.
+        name: String,
+    },
+    /// Two arguments of one function have the same (camelCase) name.
+    #[error("function {function:?} has argument {name:?} twice (names are compared in camelCase)")]
+    DuplicateArgument {
+        /// The function.
+        function: String,
+        /// The repeated argument.
+        name: String,
+    },
+    /// A required argument has a default value.
+    #[error("argument {name:?} of function {function:?} has a default value but is not optional")]
+    DefaultOnRequired {
+        /// The function.
+        function: String,
+        /// The argument.
+        name: String,
+    },
+    /// An object argument has a default value (objects come from the caller, by ID).
+    #[error(
+        "argument {name:?} of function {function:?} is an object and cannot have a default value"
+    )]
+    DefaultOnObject {
+        /// The function.
+        function: String,
+        /// The argument.
+        name: String,
+    },
+    /// A default value does not have the argument's type.
+    #[error("the default value of argument {name:?} of function {function:?} must be {expected}")]
+    DefaultType {
+        /// The function.
+        function: String,
+        /// The argument.
+        name: String,
+        /// The type required, described.
+        expected: String,
+    },
+    /// A default path on an argument that is not an optional Directory or File without a
+    /// default value, or an empty one.
+    #[error("argument {name:?} of function {function:?} has a default path, which only an optional Directory or File argument without a default value can have (and the path must not be empty)")]
+    DefaultPath {
+        /// The function.
+        function: String,
+        /// The argument.
+        name: String,
+    },
+    /// An argument of type Void.
+    #[error("argument {name:?} of function {function:?} cannot be Void")]
+    VoidArgument {
+        /// The function.
+        function: String,
+        /// The argument.
+        name: String,
+    },
+    /// A list of Void.
+    #[error("the {place} is a list of Void")]
+    VoidInList {
+        /// Where the type is.
+        place: String,
+    },
+    /// Lists nest deeper than [`MAX_LIST_NESTING`].
+    #[error("the {place} nests lists more than {max} deep")]
+    ListTooDeep {
+        /// Where the type is.
+        place: String,
+        /// The limit.
+        max: usize,
+    },
+    /// An object type name that is not PascalCase.
+    #[error("the {place} names object type {name:?}, which is not a PascalCase type name")]
+    ObjectTypeName {
+        /// Where the type is.
+        place: String,
+        /// The rejected name.
+        name: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sample() -> ModuleDef {
+        ModuleDef::new("blumeops", "Build and publish containers")
+            .unwrap()
+            .function(
+                FunctionDef::new("container_version", TypeRef::String, "The version")
+                    .arg(ArgDef::required(
+                        "container_name",
+                        TypeRef::String,
+                        "The container",
+                    ))
+                    .arg(ArgDef::optional(
+                        "src",
+                        TypeRef::object("Directory"),
+                        "Sources",
+                    )),
+            )
+            .function(
+                FunctionDef::new("publish", TypeRef::String, "Publish")
+                    .arg(ArgDef::with_default(
+                        "registry",
+                        TypeRef::String,
+                        json!("registry.example.org"),
+                        "",
+                    ))
+                    .arg(ArgDef::optional("tags", TypeRef::list(TypeRef::String), "")),
+            )
+    }
+
+    #[test]
+    fn a_good_definition_validates() {
+        let def = sample();
+        assert_eq!(def.object.name, "Blumeops");
+        assert_eq!(def.validate(), Ok(()));
+        let f = def.object.find_function("containerVersion").unwrap();
+        assert_eq!(f.name, "container_version");
+        assert_eq!(f.find_arg("containerName").unwrap().name, "container_name");
+        assert_eq!(
+            f.find_arg("container_name").unwrap().engine_name(),
+            "containerName"
+        );
+    }
+
+    #[test]
+    fn duplicate_and_empty_names_are_rejected() {
+        let def = sample().function(FunctionDef::new("publish", TypeRef::String, ""));
+        assert_eq!(
+            def.validate(),
+            Err(DefinitionError::DuplicateFunction {
+                name: "publish".into()
+            })
+        );
+        let def = sample().function(FunctionDef::new("", TypeRef::String, ""));
+        assert_eq!(
+            def.validate(),
+            Err(DefinitionError::Name(NameError::Empty { what: "function" }))
+        );
+        let def = sample().function(
+            FunctionDef::new("f", TypeRef::String, "")
+                .arg(ArgDef::required("a_b", TypeRef::String, ""))
+                .arg(ArgDef::required("a_b", TypeRef::Integer, "")),
+        );
+        assert!(matches!(
+            def.validate(),
+            Err(DefinitionError::DuplicateArgument { .. })
+        ));
+    }
+
+    #[test]
+    fn defaults_follow_the_rules() {
+        let mut bad = ArgDef::required("x", TypeRef::String, "");
+        bad.default = Some(json!("a"));
+        let def = sample().function(FunctionDef::new("f", TypeRef::String, "").arg(bad));
+        let err = def.validate().unwrap_err();
+        assert!(matches!(err, DefinitionError::DefaultOnRequired { .. }));
+        assert!(err.to_string().contains("not optional"));
+
+        let def = sample().function(FunctionDef::new("f", TypeRef::String, "").arg(
+            ArgDef::with_default("n", TypeRef::Integer, json!("three"), ""),
+        ));
+        assert!(matches!(
+            def.validate(),
+            Err(DefinitionError::DefaultType { .. })
+        ));
+
+        let def = sample().function(FunctionDef::new("f", TypeRef::String, "").arg(
+            ArgDef::with_default("s", TypeRef::object("Secret"), json!("x"), ""),
+        ));
+        assert!(matches!(
+            def.validate(),
+            Err(DefinitionError::DefaultOnObject { .. })
+        ));
+    }
+
+    #[test]
+    fn default_paths_only_on_optional_directories_and_files() {
+        let ok = sample().function(FunctionDef::new("f", TypeRef::String, "").arg(
+            ArgDef::contextual("src", TypeRef::object("Directory"), "/", ""),
+        ));
+        assert_eq!(ok.validate(), Ok(()));
+        let bad = sample().function(
+            FunctionDef::new("f", TypeRef::String, "").arg(ArgDef::contextual(
+                "name",
+                TypeRef::String,
+                "/",
+                "",
+            )),
+        );
+        assert!(matches!(
+            bad.validate(),
+            Err(DefinitionError::DefaultPath { .. })
+        ));
+    }
+
+    #[test]
+    fn type_rules() {
+        let deep = TypeRef::list(TypeRef::list(TypeRef::list(TypeRef::String)));
+        let def = sample().function(FunctionDef::new("f", deep, ""));
+        assert!(matches!(
+            def.validate(),
+            Err(DefinitionError::ListTooDeep { max: 2, .. })
+        ));
+        let def = sample().function(
+            FunctionDef::new("f", TypeRef::Void, "").arg(ArgDef::required("v", TypeRef::Void, "")),
+        );
+        assert!(matches!(
+            def.validate(),
+            Err(DefinitionError::VoidArgument { .. })
+        ));
+        let def = sample().function(FunctionDef::new("f", TypeRef::object("secret"), ""));
+        assert!(matches!(
+            def.validate(),
+            Err(DefinitionError::ObjectTypeName { .. })
+        ));
+        let def = sample().function(FunctionDef::new("f", TypeRef::list(TypeRef::Void), ""));
+        assert!(matches!(
+            def.validate(),
+            Err(DefinitionError::VoidInList { .. })
+        ));
+    }
+
+    #[test]
+    fn object_must_be_named_after_the_module() {
+        let mut def = sample();
+        def.object.name = "Other".into();
+        assert!(matches!(
+            def.validate(),
+            Err(DefinitionError::ObjectName { .. })
+        ));
+    }
+
+    #[test]
+    fn accepts_checks_json_types() {
+        assert!(TypeRef::String.accepts(&json!("a")));
+        assert!(!TypeRef::String.accepts(&json!(1)));
+        assert!(TypeRef::Integer.accepts(&json!(-3)));
+        assert!(!TypeRef::Integer.accepts(&json!(1.5)));
+        assert!(TypeRef::list(TypeRef::Boolean).accepts(&json!([true, false])));
+        assert!(!TypeRef::list(TypeRef::Boolean).accepts(&json!([true, 1])));
+        assert!(TypeRef::object("Secret").accepts(&json!("xyz")));
+        assert!(!TypeRef::object("Secret").accepts(&json!("")));
+        assert_eq!(
+            TypeRef::list(TypeRef::object("File")).describe(),
+            "a list of File IDs"
+        );
+    }
+}

@@ -1,0 +1,62 @@
+//! A Rust Dagger module runtime: registration of type definitions and dispatch of function calls.
+//!
+//! A module implements [`Module`] (its [`ModuleDef`] and an async `call`), and its binary's
+//! `main` calls [`run`]. The runtime reads the current call in one query; when the engine asks
+//! for the definition it registers the types level by level ([`RegistrationPlan`], at most 8
+//! round trips whatever the number of functions); otherwise it decodes the arguments
+//! ([`Args`]), runs the function and returns its value or error, raw, so that `dagger-sdk`'s
+//! Void answers never trip it (`dagger-sdk` 0.21.11 fails to deserialize the engine's `null`
+//! answer to `returnValue`/`returnError`).
+//!
+//! Names are snake_case in Rust and camelCase for the engine ([`camel_case`]); the main object
+//! is the module name in PascalCase ([`pascal_case`]).
+//!
+//! ```no_run
+//! use dagger_module_runtime::{Args, ArgDef, CallContext, FunctionDef, FunctionError,
+//!     FunctionResult, Module, ModuleDef, TypeRef};
+//!
+//! struct Hello;
+//!
+//! #[async_trait::async_trait]
+//! impl Module for Hello {
+//!     fn definition(&self) -> ModuleDef {
+//!         ModuleDef::new("hello", "Greetings")
+//!             .expect("a valid module name")
+//!             .function(
+//!                 FunctionDef::new("greet", TypeRef::String, "Say hello")
+//!                     .arg(ArgDef::required("name", TypeRef::String, "Who")),
+//!             )
+//!     }
+//!
+//!     async fn call(&self, _ctx: &CallContext, function: &str, args: &Args)
+//!         -> Result<FunctionResult, FunctionError> {
+//!         match function {
+//!             "greet" => Ok(FunctionResult::string(format!("hello, {}", args.string("name")?))),
+//!             other => Err(FunctionError::Failed(format!("no function {other}"))),
+//!         }
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     dagger_module_runtime::run(Hello).await
+//! }
+//! ```
+
+mod args;
+mod def;
+mod dispatch;
+mod register;
+
+pub use args::{decode_json_scalar, ArgError, Args};
+pub use dagger_engine::naming::{
+    camel_case, check_snake_case, cli_flag, engine_lower_camel, pascal_case, NameError,
+};
+pub use def::{
+    ArgDef, DefinitionError, FunctionDef, ModuleDef, ObjectDef, TypeRef, MAX_LIST_NESTING,
+};
+pub use dispatch::{
+    register, return_error, return_value, run, serve, CallContext, FunctionCall, FunctionError,
+    FunctionResult, Module, Outcome, RuntimeError, READ_CALL_QUERY,
+};
+pub use register::{Ids, PlanAnswerError, RegistrationPlan};

@@ -1,0 +1,402 @@
+//! Publish failures: the typed errors callers match on, and the classification of the engine's
+//! push failures (which reach clients as messages, not codes).
+
+use std::fmt;
+
+use dagger_engine::registry::{AddressError, ReferenceError};
+use dagger_engine::{ExecError, GraphQLErrorEntry, QueryError};
+use oci_registry_api::RegistryApiError;
+
+/// Why a publish failed. Every message names what to do next, and none carries a secret.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PublishError {
+    /// The registry address is one the engine would refuse.
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    /// A repository name, tag, version or commit SHA breaks the OCI grammar.
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    /// The request itself is inconsistent (for example no tags at all).
+    #[error("invalid publish request: {0}")]
+    InvalidRequest(String),
+    /// A tag that must not be overwritten already exists.
+    #[error("{}", tag_exists_message(.reference, .evidence))]
+    TagExists {
+        /// `host/repository:tag`.
+        reference: String,
+        /// How the library knows.
+        evidence: TagExistsEvidence,
+    },
+    /// The registry refused the credentials (HTTP 401).
+    #[error("{}", credentials_message(.host, .username.as_deref()))]
+    CredentialsRejected {
+        /// The registry host.
+        host: String,
+        /// The user name sent, `None` for an anonymous push.
+        username: Option<String>,
+    },
+    /// The registry denied the push (HTTP 403) although the tag was not found beforehand.
+    #[error("registry {host} denied pushing {reference}{} (HTTP 403{}): the account may read but not create in this repository; check its permissions", user_suffix(.username.as_deref()), codes_suffix(.codes))]
+    PermissionDenied {
+        /// The registry host.
+        host: String,
+        /// `host/repository:tag`.
+        reference: String,
+        /// The user name sent.
+        username: Option<String>,
+        /// The registry's error codes, when the engine passed them on.
+        codes: Vec<String>,
+    },
+    /// The registry could not be reached at all.
+    #[error("registry {host} could not be reached: {detail}")]
+    RegistryUnreachable {
+        /// The registry host.
+        host: String,
+        /// What the engine reported.
+        detail: String,
+    },
+    /// Transient failures (5xx, 429, dropped connections) outlasted every retry.
+    #[error("registry {host} kept failing after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        /// The registry host.
+        host: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+    /// The registry answered with another client error (4xx), not retried.
+    #[error("registry {host} refused the push of {reference} (HTTP {status}{}): {message}", codes_suffix(.codes))]
+    RegistryRefused {
+        /// The registry host.
+        host: String,
+        /// `host/repository:tag`.
+        reference: String,
+        /// The HTTP status.
+        status: u16,
+        /// The registry's error codes.
+        codes: Vec<String>,
+        /// The engine's message.
+        message: String,
+    },
+    /// A command of the container's build failed.
+    #[error("{}", build_failed_message(.exec))]
+    BuildFailed {
+        /// The failed command as the engine reported it.
+        exec: ExecError,
+    },
+    /// The engine pushed the tag but its digest could not be read back (see `Partial`).
+    #[error("the engine pushed {reference} but its digest could not be read back from the registry ({reason}); check the registry for this tag")]
+    DigestUnknown {
+        /// `host/repository:tag`.
+        reference: String,
+        /// Why the digest is unknown.
+        reason: String,
+    },
+    /// Another engine failure.
+    #[error("the Dagger engine failed during publish: {0}")]
+    Engine(QueryError),
+    /// Some tags were published and some were not: exactly which, so nothing is left unknown.
+    #[error("{}", partial_message(.published, .failed))]
+    Partial {
+        /// The tags that are in the registry now, with their digests.
+        published: Vec<super::PublishedTag>,
+        /// The tags that are not, each with its reason.
+        failed: Vec<FailedTag>,
+    },
+}
+
+/// How the library learnt that a tag exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagExistsEvidence {
+    /// The existing-tag check found it, with this digest.
+    Checked {
+        /// The digest of the manifest the tag points at.
+        digest: String,
+    },
+    /// The registry refused the push with 403 DENIED, which for a create-only account (zot's
+    /// rule: pushing to an existing tag needs `update`) means the tag exists.
+    RefusedAsExisting,
+}
+
+/// A tag that was not published, with the reason.
+#[derive(Debug, Clone)]
+pub struct FailedTag {
+    /// The tag.
+    pub tag: String,
+    /// Why it was not published.
+    pub error: Box<PublishError>,
+}
+
+impl PublishError {
+    /// Whether retrying later could help (the registry was overloaded or dropped the line).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, PublishError::RetriesExhausted { .. })
+    }
+}
+
+fn tag_exists_message(reference: &str, evidence: &TagExistsEvidence) -> String {
+    match evidence {
+        TagExistsEvidence::Checked { digest } => format!(
+            "tag exists: {reference} is already in the registry (digest {digest}) and tags are not overwritten; bump the version, or use the skip policy to keep the existing image"
+        ),
+        TagExistsEvidence::RefusedAsExisting => format!(
+            "tag exists: the registry refused to overwrite {reference} (HTTP 403 DENIED: a create-only account may not update an existing tag); bump the version, or use the skip policy to keep the existing image"
+        ),
+    }
+}
+
+fn credentials_message(host: &str, username: Option<&str>) -> String {
+    match username {
+        Some(user) => format!(
+            "registry {host} rejected the credentials of user {user} (HTTP 401 UNAUTHORIZED): the password or API key is wrong or has expired; check the key (registry API keys can expire) and update the CI secret"
+        ),
+        None => format!(
+            "registry {host} refused an anonymous push (HTTP 401 UNAUTHORIZED): pass a registry password (for example --registry-password=env:ZOT_CI_API_KEY)"
+        ),
+    }
+}
+
+fn user_suffix(username: Option<&str>) -> String {
+    username.map(|u| format!(" as {u}")).unwrap_or_default()
+}
+
+fn codes_suffix(codes: &[String]) -> String {
+    if codes.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", codes.join(","))
+    }
+}
+
+fn build_failed_message(exec: &ExecError) -> String {
+    let mut out = format!(
+        "a build step failed: `{}` exited with code {}",
+        exec.cmd.join(" "),
+        exec.exit_code
+    );
+    let tail = tail_lines(&exec.stderr, 20);
+    if !tail.is_empty() {
+        out.push_str("\nlast lines of stderr:\n");
+        out.push_str(&tail);
+    }
+    out
+}
+
+/// The last `n` non-empty lines of `text`.
+pub(crate) fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..].join("\n")
+}
+
+fn partial_message(published: &[super::PublishedTag], failed: &[FailedTag]) -> String {
+    let mut out = format!(
+        "publish partly failed: {} tag(s) published, {} not",
+        published.len(),
+        failed.len()
+    );
+    for p in published {
+        out.push_str(&format!("\n  published: {}", p.reference));
+    }
+    for f in failed {
+        out.push_str(&format!("\n  NOT published: {}: {}", f.tag, f.error));
+    }
+    out
+}
+
+impl fmt::Display for FailedTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.tag, self.error)
+    }
+}
+
+/// What a failed push was, read from the engine's error message.
+///
+/// The engine pushes with containerd's resolver, whose failures reach clients as text:
+/// `unexpected status from PUT request to <url>: 403 Forbidden` (containerd
+/// `remotes/errors/errors.go`, `ErrUnexpectedStatus`), possibly followed by the registry's
+/// JSON error body; network failures carry Go's `dial tcp ...` wording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PushFailure {
+    /// The registry answered with this HTTP status and these error codes.
+    Status { status: u16, codes: Vec<String> },
+    /// The registry could not be reached.
+    Unreachable,
+    /// The connection dropped mid-way (worth a retry).
+    Dropped,
+    /// A build command failed.
+    Exec(ExecError),
+    /// Anything else.
+    Other,
+}
+
+impl PushFailure {
+    /// Whether a retry may help: 5xx, 429, or a dropped connection.
+    pub(crate) fn is_transient(&self) -> bool {
+        match self {
+            PushFailure::Status { status, .. } => *status >= 500 || *status == 429,
+            PushFailure::Dropped => true,
+            _ => false,
+        }
+    }
+}
+
+const SPEC_ERROR_CODES: &[&str] = &[
+    "BLOB_UNKNOWN",
+    "BLOB_UPLOAD_INVALID",
+    "BLOB_UPLOAD_UNKNOWN",
+    "DIGEST_INVALID",
+    "MANIFEST_BLOB_UNKNOWN",
+    "MANIFEST_INVALID",
+    "MANIFEST_UNKNOWN",
+    "NAME_INVALID",
+    "NAME_UNKNOWN",
+    "SIZE_INVALID",
+    "UNAUTHORIZED",
+    "DENIED",
+    "UNSUPPORTED",
+    "TOOMANYREQUESTS",
+];
+
+/// Reads one engine error of a push.
+pub(crate) fn classify(entry: &GraphQLErrorEntry) -> PushFailure {
+    if let Some(exec) = entry.exec_error() {
+        return PushFailure::Exec(exec);
+    }
+    let msg = entry.message.as_str();
+    if let Some(status) = http_status(msg) {
+        let codes = SPEC_ERROR_CODES
+            .iter()
+            .filter(|code| {
+                msg.contains(&format!("\"code\":\"{code}\""))
+                    || msg.contains(&format!("\"code\": \"{code}\""))
+            })
+            .map(|c| c.to_string())
+            .collect();
+        return PushFailure::Status { status, codes };
+    }
+    let lower = msg.to_ascii_lowercase();
+    const DROPPED: &[&str] = &[
+        "connection reset",
+        "broken pipe",
+        "unexpected eof",
+        "server closed idle connection",
+    ];
+    const UNREACHABLE: &[&str] = &[
+        "no such host",
+        "connection refused",
+        "network is unreachable",
+        "no route to host",
+        "i/o timeout",
+        "tls handshake timeout",
+    ];
+    if DROPPED.iter().any(|k| lower.contains(k)) {
+        PushFailure::Dropped
+    } else if UNREACHABLE.iter().any(|k| lower.contains(k)) {
+        PushFailure::Unreachable
+    } else {
+        PushFailure::Other
+    }
+}
+
+/// The HTTP status in containerd's "unexpected status ...: NNN Reason" wording.
+fn http_status(msg: &str) -> Option<u16> {
+    let at = msg.find("unexpected status")?;
+    let rest = &msg[at..];
+    let bytes = rest.as_bytes();
+    (0..bytes.len().saturating_sub(3)).find_map(|i| {
+        let window = &bytes[i..i + 3];
+        let before_ok = i > 0 && bytes[i - 1] == b' ';
+        let after_ok = bytes.get(i + 3).is_none_or(|b| *b == b' ' || *b == b'\n');
+        if before_ok && after_ok && window.iter().all(u8::is_ascii_digit) {
+            let n: u16 = std::str::from_utf8(window).ok()?.parse().ok()?;
+            (100..600).contains(&n).then_some(n)
+        } else {
+            None
+        }
+    })
+}
+
+/// Maps a registry API failure met during the existing-tag check, when it must stop the publish.
+pub(crate) fn from_check(err: &RegistryApiError) -> Option<PublishError> {
+    match err {
+        RegistryApiError::Unauthorized { host, username } if username.is_some() => {
+            Some(PublishError::CredentialsRejected {
+                host: host.clone(),
+                username: username.clone(),
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(msg: &str) -> GraphQLErrorEntry {
+        GraphQLErrorEntry::message(msg)
+    }
+
+    #[test]
+    fn containerd_status_wording_is_read() {
+        let e = entry("failed to push r.example/a/b:v1: unexpected status from PUT request to https://r.example/v2/a/b/manifests/v1: 403 Forbidden\n{\"errors\":[{\"code\":\"DENIED\",\"message\":\"no\"}]}");
+        assert_eq!(
+            classify(&e),
+            PushFailure::Status {
+                status: 403,
+                codes: vec!["DENIED".into()]
+            }
+        );
+        let e = entry("unexpected status from HEAD request to https://h/v2/x/blobs/sha256:00: 503 Service Unavailable");
+        assert!(classify(&e).is_transient());
+        let e = entry("unexpected status from PUT request to https://h:5000/v2/x/manifests/t: 401 Unauthorized");
+        assert_eq!(
+            classify(&e),
+            PushFailure::Status {
+                status: 401,
+                codes: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn network_wording_is_read() {
+        assert_eq!(
+            classify(&entry("failed to do request: Head \"https://nope.invalid/v2/\": dial tcp: lookup nope.invalid: no such host")),
+            PushFailure::Unreachable
+        );
+        assert_eq!(
+            classify(&entry(
+                "failed to copy: read tcp 1.2.3.4:5->6.7.8.9:443: read: connection reset by peer"
+            )),
+            PushFailure::Dropped
+        );
+        assert_eq!(classify(&entry("something else")), PushFailure::Other);
+        // A port number is not a status.
+        assert_eq!(
+            classify(&entry(
+                "dial tcp 127.0.0.1:5000: connect: connection refused"
+            )),
+            PushFailure::Unreachable
+        );
+    }
+
+    #[test]
+    fn messages_name_the_next_step() {
+        let e = PublishError::CredentialsRejected {
+            host: "registry.example.org".into(),
+            username: Some("ci-bot".into()),
+        };
+        let text = e.to_string();
+        assert!(text.contains("registry.example.org") && text.contains("ci-bot"));
+        assert!(text.contains("expired"));
+        let e = PublishError::TagExists {
+            reference: "r/team/app:v1-abc1234".into(),
+            evidence: TagExistsEvidence::RefusedAsExisting,
+        };
+        assert!(e.to_string().contains("bump the version"));
+        assert!(e.to_string().contains("app:v1-abc1234"));
+    }
+}

@@ -1,0 +1,34 @@
+//! Publishing a built container: the `with_registry_auth` builder, several tags in one engine
+//! request, the existing-tag policy, retries, and errors a person can act on.
+//!
+//! ```no_run
+//! # async fn run(client: dagger_engine::EngineClient, container: dagger_sdk::Container,
+//! #              password: dagger_sdk::Secret) -> Result<(), Box<dyn std::error::Error>> {
+//! use dagger_publish::{ExistingTagPolicy, PublishRequest, Publisher, RegistryAuth};
+//! use dagger_engine::registry::{repository, Tag};
+//!
+//! let auth = RegistryAuth::new("registry.example.org", "ci-bot")?.with_password(password);
+//! let tags = [Tag::parse("v0.61.1")?, Tag::parse("latest")?];
+//! let request = PublishRequest::new("registry.example.org", repository("team", "app")?, tags)?
+//!     .with_auth(auth)?
+//!     .with_policy(ExistingTagPolicy::Skip);
+//! let report = Publisher::new(client).publish(&container, &request).await?;
+//! println!("{}", report.primary());
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod chain;
+mod error;
+mod lookup;
+pub mod pipeline;
+mod publisher;
+mod retry;
+
+pub use auth::{with_registry_auth, PasswordSecret, RegistryAuth};
+pub use error::{FailedTag, PublishError, TagExistsEvidence};
+pub use lookup::{RegistryApiLookup, TagLookup};
+pub use publisher::{
+    ExistingTagPolicy, PublishReport, PublishRequest, PublishedTag, Publisher, TagOutcome,
+};
+pub use retry::RetryPolicy;

@@ -1,0 +1,165 @@
+//! The [`Pipeline`] trait, what a build gets ([`BuildContext`]), and where upstream sources come
+//! from ([`ForgeConfig`]).
+
+use dagger_sdk::{Container, Directory, Query};
+
+use super::steps::StepLog;
+
+/// A native container pipeline: a name, a pinned upstream version, and a build from a source
+/// directory to a container. See the [module docs](super) for a complete example.
+pub trait Pipeline: Send + Sync {
+    /// The container's name: one lowercase OCI path component, e.g. `app`.
+    fn name(&self) -> &str;
+
+    /// The pinned upstream version, spelled as upstream tags its release (`v0.61.1`, `2.2.19`).
+    fn version(&self) -> &str;
+
+    /// One line saying what the container is (becomes `org.opencontainers.image.description`).
+    fn description(&self) -> &str;
+
+    /// The repository name of the upstream source on the forge mirror; the container's name by
+    /// default.
+    fn upstream_repo(&self) -> &str {
+        self.name()
+    }
+
+    /// Describes the build. Lazy: nothing runs until the container is synced or published.
+    /// Every command goes through [`BuildContext::exec`] (the helpers do) so a failure names its
+    /// step.
+    fn build(&self, ctx: &BuildContext) -> Container;
+}
+
+/// Everything a [`Pipeline::build`] needs: the engine, the repository's source, the forge, and the
+/// step log its commands are recorded in.
+#[derive(Clone)]
+pub struct BuildContext {
+    /// The engine's API root.
+    pub dag: Query,
+    /// This repository's source directory (the one holding `containers/`).
+    pub src: Directory,
+    /// Where upstream sources are cloned from.
+    pub forge: ForgeConfig,
+    /// The build's commands, for [`StepLog::explain`].
+    pub steps: StepLog,
+}
+
+impl BuildContext {
+    /// A context for building the pipeline (container) named `pipeline`, with an empty step log.
+    pub fn new(dag: Query, src: Directory, forge: ForgeConfig, pipeline: &str) -> Self {
+        Self {
+            dag,
+            src,
+            forge,
+            steps: StepLog::new(pipeline),
+        }
+    }
+
+    /// The pipeline being built.
+    pub fn pipeline(&self) -> &str {
+        self.steps.pipeline()
+    }
+
+    /// Adds `withExec(args)` to `container`, recording it in the step log as `step`.
+    pub fn exec(&self, container: &Container, step: &str, args: Vec<String>) -> Container {
+        self.steps.record(step, &args);
+        container.with_exec(args)
+    }
+}
+
+impl std::fmt::Debug for BuildContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildContext")
+            .field("pipeline", &self.pipeline())
+            .field("forge", &self.forge)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where upstream repositories are mirrored: `<base>/<name>.git`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgeConfig {
+    base_url: String,
+}
+
+/// A forge base URL that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("forge base URL {url:?} is invalid: {rule}")]
+pub struct ForgeConfigError {
+    /// The URL as given.
+    pub url: String,
+    /// The rule broken.
+    pub rule: &'static str,
+}
+
+impl ForgeConfig {
+    /// A forge whose mirrors live under `base_url` (a trailing `/` is ignored).
+    ///
+    /// ```
+    /// use dagger_publish::pipeline::ForgeConfig;
+    /// let forge = ForgeConfig::new("http://127.0.0.1:3000/mirrors/").unwrap();
+    /// assert_eq!(forge.repository_url("app"), "http://127.0.0.1:3000/mirrors/app.git");
+    /// assert!(ForgeConfig::new("forge.example/mirrors").is_err());
+    /// ```
+    pub fn new(base_url: &str) -> Result<Self, ForgeConfigError> {
+        let fail = |rule| ForgeConfigError {
+            url: base_url.into(),
+            rule,
+        };
+        const SCHEMES: [&str; 5] = ["https://", "http://", "ssh://", "git://", "file://"];
+        let Some((scheme, rest)) = SCHEMES
+            .iter()
+            .find_map(|s| base_url.strip_prefix(s).map(|rest| (*s, rest)))
+        else {
+            return Err(fail(
+                "it must start with https://, http://, ssh://, git:// or file://",
+            ));
+        };
+        let rest = rest.trim_end_matches('/');
+        if rest.is_empty() {
+            return Err(fail(
+                "it must name a host (or, for file://, a path) after the scheme",
+            ));
+        }
+        let trimmed = format!("{scheme}{rest}");
+        if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(fail("it must not contain spaces or control characters"));
+        }
+        if trimmed.contains(['?', '#']) {
+            return Err(fail(
+                "it must not have a query (?) or fragment (#): <base>/<name>.git is appended",
+            ));
+        }
+        Ok(Self { base_url: trimmed })
+    }
+
+    /// The base URL, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The clone URL of the mirror of `repo`.
+    pub fn repository_url(&self, repo: &str) -> String {
+        format!("{}/{repo}.git", self.base_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forge_urls_are_checked() {
+        assert!(ForgeConfig::new("https://git.example/m").is_ok());
+        assert!(ForgeConfig::new("file:///srv/mirrors").is_ok());
+        for (bad, rule) in [
+            ("", "must start with"),
+            ("git.example/m", "must start with"),
+            ("https://", "must name a host"),
+            ("https://git.example/a b", "spaces"),
+            ("https://git.example/m?x=1", "query"),
+        ] {
+            let err = ForgeConfig::new(bad).unwrap_err();
+            assert!(err.to_string().contains(rule), "{bad}: {err}");
+        }
+    }
+}

@@ -183,7 +183,8 @@ impl Transport for HttpTransport {
                 reqwest::header::AUTHORIZATION,
                 self.authorization.expose_secret(),
             )
-            .json(&body)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
             .send()
             .await
             .map_err(|e| self.classify(e))?;

@@ -31,6 +31,7 @@ mod registry_model;
 pub(crate) mod schema;
 mod server;
 mod state;
+mod stub_http;
 mod tag_lookup;
 
 use std::collections::BTreeMap;
@@ -47,6 +48,7 @@ pub use schema::module::{
     RegisteredType,
 };
 pub use server::SessionServer;
+pub use stub_http::{StubAnswer, StubRequest, StubServer};
 
 use dagger_engine::{EngineClient, Response, Transport, TransportError};
 use state::{Shared, StdoutRule};

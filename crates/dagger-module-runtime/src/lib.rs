@@ -44,19 +44,24 @@
 //! ```
 
 mod args;
+mod call;
 mod def;
-mod dispatch;
+mod error;
+mod module;
+mod protocol;
 mod register;
+mod serve;
 
 pub use args::{decode_json_scalar, ArgError, Args};
+pub use call::{FunctionCall, READ_CALL_QUERY};
 pub use dagger_engine::naming::{
     camel_case, check_snake_case, cli_flag, engine_lower_camel, pascal_case, NameError,
 };
 pub use def::{
     ArgDef, DefinitionError, FunctionDef, ModuleDef, ObjectDef, TypeRef, MAX_LIST_NESTING,
 };
-pub use dispatch::{
-    register, return_error, return_value, run, serve, CallContext, FunctionCall, FunctionError,
-    FunctionResult, Module, Outcome, RuntimeError, READ_CALL_QUERY,
-};
+pub use error::RuntimeError;
+pub use module::{CallContext, FunctionError, FunctionResult, Module};
+pub use protocol::{register, return_error, return_value};
 pub use register::{Ids, PlanAnswerError, RegistrationPlan};
+pub use serve::{run, serve, Outcome};

@@ -5,7 +5,27 @@
 //!
 //! Two transports exist: [`HttpTransport`] talks to a real engine session (or to the mock engine's
 //! HTTP session server) through `DAGGER_SESSION_PORT` / `DAGGER_SESSION_TOKEN`; the mock engine in
-//! in the `dagger-mock-engine` crate answers in-process.
+//! the `dagger-mock-engine` crate answers in-process.
+//!
+//! The rules the engine applies and every other crate needs live here, once:
+//! [`registry::RegistryHost::parse`] (the host a registry credential is keyed by),
+//! the OCI reference grammar ([`registry::ImageRef`], [`registry::Tag`], ...), Dagger's names
+//! ([`naming`]) and GraphQL string quoting ([`gql`]).
+//!
+//! ```
+//! use dagger_engine::registry::{ImageRef, RegistryHost};
+//! use dagger_engine::naming::cli_flag;
+//!
+//! // The engine keys `withRegistryAuth` by host: scheme, path, tag and digest are dropped.
+//! let host = RegistryHost::parse("https://registry.example.org/team/app:v1").unwrap();
+//! assert_eq!(host.as_str(), "registry.example.org");
+//!
+//! let image = ImageRef::parse("registry.example.org/team/app:v1").unwrap();
+//! assert_eq!(image.repository.as_str(), "team/app");
+//! assert!(ImageRef::parse("registry.example.org/Team/app:v1").is_err());
+//!
+//! assert_eq!(cli_flag("container_name"), "--container-name");
+//! ```
 
 mod client;
 mod error;

@@ -14,6 +14,21 @@
 //! - `calls.rs`: the three calls ([`RegistryApi::manifest_digest`], [`RegistryApi::list_tags`],
 //!   [`RegistryApi::push_image`]);
 //! - `map.rs`: registry answers (statuses, error envelopes, `oci-client` errors) to errors.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use dagger_engine::registry::{RegistryHost, RepositoryName, Tag};
+//! use oci_registry_api::{RegistryApi, RegistryApiError, RegistryCredentials};
+//!
+//! // Nothing listens on port 9 of the loopback: the call says so, and never shows the password.
+//! let host = RegistryHost::parse("127.0.0.1:9").unwrap();
+//! let api = RegistryApi::new(host, Some(RegistryCredentials::new("ci", "s3cret")));
+//! let repo = RepositoryName::parse("team/app").unwrap();
+//! let err = api.manifest_digest(&repo, &Tag::parse("v1").unwrap()).await.unwrap_err();
+//! assert!(matches!(err, RegistryApiError::Unreachable { .. }) && err.is_transient());
+//! assert!(!format!("{err} {api:?}").contains("s3cret"));
+//! # });
+//! ```
 
 use std::time::Duration;
 

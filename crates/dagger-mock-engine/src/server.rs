@@ -53,14 +53,7 @@ impl SessionServer {
             latency: latency.clone(),
         };
         let router = Router::new().route("/query", post(query)).with_state(app);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let tx = serve_until_stopped(listener, router);
         Ok(Self {
             addr,
             token,
@@ -193,4 +186,21 @@ async fn query(AxState(app): AxState<App>, headers: HeaderMap, body: String) -> 
         StatusCode::OK
     };
     (status, axum::Json(Value::Object(body))).into_response()
+}
+
+/// Serves `router` on `listener` in the background until the returned sender is used or
+/// dropped: the one way the mock's HTTP servers run.
+pub(crate) fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    router: Router,
+) -> tokio::sync::oneshot::Sender<()> {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    tx
 }

@@ -180,14 +180,7 @@ impl StubServer {
                 answer
             }
         });
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let tx = crate::server::serve_until_stopped(listener, router);
         Ok(Self {
             addr,
             requests,

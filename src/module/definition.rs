@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::defaults;
 use dagger_module_runtime::{ArgDef, FunctionDef, ModuleDef, ObjectDef, TypeRef};
+use dagger_publish::ExistingTagPolicy;
 
 /// The module's name (`dagger.json`).
 pub const MODULE_NAME: &str = "blumeops";
@@ -80,7 +81,8 @@ fn tag_args() -> Vec<ArgDef> {
             TypeRef::String,
             json!(DEFAULT_POLICY),
             "When a tag already exists: fail, skip (keep it, report its digest) or overwrite",
-        ),
+        )
+        .allowing(ExistingTagPolicy::ALL.iter().map(ToString::to_string)),
     ]
 }
 

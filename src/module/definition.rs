@@ -18,6 +18,11 @@ pub const DEFAULT_NAMESPACE: &str = defaults::NAMESPACE;
 /// The existing-tag policy when `--existing-tag-policy` is not given.
 pub const DEFAULT_POLICY: &str = "fail";
 
+/// What a build never needs from this repository's source (`--src`): build outputs, git's
+/// store, Node modules. The main job leaves them out when it loads the directory (the one
+/// list; see `blumeops::cli`'s `ignore_patterns`, the hook for per-argument patterns).
+pub const SOURCE_IGNORE: &[&str] = &["**/target", "**/.git", "**/node_modules"];
+
 fn container_name() -> ArgDef {
     ArgDef::required(
         "container_name",

@@ -134,8 +134,9 @@ impl fmt::Display for BuildStep {
             }
             BuildStep::EnvVariable { name, value } => write!(f, "ENV {name}={}", quoted(value)),
             BuildStep::MountedCache { path, volume } => write!(f, "CACHE {volume} -> {path}"),
-            BuildStep::Directory { path, source } => write!(f, "COPY {source} {path}"),
-            BuildStep::File { path, source } => write!(f, "COPY {source} {path}"),
+            BuildStep::Directory { path, source } | BuildStep::File { path, source } => {
+                write!(f, "COPY to {path}: {source}")
+            }
             BuildStep::Workdir { path } => write!(f, "WORKDIR {path}"),
             BuildStep::User { name } => write!(f, "USER {name}"),
             BuildStep::Label { name, value } => write!(f, "LABEL {name}={}", quoted(value)),

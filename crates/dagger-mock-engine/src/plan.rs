@@ -100,11 +100,11 @@ fn write_part(f: &mut fmt::Formatter<'_>, parts: &[Part<'_>], index: usize) -> f
     match part.output {
         None => writeln!(
             f,
-            "  The image, {base} (built once, pushed as every target below):"
+            "  The image ({base}), built once and pushed as every target below:"
         )?,
         Some((output, used_at, into)) => writeln!(
             f,
-            "  {}: builds {output}, copied to {used_at} in {}; {base}:",
+            "  {} ({base}) builds {output}, copied to {used_at} in {}:",
             capitalised(&part_name(part.number)),
             part_name(into)
         )?,
@@ -134,7 +134,7 @@ fn write_part(f: &mut fmt::Formatter<'_>, parts: &[Part<'_>], index: usize) -> f
         match copied {
             Some((Some(n), output, path, source)) => writeln!(
                 f,
-                "      {:>3}. COPY --from=stage-{n} {output} {path}: {source}",
+                "      {:>3}. COPY to {path}: {output} of stage {n}, {source}",
                 i + 1
             )?,
             _ => writeln!(f, "      {:>3}. {step}", i + 1)?,

@@ -22,6 +22,7 @@ type Container implements Node & Syncer {
   from(address: String!, registryService: ID @expectedType(name: "Service")): Container!
   imageRef: String!
   import(source: ID! @expectedType(name: "File"), tag: String = ""): Container!
+  labels: [Label!]!
   platform: Platform!
   publish(address: String!, platformVariants: [ID!] = [] @expectedType(name: "Container"), forcedCompression: ImageLayerCompression, mediaTypes: ImageMediaTypes = OCIMediaTypes, registryService: ID @expectedType(name: "Service")): String!
   stderr: String!
@@ -139,6 +140,12 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
                 _ => Value::from(last.exit_code),
             }))
         }
+        // upstream core/schema/container.go (labels): the image config's labels; the mock
+        // knows those the chain set with withLabel (not a base image's own).
+        "labels" => {
+            let c = container(ctx.eval(parent)?)?;
+            Ok(super::label::list(parent, &c.description().labels()))
+        }
         "platform" => {
             let c = container(ctx.eval(parent)?)?;
             Ok(Out::Value(Value::from(c.platform.unwrap_or_else(|| {
@@ -239,7 +246,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 c.stages.push(stage);
             }
             let source = match source_origin(args.str("source")?) {
-                Some(origin) => format!("{origin} ({})", dir.label()),
+                Some(origin) => format!("{origin}, {}", dir.label()),
                 None => dir.label(),
             };
             c.push(BuildStep::Directory { path, source });

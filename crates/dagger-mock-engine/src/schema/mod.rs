@@ -25,6 +25,7 @@ pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod git;
 pub(crate) mod host;
+pub(crate) mod label;
 pub(crate) mod module;
 pub(crate) mod query;
 pub(crate) mod secret;
@@ -67,6 +68,7 @@ pub(crate) const TYPES: &[TypeImpl] = &[
     git::REF,
     host::TYPE,
     address::TYPE,
+    label::TYPE,
     error::TYPE,
     module::FUNCTION_CALL,
     module::ARG_VALUE,

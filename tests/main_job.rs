@@ -480,3 +480,149 @@ fn the_readme_and_the_help_agree() {
         assert!(!stdout.is_empty(), "{line}");
     }
 }
+
+mod fixed_http;
+
+/// A session: the mock engine served over the session protocol, its registry at the address of
+/// a stand-in registry that has no tags (the existing-tag check finds nothing there).
+struct Session {
+    engine: dagger_mock_engine::MockEngine,
+    server: dagger_mock_engine::SessionServer,
+    registry: String,
+    _registry_task: tokio::task::JoinHandle<()>,
+}
+
+async fn session() -> Session {
+    let (registry, task) = fixed_http::fixed_answer_server(
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
+    )
+    .await;
+    let engine = dagger_mock_engine::MockEngine::recording();
+    engine.add_host_directory(env!("CARGO_MANIFEST_DIR"), &[]);
+    engine.set_env("ZOT_CI_API_KEY", SECRET_VALUE);
+    engine.registry(&registry).account(
+        "zot-ci",
+        SECRET_VALUE,
+        dagger_mock_engine::AccountRights::ReadWrite,
+    );
+    let server = engine.serve_http().await.unwrap();
+    Session {
+        engine,
+        server,
+        registry,
+        _registry_task: task,
+    }
+}
+
+async fn in_session(session: &Session, args: Vec<String>) -> (Option<i32>, String, String) {
+    let mut cmd = command(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    cmd.envs(session.server.env_vars());
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("the binary runs"))
+        .await
+        .unwrap();
+    finish(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
+    let s = session().await;
+    let args = with(
+        NAVIDROME,
+        &[
+            &format!("--registry={}", s.registry),
+            "--registry-password=env:ZOT_CI_API_KEY",
+        ],
+    );
+    let (code, stdout, stderr) = in_session(&s, args.clone()).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let reference = format!("{}/blumeops/navidrome:v0.61.1-c86b5d7@sha256:", s.registry);
+    assert!(
+        stdout.starts_with(&reference) && stdout.lines().count() == 1,
+        "{stdout}"
+    );
+    let tag = format!("{}/blumeops/navidrome:v0.61.1-c86b5d7", s.registry);
+    let expected_in_order = [
+        "blumeops: arguments checked: done (".to_string(),
+        "blumeops: loading --src, --registry-password ...".into(),
+        "blumeops: loading --src, --registry-password: done (".into(),
+        "blumeops: publish ...".into(),
+        format!("blumeops: existing-tag check of {tag} ..."),
+        format!("blumeops: existing-tag check of {tag}: not there yet ("),
+        format!("blumeops: build and push of {tag} ..."),
+        format!("blumeops: pushed {}", stdout.trim()),
+        format!("blumeops: build and push of {tag}: done ("),
+        "blumeops: publish: done (".into(),
+    ];
+    let mut at = 0;
+    for line in &expected_in_order {
+        let found = stderr[at..]
+            .find(line.as_str())
+            .unwrap_or_else(|| panic!("{line:?} after position {at} in\n{stderr}"));
+        at += found + line.len();
+    }
+    assert!(!stderr.contains("Plan of"), "{stderr}");
+    assert_eq!(s.engine.published().len(), 1);
+
+    let (code, stdout, stderr) = in_session(
+        &s,
+        with(
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            &["--quiet", "--existing-tag-policy=overwrite"],
+        ),
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with(&reference), "{stdout}");
+    assert!(stderr.is_empty(), "--quiet: {stderr}");
+
+    let (code, stdout, stderr) = in_session(
+        &s,
+        with(
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            &["--json", "-q", "--existing-tag-policy=overwrite"],
+        ),
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["engine"], "session");
+    assert_eq!(value["references"][0]["digest_is_stand_in"], false);
+    assert!(value["references"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .starts_with(&reference));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_failure_after_the_arguments_exits_1_and_bad_arguments_exit_2() {
+    let s = session().await;
+    // A wrong password: the registry refuses the push (after the arguments were accepted).
+    s.engine.set_env("WRONG_KEY", "not-the-password");
+    let (code, stdout, stderr) = in_session(
+        &s,
+        with(
+            NAVIDROME,
+            &[
+                &format!("--registry={}", s.registry),
+                "--registry-password=WRONG_KEY",
+                "--existing-tag-policy=overwrite",
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("failed ("), "{stderr}");
+    let (code, _, stderr) = in_session(
+        &s,
+        vec![
+            "publish".into(),
+            "--container-name=navidrome".into(),
+            "--version=v 1".into(),
+            "--commit-sha=c86b5d7".into(),
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(s.engine.published().is_empty());
+}

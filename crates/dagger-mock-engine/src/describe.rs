@@ -50,7 +50,7 @@ impl ContainerDescription {
     }
 
     /// The labels the build sets (`withLabel`), in order; a later one replaces an earlier one
-    /// of the same name, as in an image config.
+    /// of the same name (and takes its place last), as in an image config.
     pub fn labels(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
         for step in &self.steps {

@@ -23,8 +23,8 @@ type Label implements Node {
     apply,
 };
 
-/// `Container.labels`: one `Label` per label the chain set (a later `withLabel` of the same name
-/// replaces the earlier one), in the order first set.
+/// `Container.labels`: one `Label` per label the chain set, in order (a later `withLabel` of
+/// the same name replaces the earlier one and takes its place last).
 pub(crate) fn list(container: &Obj, labels: &[(String, String)]) -> Out {
     Out::Objects(
         labels

@@ -13,7 +13,7 @@
 //! - [`source`]: which paths a Directory argument leaves out; loading the recording engine.
 //! - [`plan`]: the recording engine for a call, and its plan.
 //! - [`progress`]: phase lines in a real session; round trips counted.
-//! - [`json`]: `--json`.
+//! - [`json`]: the `--json` object.
 //! - [`output`]: standard output for the result only; exit codes.
 //! - [`run`]: the flow.
 

@@ -3,11 +3,11 @@
 //!
 //! ```text
 //! # inside a Dagger session, with REGISTRY_PASSWORD set (or unset for an anonymous push):
-//! dagger run cargo run --example publish_pipeline -- registry.example.com/team/hello v1
+//! dagger run cargo run --example publish_pipeline -- registry.example.com/team/hello:v1
 //! ```
 //!
 //! `tests/example_pipeline.rs` runs the same `pipeline` function on both transports of the
-//! mock engine.
+//! mock engine, and the command above's arguments through [`image_arg`].
 
 use dagger_engine::registry::{ImageRef, Tag};
 use dagger_engine::EngineClient;
@@ -39,17 +39,28 @@ pub async fn pipeline(
         .await?)
 }
 
+/// The image to publish, from the command line's arguments (without the program's name):
+/// exactly one `HOST/REPOSITORY:TAG`.
+pub fn image_arg(mut args: impl Iterator<Item = String>) -> eyre::Result<String> {
+    let usage = "usage: publish_pipeline HOST/REPOSITORY:TAG";
+    let image = args.next().ok_or_else(|| eyre::eyre!(usage))?;
+    if args.next().is_some() {
+        eyre::bail!("{usage} (one argument: the tag goes after a ':')");
+    }
+    ImageRef::parse(&image)?;
+    Ok(image)
+}
+
 #[allow(dead_code)]
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
-    let image = std::env::args()
-        .nth(1)
-        .ok_or_else(|| eyre::eyre!("usage: publish_pipeline HOST/REPOSITORY:TAG"))?;
+    let image = image_arg(std::env::args().skip(1))?;
     let client = EngineClient::from_session_env()
         .map_err(eyre::Report::msg)?
         .ok_or_else(|| eyre::eyre!("not inside a Dagger session: run it with `dagger run`"))?;
+    // As `dagger call` takes a secret: an address (`env:NAME`), loaded by the engine.
     let password = std::env::var_os("REGISTRY_PASSWORD")
-        .map(|_| client.dagger().secret("env:REGISTRY_PASSWORD"));
+        .map(|_| client.dagger().address("env:REGISTRY_PASSWORD").secret());
     let report = pipeline(&client, &image, password).await?;
     println!("{}", report.primary());
     Ok(())

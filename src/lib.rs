@@ -6,12 +6,15 @@
 //! - [`module`]: the `Blumeops` Dagger module (`publish`, `build`, `container-version`, ...),
 //!   served by `dagger-module-runtime`;
 //! - [`release`]: the release-tag scheme `{version}-{sha7}`;
-//! - [`defaults`]: this deployment's registry, robot account and forge.
+//! - [`defaults`]: this deployment's registry, robot account and forge;
+//! - `cli` (feature `cli`, default): the main job, the `blumeops` binary.
 //!
 //! The generic parts are crates of their own: `dagger-engine` (the engine seam),
 //! `dagger-publish` (registry auth, publishing, pipeline helpers), `dagger-module-runtime`
 //! (a Rust Dagger module runtime) and `dagger-mock-engine` (the test kit).
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod defaults;
 pub mod module;
 pub mod pipeline;

@@ -69,3 +69,35 @@ async fn over_the_session_protocol() {
         run(&engine, &client, with_password).await;
     }
 }
+
+/// The command documented at the top of the example, as written: its arguments are accepted
+/// and its image publishes on the mock engine.
+#[tokio::test]
+async fn the_documented_command_works_as_written() {
+    let source = include_str!("../examples/publish_pipeline.rs");
+    let command = source
+        .lines()
+        .find(|l| l.contains("cargo run --example publish_pipeline --"))
+        .expect("the example documents its command");
+    let args = command
+        .split(" -- ")
+        .nth(1)
+        .expect("arguments after --")
+        .split_whitespace()
+        .map(str::to_string);
+    let image = example::image_arg(args).unwrap_or_else(|e| panic!("{command}: {e}"));
+    let engine = MockEngine::new();
+    let report = example::pipeline(&engine.client(), &image, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(report
+        .primary()
+        .to_string()
+        .starts_with(&format!("{image}@sha256:")));
+    assert!(example::image_arg(
+        ["registry.example.com/team/hello", "v1"]
+            .map(String::from)
+            .into_iter()
+    )
+    .is_err());
+}

@@ -1,60 +1,318 @@
-//! The main job (`blumeops` binary) in plan mode on the recording engine, as the README runs it.
+//! The main job (`blumeops` binary) as a person and a script use it: help texts, exit codes,
+//! standard output carrying only the result, the plan on the recording engine, `--json`,
+//! completions, a closed standard output, and progress in a session (the mock engine served
+//! over the session protocol).
 #![cfg(feature = "cli")]
 
-use std::process::Command;
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
 
-fn blumeops(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_blumeops"))
-        .args(args)
+const SECRET_VALUE: &str = "zak_must-never-be-printed";
+
+fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_blumeops"));
+    cmd.args(args)
         .env_remove("DAGGER_SESSION_PORT")
         .env_remove("DAGGER_SESSION_TOKEN")
-        .env("ZOT_CI_API_KEY", "zak_must-never-be-printed")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .env_remove("RUST_LOG")
+        .env("ZOT_CI_API_KEY", SECRET_VALUE)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn finish(out: Output) -> (Option<i32>, String, String) {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stdout.contains(SECRET_VALUE) && !stderr.contains(SECRET_VALUE));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code(), stdout, stderr)
+}
+
+fn blumeops(args: &[&str]) -> (Option<i32>, String, String) {
+    finish(command(args).output().expect("the binary runs"))
+}
+
+const NAVIDROME: &[&str] = &[
+    "publish",
+    "--container-name=navidrome",
+    "--version=v0.61.1",
+    "--commit-sha=c86b5d7",
+];
+
+fn with(base: &[&str], more: &[&str]) -> Vec<String> {
+    base.iter().chain(more).map(|s| s.to_string()).collect()
+}
+
+fn run(args: &[String]) -> (Option<i32>, String, String) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    blumeops(&args)
 }
 
 #[test]
-fn publish_plan_shows_steps_caches_targets_and_auth_without_the_secret() {
-    let (code, stdout, stderr) = blumeops(&[
-        "publish",
-        "--container-name=navidrome",
-        "--version=v0.61.1",
-        "--commit-sha=c86b5d7",
-        "--extra-tags=v0.61.1",
-        "--registry-password=env:ZOT_CI_API_KEY",
-    ]);
-    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    for expected in [
-        "FROM golang:alpine",
-        "go build -tags netgo,sqlite_fts5",
-        "consts.gitTag=v0.61.1",
-        "RUN npm ci",
-        "FROM alpine:3.22",
-        "EXPOSE 4533/TCP",
-        "go-mod at /go/pkg/mod",
-        "npm at /root/.npm",
-        "registry.ops.eblu.me/blumeops/navidrome:v0.61.1-c86b5d7",
-        "registry.ops.eblu.me/blumeops/navidrome:v0.61.1\n",
-        "registry.ops.eblu.me: user zot-ci, password [REDACTED] (secret env:ZOT_CI_API_KEY)",
-    ] {
+fn help_at_every_level_shows_types_defaults_and_allowed_values() {
+    for flag in ["--help", "-h"] {
+        let (code, stdout, stderr) = blumeops(&[flag]);
+        assert_eq!(code, Some(0), "{stderr}");
+        for expected in [
+            "publish",
+            "container-version",
+            "publish-nix",
+            "completions",
+            "--plan",
+            "--json",
+            "--quiet",
+            "Exit codes",
+        ] {
+            assert!(
+                stdout.contains(expected),
+                "{flag}: {expected:?} in\n{stdout}"
+            );
+        }
+    }
+    for flag in ["--help", "-h"] {
+        let (code, stdout, _) = blumeops(&["publish", flag]);
+        assert_eq!(code, Some(0));
+        for expected in [
+            "--src <Directory>",
+            "[default: .]",
+            "--container-name <string>",
+            "--version <string>",
+            "--extra-tags <strings>",
+            "--registry-password <Secret>",
+            "[default: registry.ops.eblu.me]",
+            "[default: fail]",
+            "[possible values: fail, skip, overwrite]",
+        ] {
+            assert!(
+                stdout.contains(expected),
+                "publish {flag}: {expected:?} in\n{stdout}"
+            );
+        }
+        // Required as the module registers them; --src has the main job's default.
         assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in\n{stdout}"
+            stdout.contains("--container-name <string> --version <string> --commit-sha <string>"),
+            "{stdout}"
         );
     }
-    assert!(!stdout.contains("zak_must-never-be-printed"));
-    assert!(!stderr.contains("zak_must-never-be-printed"));
+    let (code, stdout, _) = blumeops(&["help", "container-version"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("--container-name <string>"), "{stdout}");
 }
 
 #[test]
-fn plan_without_a_password_is_anonymous() {
-    let (code, stdout, _) = blumeops(&[
+fn the_tools_version_only_at_the_top_publish_version_is_the_images() {
+    let (code, stdout, _) = blumeops(&["--version"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(stdout, format!("blumeops {}\n", env!("CARGO_PKG_VERSION")));
+    let (code, stdout, stderr) = blumeops(&["publish", "--version"]);
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("a value is required for '--version <string>'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn mistyped_flags_and_functions_get_suggestions_and_exit_2() {
+    let (code, stdout, stderr) = blumeops(&["publish", "--container-nme=navidrome"]);
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("'--container-name'"), "{stderr}");
+    let (code, _, stderr) = blumeops(&["pubish"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("'publish'"), "{stderr}");
+    let (code, _, stderr) = blumeops(&[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("Usage: blumeops"), "{stderr}");
+}
+
+#[test]
+fn every_argument_error_exits_2_without_a_plan_or_a_result() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["publish", "--container-name=navidrome", "--version=v1"],
+            "--commit-sha",
+        ),
+        (&["publish", "--no-such-flag=1"], "--no-such-flag"),
+        (
+            &[NAVIDROME[0], NAVIDROME[1], "--version=v 1", NAVIDROME[3]],
+            "--version",
+        ),
+        (
+            &[NAVIDROME[0], NAVIDROME[1], NAVIDROME[2], "--commit-sha=xyz"],
+            "--commit-sha",
+        ),
+        (
+            &[
+                NAVIDROME[0],
+                NAVIDROME[1],
+                NAVIDROME[2],
+                NAVIDROME[3],
+                "--extra-tags=a b",
+            ],
+            "--extra-tags",
+        ),
+        (
+            &[
+                NAVIDROME[0],
+                NAVIDROME[1],
+                NAVIDROME[2],
+                NAVIDROME[3],
+                "--registry=not a host",
+            ],
+            "--registry",
+        ),
+        (
+            &[
+                NAVIDROME[0],
+                NAVIDROME[1],
+                NAVIDROME[2],
+                NAVIDROME[3],
+                "--existing-tag-policy=keep",
+            ],
+            "possible values: fail, skip, overwrite",
+        ),
+        (
+            &[
+                NAVIDROME[0],
+                NAVIDROME[1],
+                NAVIDROME[2],
+                NAVIDROME[3],
+                "--platforms=linux/amd64",
+            ],
+            "--platforms",
+        ),
+        (
+            &[
+                "publish",
+                "--container-name=Nope!",
+                "--version=v1",
+                "--commit-sha=c86b5d7",
+            ],
+            "Nope!",
+        ),
+        (
+            &[
+                "publish",
+                "--container-name=nope",
+                "--version=v1",
+                "--commit-sha=c86b5d7",
+            ],
+            "unknown container",
+        ),
+        (
+            &[
+                NAVIDROME[0],
+                NAVIDROME[1],
+                NAVIDROME[2],
+                NAVIDROME[3],
+                "--registry-password=nope:X",
+            ],
+            "nope",
+        ),
+        (
+            &[
+                NAVIDROME[0],
+                NAVIDROME[1],
+                NAVIDROME[2],
+                NAVIDROME[3],
+                "--src=/no/such/dir",
+            ],
+            "--src",
+        ),
+    ];
+    for (args, names) in cases {
+        let (code, stdout, stderr) = blumeops(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        assert!(stderr.contains(names), "{args:?}: {names:?} in {stderr}");
+        assert!(
+            !stderr.contains("Plan of"),
+            "{args:?}: a plan for bad arguments\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn container_version_prints_exactly_the_version_on_stdout() {
+    let (code, stdout, stderr) = blumeops(&["container-version", "--container-name", "navidrome"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "v0.61.1\n");
+    assert!(
+        stderr.contains("recording engine"),
+        "the plan note goes to stderr: {stderr}"
+    );
+    let (_, stdout, stderr) = blumeops(&["container-version", "--container-name=navidrome", "-q"]);
+    assert_eq!(stdout, "v0.61.1\n");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn the_plan_reads_top_down_on_stderr_with_stand_ins_and_quoted_commands() {
+    let (code, stdout, stderr) = run(&with(
+        NAVIDROME,
+        &[
+            "--extra-tags=v0.61.1",
+            "--registry-password=env:ZOT_CI_API_KEY",
+        ],
+    ));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.starts_with("registry.ops.eblu.me/blumeops/navidrome:v0.61.1-c86b5d7@sha256:")
+            && stdout.lines().count() == 1,
+        "{stdout}"
+    );
+    let image = stderr
+        .find("The image (FROM alpine:3.22)")
+        .expect("the image first");
+    let go = stderr
+        .find("Stage 1 (FROM golang:alpine) builds /out/navidrome, copied to /usr/bin/navidrome in the image")
+        .expect("the Go stage");
+    let node = stderr
+        .find(
+            "Stage 2 (FROM node:lts-alpine) builds /src/build, copied to /src/ui/build in stage 1",
+        )
+        .expect("the Node stage");
+    assert!(image < go && go < node, "{stderr}");
+    for expected in [
+        "go build -tags netgo,sqlite_fts5 -ldflags '-w -s -X github.com/navidrome/navidrome/consts.gitTag=v0.61.1' -o /out/navidrome .",
+        "RUN npm ci",
+        "EXPOSE 4533/TCP",
+        "COPY to /usr/bin/navidrome: /out/navidrome of stage 1, file navidrome sha256:",
+        "(stand-in: the recording engine runs nothing)",
+        "(stand-in: the recording engine fetches nothing)",
+        "go-mod at /go/pkg/mod",
+        "npm at /root/.npm",
+        "registry.ops.eblu.me/blumeops/navidrome:v0.61.1-c86b5d7\n",
+        "registry.ops.eblu.me/blumeops/navidrome:v0.61.1\n",
+        "registry.ops.eblu.me: user zot-ci, password [REDACTED] (secret env://ZOT_CI_API_KEY)",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in\n{stderr}");
+    }
+    assert!(
+        !stderr.contains("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        "the empty file's hash shown as content\n{stderr}"
+    );
+    // Distinct directories, distinct stand-in digests.
+    let digests: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("directory sha256:"))
+        .filter_map(|l| l.split("directory sha256:").nth(1))
+        .map(|rest| &rest[..64])
+        .collect();
+    let mut unique = digests.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert!(
+        digests.len() >= 3 && unique.len() == digests.len(),
+        "{digests:?}"
+    );
+}
+
+#[test]
+fn a_plan_without_a_password_is_anonymous() {
+    let (code, _, stderr) = blumeops(&[
         "publish",
         "--container-name",
         "miniflux",
@@ -63,36 +321,308 @@ fn plan_without_a_password_is_anonymous() {
         "--commit-sha",
         "c86b5d7",
     ]);
-    assert_eq!(code, Some(0), "{stdout}");
-    assert!(stdout.contains("anonymous (no password given)"), "{stdout}");
-    assert!(stdout.contains("-buildmode=pie"), "{stdout}");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("anonymous (no password given)"), "{stderr}");
+    assert!(stderr.contains("-buildmode=pie"), "{stderr}");
 }
 
 #[test]
-fn bad_input_is_a_clear_error_with_exit_code_2() {
-    let (code, _, stderr) = blumeops(&["publish", "--container-name=navidrome", "--version=v1"]);
-    assert_eq!(code, Some(2));
-    assert!(stderr.contains("--commit-sha"), "{stderr}");
-    let (code, _, stderr) = blumeops(&["publish", "--no-such-flag=1"]);
-    assert_eq!(code, Some(2));
-    assert!(stderr.contains("--no-such-flag"), "{stderr}");
-    let (code, _, stderr) = blumeops(&["nope"]);
-    assert_eq!(code, Some(2));
-    assert!(stderr.contains("unknown function"), "{stderr}");
-    let (code, _, stderr) = blumeops(&[
-        "publish",
-        "--container-name=navidrome",
-        "--version=v1",
-        "--commit-sha=c86b5d7",
-        "--registry-password=ZOT_CI_API_KEY",
-    ]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("env:NAME"), "{stderr}");
-}
+fn json_is_one_object_with_references_digests_platforms_and_labels() {
+    let (code, stdout, stderr) = run(&with(NAVIDROME, &["--json", "--extra-tags=latest"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(value["function"], "publish");
+    assert_eq!(value["engine"], "recording");
+    let refs = value["references"].as_array().expect("references");
+    assert_eq!(refs.len(), 2);
+    let first = &refs[0];
+    let digest = first["digest"].as_str().unwrap();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}"
+    );
+    assert_eq!(
+        first["reference"],
+        format!("registry.ops.eblu.me/blumeops/navidrome:v0.61.1-c86b5d7@{digest}")
+    );
+    assert_eq!(first["digest_is_stand_in"], true);
+    assert_eq!(refs[1]["tag"], "latest");
+    assert_eq!(value["result"], first["reference"]);
+    assert_eq!(value["platforms"], serde_json::json!(["linux/amd64"]));
+    assert_eq!(
+        value["labels"]["org.opencontainers.image.version"],
+        "v0.61.1"
+    );
+    assert!(value["engine_round_trips"].as_u64().unwrap() > 0);
 
-#[test]
-fn container_version_in_plan_mode() {
-    let (code, stdout, _) = blumeops(&["container-version", "--container-name=navidrome"]);
+    let (code, stdout, _) =
+        blumeops(&["container-version", "--container-name=navidrome", "--json"]);
     assert_eq!(code, Some(0));
-    assert!(stdout.contains("v0.61.1"), "{stdout}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["result"], "v0.61.1");
+}
+
+#[test]
+fn completions_are_printed_for_a_shell() {
+    let (code, stdout, _) = blumeops(&["completions", "bash"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("_blumeops()"), "{stdout}");
+    assert!(stdout.contains("container-version"));
+    assert!(stdout.contains("--existing-tag-policy"));
+    let (code, _, stderr) = blumeops(&["completions", "tcsh"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("possible values"), "{stderr}");
+}
+
+/// `blumeops ... | head -1`: the reader goes away before the result is written.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    for args in [
+        vec!["--help"],
+        with(NAVIDROME, &["--json"])
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
+    ] {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut child = command(&args.iter().map(String::as_str).collect::<Vec<_>>())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{stderr}"
+        );
+        assert!(
+            matches!(status.code(), Some(0) | Some(141)),
+            "{args:?}: {status:?}\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_readme_and_the_help_agree() {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split("## The main job")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README has a main-job section");
+    let (_, help, _) = blumeops(&["--help"]);
+    for function in [
+        "publish",
+        "build",
+        "container-version",
+        "container-list",
+        "publish-nix",
+    ] {
+        assert!(
+            help.contains(&format!("  {function} ")),
+            "{function} in --help"
+        );
+        assert!(
+            readme.contains(&format!("`{function}`")),
+            "{function} in the README"
+        );
+    }
+    for item in [
+        "--plan",
+        "--json",
+        "--quiet",
+        "completions",
+        "141",
+        "--version",
+    ] {
+        assert!(
+            help.contains(item) || item == "--version",
+            "{item} in --help"
+        );
+        assert!(
+            section.contains(item),
+            "{item} in the README's main-job section"
+        );
+    }
+    // The README's main-job commands run as written (on the recording engine).
+    let (code, version, stderr) = blumeops(&["container-version", "--container-name", "navidrome"]);
+    assert_eq!((code, version.trim()), (Some(0), "v0.61.1"), "{stderr}");
+    for line in readme.lines().filter(|l| {
+        l.trim_start().starts_with("blumeops ")
+            || l.contains("cargo run --locked --bin blumeops --")
+    }) {
+        let words: Vec<String> = line
+            .split("blumeops ")
+            .last()
+            .unwrap()
+            .trim_start_matches("-- ")
+            .split('#')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .filter(|w| *w != ">" && !w.starts_with('~'))
+            .map(|w| {
+                w.replace("\"$VERSION\"", "v0.61.1")
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .collect();
+        let (code, stdout, stderr) = run(&words);
+        assert_eq!(code, Some(0), "{line}\n{stderr}");
+        assert!(!stdout.is_empty(), "{line}");
+    }
+}
+
+mod fixed_http;
+
+/// A session: the mock engine served over the session protocol, its registry at the address of
+/// a stand-in registry that has no tags (the existing-tag check finds nothing there).
+struct Session {
+    engine: dagger_mock_engine::MockEngine,
+    server: dagger_mock_engine::SessionServer,
+    registry: String,
+    _registry_task: tokio::task::JoinHandle<()>,
+}
+
+async fn session() -> Session {
+    let (registry, task) = fixed_http::fixed_answer_server(
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
+    )
+    .await;
+    let engine = dagger_mock_engine::MockEngine::recording();
+    engine.add_host_directory(env!("CARGO_MANIFEST_DIR"), &[]);
+    engine.set_env("ZOT_CI_API_KEY", SECRET_VALUE);
+    engine.registry(&registry).account(
+        "zot-ci",
+        SECRET_VALUE,
+        dagger_mock_engine::AccountRights::ReadWrite,
+    );
+    let server = engine.serve_http().await.unwrap();
+    Session {
+        engine,
+        server,
+        registry,
+        _registry_task: task,
+    }
+}
+
+async fn in_session(session: &Session, args: Vec<String>) -> (Option<i32>, String, String) {
+    let mut cmd = command(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    cmd.envs(session.server.env_vars());
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("the binary runs"))
+        .await
+        .unwrap();
+    finish(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
+    let s = session().await;
+    let args = with(
+        NAVIDROME,
+        &[
+            &format!("--registry={}", s.registry),
+            "--registry-password=env:ZOT_CI_API_KEY",
+        ],
+    );
+    let (code, stdout, stderr) = in_session(&s, args.clone()).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let reference = format!("{}/blumeops/navidrome:v0.61.1-c86b5d7@sha256:", s.registry);
+    assert!(
+        stdout.starts_with(&reference) && stdout.lines().count() == 1,
+        "{stdout}"
+    );
+    let tag = format!("{}/blumeops/navidrome:v0.61.1-c86b5d7", s.registry);
+    let expected_in_order = [
+        "blumeops: arguments checked: done (".to_string(),
+        "blumeops: loading --src, --registry-password ...".into(),
+        "blumeops: loading --src, --registry-password: done (".into(),
+        "blumeops: publish ...".into(),
+        format!("blumeops: existing-tag check of {tag} ..."),
+        format!("blumeops: existing-tag check of {tag}: not there yet ("),
+        format!("blumeops: build and push of {tag} ..."),
+        format!("blumeops: pushed {}", stdout.trim()),
+        format!("blumeops: build and push of {tag}: done ("),
+        "blumeops: publish: done (".into(),
+    ];
+    let mut at = 0;
+    for line in &expected_in_order {
+        let found = stderr[at..]
+            .find(line.as_str())
+            .unwrap_or_else(|| panic!("{line:?} after position {at} in\n{stderr}"));
+        at += found + line.len();
+    }
+    assert!(!stderr.contains("Plan of"), "{stderr}");
+    assert_eq!(s.engine.published().len(), 1);
+
+    let (code, stdout, stderr) = in_session(
+        &s,
+        with(
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            &["--quiet", "--existing-tag-policy=overwrite"],
+        ),
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with(&reference), "{stdout}");
+    assert!(stderr.is_empty(), "--quiet: {stderr}");
+
+    let (code, stdout, stderr) = in_session(
+        &s,
+        with(
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            &["--json", "-q", "--existing-tag-policy=overwrite"],
+        ),
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["engine"], "session");
+    assert_eq!(value["references"][0]["digest_is_stand_in"], false);
+    assert!(value["references"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .starts_with(&reference));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_failure_after_the_arguments_exits_1_and_bad_arguments_exit_2() {
+    let s = session().await;
+    // A wrong password: the registry refuses the push (after the arguments were accepted).
+    s.engine.set_env("WRONG_KEY", "not-the-password");
+    let (code, stdout, stderr) = in_session(
+        &s,
+        with(
+            NAVIDROME,
+            &[
+                &format!("--registry={}", s.registry),
+                "--registry-password=WRONG_KEY",
+                "--existing-tag-policy=overwrite",
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("failed ("), "{stderr}");
+    let (code, _, stderr) = in_session(
+        &s,
+        vec![
+            "publish".into(),
+            "--container-name=navidrome".into(),
+            "--version=v 1".into(),
+            "--commit-sha=c86b5d7".into(),
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(s.engine.published().is_empty());
 }

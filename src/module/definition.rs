@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::defaults;
 use dagger_module_runtime::{ArgDef, FunctionDef, ModuleDef, ObjectDef, TypeRef};
+use dagger_publish::ExistingTagPolicy;
 
 /// The module's name (`dagger.json`).
 pub const MODULE_NAME: &str = "blumeops";
@@ -16,6 +17,11 @@ pub const DEFAULT_NAMESPACE: &str = defaults::NAMESPACE;
 
 /// The existing-tag policy when `--existing-tag-policy` is not given.
 pub const DEFAULT_POLICY: &str = "fail";
+
+/// What a build never needs from this repository's source (`--src`): build outputs, git's
+/// store, Node modules. The main job leaves them out when it loads the directory (the one
+/// list; see `blumeops::cli`'s `ignore_patterns`, the hook for per-argument patterns).
+pub const SOURCE_IGNORE: &[&str] = &["**/target", "**/.git", "**/node_modules"];
 
 fn container_name() -> ArgDef {
     ArgDef::required(
@@ -80,7 +86,8 @@ fn tag_args() -> Vec<ArgDef> {
             TypeRef::String,
             json!(DEFAULT_POLICY),
             "When a tag already exists: fail, skip (keep it, report its digest) or overwrite",
-        ),
+        )
+        .allowing(ExistingTagPolicy::ALL.iter().map(ToString::to_string)),
     ]
 }
 

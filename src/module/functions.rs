@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use dagger_sdk::{Directory, DirectoryDockerBuildOpts, Id, Platform, Secret};
 
-use super::Blumeops;
+use super::{Blumeops, Published};
 use crate::pipeline::nix::nix_tags;
 use crate::pipeline::{
     container_list as list_tags, validate_container_name, BuiltContainer, CatalogError, ListError,
@@ -155,6 +155,18 @@ pub(super) async fn publish(
     ctx: &CallContext,
     args: &Args,
 ) -> Result<FunctionResult, FunctionError> {
+    let published = publish_outcome(module, ctx, args).await?;
+    Ok(FunctionResult::string(
+        published.report.primary().to_string(),
+    ))
+}
+
+/// `publish`, with everything it did: the report of every tag and the images published.
+pub(super) async fn publish_outcome(
+    module: &Blumeops,
+    ctx: &CallContext,
+    args: &Args,
+) -> Result<Published, FunctionError> {
     let name = container_name(args)?;
     let tags = release_tags(args)?;
     let target = target(args, &name)?;
@@ -181,6 +193,7 @@ pub(super) async fn publish(
         .catalog
         .build(&dag, &src, &name)
         .map_err(catalog_error)?;
+    let mut variants = Vec::new();
     if !platforms.is_empty() {
         // Dockerfile containers only (checked above): one build per platform, published
         // together as one multi-platform image.
@@ -200,11 +213,16 @@ pub(super) async fn publish(
             })
             .collect();
         built.container = builds.remove(0);
+        variants = builds.clone();
         request = request.with_platform_variants(builds);
     }
     let publisher = Publisher::new(ctx.client().clone()).with_tag_lookup(module.lookup.clone());
     match publisher.publish(&built.container, &request).await {
-        Ok(report) => Ok(FunctionResult::string(report.primary().to_string())),
+        Ok(report) => Ok(Published {
+            report,
+            image: built.container,
+            variants,
+        }),
         Err(err) => Err(publish_failure(module, Some(&src), Some(&built), err).await),
     }
 }
@@ -333,6 +351,18 @@ pub(super) async fn publish_nix(
     ctx: &CallContext,
     args: &Args,
 ) -> Result<FunctionResult, FunctionError> {
+    let published = publish_nix_outcome(module, ctx, args).await?;
+    Ok(FunctionResult::string(
+        published.report.primary().to_string(),
+    ))
+}
+
+/// `publish_nix`, with everything it did (see [`publish_outcome`]).
+pub(super) async fn publish_nix_outcome(
+    module: &Blumeops,
+    ctx: &CallContext,
+    args: &Args,
+) -> Result<Published, FunctionError> {
     let name = container_name(args)?;
     let tags = nix_tags(&release_tags(args)?).map_err(|e| invalid("version", e))?;
     let target = target(args, &name)?;
@@ -342,7 +372,11 @@ pub(super) async fn publish_nix(
     let image = ctx.query().container().import(args.id("archive")?);
     let publisher = Publisher::new(ctx.client().clone()).with_tag_lookup(module.lookup.clone());
     match publisher.publish(&image, &request).await {
-        Ok(report) => Ok(FunctionResult::string(report.primary().to_string())),
+        Ok(report) => Ok(Published {
+            report,
+            image,
+            variants: Vec::new(),
+        }),
         Err(err) => Err(publish_failure(module, None, None, err).await),
     }
 }

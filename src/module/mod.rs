@@ -23,10 +23,10 @@ use crate::pipeline::Catalog;
 use dagger_module_runtime::{
     Args, CallContext, FunctionError, FunctionResult, Module as RuntimeModule, ModuleDef,
 };
-use dagger_publish::{RegistryApiLookup, TagLookup};
+use dagger_publish::{PublishReport, RegistryApiLookup, TagLookup};
 
 pub use definition::{
-    definition, DEFAULT_NAMESPACE, DEFAULT_POLICY, DEFAULT_REGISTRY, MODULE_NAME,
+    definition, DEFAULT_NAMESPACE, DEFAULT_POLICY, DEFAULT_REGISTRY, MODULE_NAME, SOURCE_IGNORE,
 };
 pub use functions::parse_platform;
 
@@ -71,6 +71,51 @@ impl Blumeops {
     pub fn with_tag_lookup(mut self, lookup: Arc<dyn TagLookup>) -> Self {
         self.lookup = lookup;
         self
+    }
+}
+
+/// What a publishing function did, for callers that want more than the reference it returns
+/// (the main job's `--json`): every tag with its digest, and the images published.
+#[derive(Clone)]
+pub struct Published {
+    /// Every requested tag, with its digest and whether it was pushed or already there.
+    pub report: PublishReport,
+    /// The image published (for a multi-platform image, its first platform).
+    pub image: dagger_sdk::Container,
+    /// The other platforms' images of a multi-platform image.
+    pub variants: Vec<dagger_sdk::Container>,
+}
+
+impl std::fmt::Debug for Published {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Published")
+            .field("report", &self.report)
+            .field("variants", &self.variants.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Blumeops {
+    /// Runs a publishing function (`publish` or `publish_nix`) and returns all it did; the
+    /// module's own `call` returns only the first tag's reference.
+    pub async fn call_publishing(
+        &self,
+        ctx: &CallContext,
+        function: &str,
+        args: &Args,
+    ) -> Result<Published, FunctionError> {
+        match function {
+            "publish" => functions::publish_outcome(self, ctx, args).await,
+            "publish_nix" => functions::publish_nix_outcome(self, ctx, args).await,
+            other => Err(FunctionError::Failed(format!(
+                "function {other:?} of module {MODULE_NAME} does not publish"
+            ))),
+        }
+    }
+
+    /// Whether `function` publishes images (see [`Blumeops::call_publishing`]).
+    pub fn publishes(function: &str) -> bool {
+        matches!(function, "publish" | "publish_nix")
     }
 }
 

@@ -4,6 +4,14 @@ use std::fmt;
 
 use serde::Serialize;
 
+use dagger_publish::pipeline::steps::display_command;
+
+/// One word as a POSIX shell would need it: the quoting of step errors
+/// ([`display_command`]), so a plan and an error show a command the same way.
+fn quoted(word: &str) -> String {
+    display_command(&[word.to_string()])
+}
+
 /// A container's platform and build steps, in order (see [`super::MockEngine::describe_container`]).
 ///
 /// `Display` prints one step per line, Dockerfile-like (`FROM alpine`, `RUN echo hi`, ...).
@@ -30,6 +38,30 @@ pub struct Stage {
 }
 
 impl ContainerDescription {
+    /// What the build starts from, for a plan's headers: the first `FROM` image, an imported
+    /// archive or a Dockerfile build; `None` for a container built from scratch.
+    pub fn base(&self) -> Option<String> {
+        self.steps.iter().find_map(|s| match s {
+            BuildStep::From { address } => Some(format!("FROM {address}")),
+            BuildStep::Import { source } => Some(format!("IMPORT {source}")),
+            BuildStep::DockerBuild { context, .. } => Some(format!("DOCKER BUILD of {context}")),
+            _ => None,
+        })
+    }
+
+    /// The labels the build sets (`withLabel`), in order; a later one replaces an earlier one
+    /// of the same name (and takes its place last), as in an image config.
+    pub fn labels(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for step in &self.steps {
+            if let BuildStep::Label { name, value } = step {
+                out.retain(|(n, _)| n != name);
+                out.push((name.clone(), value.clone()));
+            }
+        }
+        out
+    }
+
     /// Every cache volume mounted by this build or its stages: (volume, path).
     pub fn cache_volumes(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self
@@ -95,18 +127,19 @@ impl fmt::Display for BuildStep {
         match self {
             BuildStep::From { address } => write!(f, "FROM {address}"),
             BuildStep::Exec { args, expect } if expect == "SUCCESS" => {
-                write!(f, "RUN {}", args.join(" "))
+                write!(f, "RUN {}", display_command(args))
             }
             BuildStep::Exec { args, expect } => {
-                write!(f, "RUN {} (expect {expect})", args.join(" "))
+                write!(f, "RUN {} (expect {expect})", display_command(args))
             }
-            BuildStep::EnvVariable { name, value } => write!(f, "ENV {name}={value}"),
+            BuildStep::EnvVariable { name, value } => write!(f, "ENV {name}={}", quoted(value)),
             BuildStep::MountedCache { path, volume } => write!(f, "CACHE {volume} -> {path}"),
-            BuildStep::Directory { path, source } => write!(f, "COPY {source} {path}"),
-            BuildStep::File { path, source } => write!(f, "COPY {source} {path}"),
+            BuildStep::Directory { path, source } | BuildStep::File { path, source } => {
+                write!(f, "COPY to {path}: {source}")
+            }
             BuildStep::Workdir { path } => write!(f, "WORKDIR {path}"),
             BuildStep::User { name } => write!(f, "USER {name}"),
-            BuildStep::Label { name, value } => write!(f, "LABEL {name}={value}"),
+            BuildStep::Label { name, value } => write!(f, "LABEL {name}={}", quoted(value)),
             BuildStep::ExposedPort { port, protocol } => write!(f, "EXPOSE {port}/{protocol}"),
             BuildStep::DefaultArgs { args } => write!(f, "CMD {args:?}"),
             BuildStep::Entrypoint { args } => write!(f, "ENTRYPOINT {args:?}"),

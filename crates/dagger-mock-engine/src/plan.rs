@@ -9,6 +9,12 @@ use super::{MockEngine, PublishRecord};
 /// The plan of a run on the recording engine: every image it would push, with its build steps,
 /// cache volumes, and the registry credentials that apply (host and user; the password only as
 /// `[REDACTED]` with the secret's name).
+///
+/// `Display` reads top-down: each image first (its base image and steps), then the stages it
+/// copies from, each with a header naming what it builds, where that goes and its base image;
+/// then the cache volumes, the targets and the registry auth. Commands are quoted as step errors
+/// quote them; content the recording engine cannot know (what a command would write, a git tree
+/// it does not fetch) is shown with a stand-in digest of its own and marked `(stand-in: ...)`.
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// The pushes, in order.
@@ -32,32 +38,117 @@ impl Plan {
             .flat_map(|p| p.container.cache_volumes())
             .collect()
     }
+
+    /// Each distinct build once, in the order first pushed (all tags of one container share
+    /// one build).
+    pub fn builds(&self) -> Vec<&PublishRecord> {
+        let mut shown: Vec<&PublishRecord> = Vec::new();
+        for push in &self.pushes {
+            if !shown.iter().any(|s| s.container == push.container) {
+                shown.push(push);
+            }
+        }
+        shown
+    }
 }
 
-fn write_build(
-    f: &mut fmt::Formatter<'_>,
-    build: &ContainerDescription,
-    indent: &str,
-) -> fmt::Result {
-    for stage in &build.stages {
-        writeln!(
+/// One container of a build, flattened: the image (`None`) or a numbered stage.
+struct Part<'a> {
+    number: Option<usize>,
+    container: &'a ContainerDescription,
+    /// For a stage: what it builds, where it is copied to, and into which part.
+    output: Option<(&'a str, &'a str, Option<usize>)>,
+}
+
+fn part_name(number: Option<usize>) -> String {
+    match number {
+        Some(n) => format!("stage {n}"),
+        None => "the image".into(),
+    }
+}
+
+/// The image and its stages, top-down: the image first, then each stage before the stages it
+/// copies from (breadth first), numbered in that order.
+fn flatten(image: &ContainerDescription) -> Vec<Part<'_>> {
+    let mut parts = vec![Part {
+        number: None,
+        container: image,
+        output: None,
+    }];
+    let mut next = 0;
+    while next < parts.len() {
+        let (container, number) = (parts[next].container, parts[next].number);
+        for stage in &container.stages {
+            let n = parts.len();
+            parts.push(Part {
+                number: Some(n),
+                container: &stage.container,
+                output: Some((&stage.output, &stage.used_at, number)),
+            });
+        }
+        next += 1;
+    }
+    parts
+}
+
+fn write_part(f: &mut fmt::Formatter<'_>, parts: &[Part<'_>], index: usize) -> fmt::Result {
+    let part = &parts[index];
+    let base = part
+        .container
+        .base()
+        .unwrap_or_else(|| "from scratch".into());
+    match part.output {
+        None => writeln!(
             f,
-            "{indent}stage (its {} is copied to {}):",
-            stage.output, stage.used_at
-        )?;
-        write_build(f, &stage.container, &format!("{indent}    "))?;
+            "  The image ({base}), built once and pushed as every target below:"
+        )?,
+        Some((output, used_at, into)) => writeln!(
+            f,
+            "  {} ({base}) builds {output}, copied to {used_at} in {}:",
+            capitalised(&part_name(part.number)),
+            part_name(into)
+        )?,
     }
-    if let Some(platform) = &build.platform {
-        writeln!(f, "{indent}platform {platform}")?;
+    if let Some(platform) = &part.container.platform {
+        writeln!(f, "      platform {platform}")?;
     }
-    let steps = build
+    // The stages this part copies from, by the path they land at.
+    let from_stage = |path: &str| {
+        parts
+            .iter()
+            .find(|p| matches!(p.output, Some((_, used_at, into)) if used_at == path && into == part.number))
+            .map(|p| (p.number, p.output.map_or("", |o| o.0)))
+    };
+    let steps = part
+        .container
         .steps
         .iter()
         .filter(|s| !matches!(s, BuildStep::RegistryAuth { .. }));
     for (i, step) in steps.enumerate() {
-        writeln!(f, "{indent}{:>3}. {step}", i + 1)?;
+        let copied = match step {
+            BuildStep::Directory { path, source } | BuildStep::File { path, source } => {
+                from_stage(path).map(|(n, output)| (n, output, path, source))
+            }
+            _ => None,
+        };
+        match copied {
+            Some((Some(n), output, path, source)) => writeln!(
+                f,
+                "      {:>3}. COPY to {path}: {output} of stage {n}, {source}",
+                i + 1
+            )?,
+            _ => writeln!(f, "      {:>3}. {step}", i + 1)?,
+        }
     }
     Ok(())
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 impl fmt::Display for Plan {
@@ -65,24 +156,19 @@ impl fmt::Display for Plan {
         if self.pushes.is_empty() {
             return writeln!(f, "Nothing would be pushed.");
         }
-        // All tags of one container share one build: show each distinct build once.
-        let mut shown: Vec<&PublishRecord> = Vec::new();
-        for push in &self.pushes {
-            if !shown.iter().any(|s| s.container == push.container) {
-                shown.push(push);
+        let builds = self.builds();
+        for (n, build) in builds.iter().enumerate() {
+            if builds.len() > 1 {
+                writeln!(f, "Build {} of {}:", n + 1, builds.len())?;
             }
-        }
-        for (n, build) in shown.iter().enumerate() {
-            writeln!(
-                f,
-                "Build {} (built once, pushed as every target below):",
-                n + 1
-            )?;
-            write_build(f, &build.container, "  ")?;
+            let parts = flatten(&build.container);
+            for index in 0..parts.len() {
+                write_part(f, &parts, index)?;
+            }
             if build.platform_variants > 0 {
                 writeln!(
                     f,
-                    "  + {} more platform variant(s)",
+                    "  + {} more platform variant(s) of the image",
                     build.platform_variants
                 )?;
             }

@@ -46,6 +46,19 @@ pub enum ArgError {
         /// The parser's message.
         detail: String,
     },
+    /// A String argument with a list of allowed values got another value.
+    #[error("argument {flag} of function {function:?} must be one of {allowed}; got {found:?}")]
+    NotAllowed {
+        /// The function.
+        function: String,
+        /// The argument as a CLI flag.
+        flag: String,
+        /// The allowed values, comma-separated.
+        allowed: String,
+        /// The value given (a short choice word, never an ID or a secret: only String
+        /// arguments have allowed values).
+        found: String,
+    },
     /// The engine sent an argument the function does not declare.
     #[error("function {function:?} has no argument {name:?}")]
     Unknown {
@@ -151,6 +164,14 @@ impl Args {
                         flag: cli_flag(&def.name),
                         expected: def.type_ref.describe(),
                         found: json_type(v),
+                    })
+                }
+                Some(Value::String(s)) if !def.allows(s) => {
+                    return Err(ArgError::NotAllowed {
+                        function: fname.clone(),
+                        flag: cli_flag(&def.name),
+                        allowed: def.allowed_values.join(", "),
+                        found: s.clone(),
                     })
                 }
                 _ => {}
@@ -392,6 +413,25 @@ mod tests {
         assert!(!args.is_set("registry_password"));
         assert!(args.string_list("tags").unwrap().is_empty());
         assert_eq!(args.int("retries").unwrap(), 3);
+    }
+
+    #[test]
+    fn a_value_outside_the_allowed_ones_is_refused_with_the_list() {
+        let f = FunctionDef::new("publish", TypeRef::String, "").arg(
+            ArgDef::with_default("policy", TypeRef::String, json!("fail"), "")
+                .allowing(["fail", "skip"]),
+        );
+        let args = Args::decode(&f, &[("policy".into(), text(json!("skip")))]).unwrap();
+        assert_eq!(args.string("policy").unwrap(), "skip");
+        assert_eq!(
+            Args::decode(&f, &[]).unwrap().string("policy").unwrap(),
+            "fail"
+        );
+        let err = Args::decode(&f, &[("policy".into(), text(json!("replace")))]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "argument --policy of function \"publish\" must be one of fail, skip; got \"replace\""
+        );
     }
 
     #[test]

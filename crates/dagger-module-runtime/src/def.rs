@@ -112,6 +112,9 @@ pub struct ArgDef {
     /// For an optional Directory or File argument: the path in the module's context directory
     /// the engine loads when the caller leaves it out (`defaultPath` of `withArg`).
     pub default_path: Option<String>,
+    /// For a String argument: the only values it takes (empty: any string). Checked by
+    /// [`crate::Args::decode`], shown by command-line front ends.
+    pub allowed_values: Vec<String>,
 }
 
 impl ArgDef {
@@ -128,6 +131,7 @@ impl ArgDef {
             optional: false,
             default: None,
             default_path: None,
+            allowed_values: Vec::new(),
         }
     }
 
@@ -170,6 +174,29 @@ impl ArgDef {
             default_path: Some(path.into()),
             ..Self::required(name, type_ref, description)
         }
+    }
+
+    /// Restricts a String argument to `values` (its default, if any, must be one of them).
+    ///
+    /// ```
+    /// use dagger_module_runtime::{ArgDef, TypeRef};
+    /// let arg = ArgDef::with_default("policy", TypeRef::String, "fail".into(), "When a tag exists")
+    ///     .allowing(["fail", "skip", "overwrite"]);
+    /// assert!(arg.allows("skip"));
+    /// assert!(!arg.allows("replace"));
+    /// ```
+    pub fn allowing<I, S>(mut self, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_values = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether `value` is one this argument takes (always, when it has no list of values).
+    pub fn allows(&self, value: &str) -> bool {
+        self.allowed_values.is_empty() || self.allowed_values.iter().any(|v| v == value)
     }
 
     /// The name the engine knows: camelCase.
@@ -326,6 +353,19 @@ impl ModuleDef {
                         });
                     }
                 }
+                if !arg.allowed_values.is_empty() {
+                    let default_allowed = match &arg.default {
+                        Some(serde_json::Value::String(d)) => arg.allows(d),
+                        Some(_) => false,
+                        None => true,
+                    };
+                    if arg.type_ref != TypeRef::String || !default_allowed {
+                        return Err(DefinitionError::AllowedValues {
+                            function: function.name.clone(),
+                            name: arg.name.clone(),
+                        });
+                    }
+                }
                 if let Some(default) = &arg.default {
                     if !arg.optional {
                         return Err(DefinitionError::DefaultOnRequired {
@@ -450,6 +490,15 @@ pub enum DefinitionError {
     /// default value, or an empty one.
     #[error("argument {name:?} of function {function:?} has a default path, which only an optional Directory or File argument without a default value can have (and the path must not be empty)")]
     DefaultPath {
+        /// The function.
+        function: String,
+        /// The argument.
+        name: String,
+    },
+    /// A list of allowed values on an argument that is not a String, or whose default is not
+    /// one of them.
+    #[error("argument {name:?} of function {function:?} has a list of allowed values, which only a String argument can have (and its default must be one of them)")]
+    AllowedValues {
         /// The function.
         function: String,
         /// The argument.
@@ -603,6 +652,31 @@ mod tests {
         assert!(matches!(
             bad.validate(),
             Err(DefinitionError::DefaultPath { .. })
+        ));
+    }
+
+    #[test]
+    fn allowed_values_only_on_strings_with_an_allowed_default() {
+        let ok =
+            sample().function(FunctionDef::new("f", TypeRef::String, "").arg(
+                ArgDef::with_default("p", TypeRef::String, json!("a"), "").allowing(["a", "b"]),
+            ));
+        assert_eq!(ok.validate(), Ok(()));
+        let bad_default =
+            sample().function(FunctionDef::new("f", TypeRef::String, "").arg(
+                ArgDef::with_default("p", TypeRef::String, json!("c"), "").allowing(["a", "b"]),
+            ));
+        assert!(matches!(
+            bad_default.validate(),
+            Err(DefinitionError::AllowedValues { .. })
+        ));
+        let not_a_string = sample().function(
+            FunctionDef::new("f", TypeRef::String, "")
+                .arg(ArgDef::optional("n", TypeRef::Integer, "").allowing(["1"])),
+        );
+        assert!(matches!(
+            not_a_string.validate(),
+            Err(DefinitionError::AllowedValues { .. })
         ));
     }
 

@@ -32,6 +32,11 @@ pub enum ExistingTagPolicy {
     Overwrite,
 }
 
+impl ExistingTagPolicy {
+    /// Every policy, in the order they are documented (their names are their `Display`).
+    pub const ALL: [Self; 3] = [Self::Fail, Self::Skip, Self::Overwrite];
+}
+
 impl FromStr for ExistingTagPolicy {
     type Err = PublishError;
 

@@ -7,7 +7,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::super::describe::{BuildStep, ContainerDescription, Stage};
 use super::super::ids::{Call, Obj};
-use super::directory::{self, DirState};
+use super::directory::{self, DirState, StandIn, NOTHING_RUNS};
 use super::file::FileState;
 use super::{wrong_state, Args, Ctx, FieldError, Out, State};
 
@@ -22,6 +22,7 @@ type Container implements Node & Syncer {
   from(address: String!, registryService: ID @expectedType(name: "Service")): Container!
   imageRef: String!
   import(source: ID! @expectedType(name: "File"), tag: String = ""): Container!
+  labels: [Label!]!
   platform: Platform!
   publish(address: String!, platformVariants: [ID!] = [] @expectedType(name: "Container"), forcedCompression: ImageLayerCompression, mediaTypes: ImageMediaTypes = OCIMediaTypes, registryService: ID @expectedType(name: "Service")): String!
   stderr: String!
@@ -139,6 +140,12 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
                 _ => Value::from(last.exit_code),
             }))
         }
+        // upstream core/schema/container.go (labels): the image config's labels; the mock
+        // knows those the chain set with withLabel (not a base image's own).
+        "labels" => {
+            let c = container(ctx.eval(parent)?)?;
+            Ok(super::label::list(parent, &c.description().labels()))
+        }
         "platform" => {
             let c = container(ctx.eval(parent)?)?;
             Ok(Out::Value(Value::from(c.platform.unwrap_or_else(|| {
@@ -239,8 +246,8 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 c.stages.push(stage);
             }
             let source = match source_origin(args.str("source")?) {
-                Some(origin) => format!("{origin} (directory {})", dir.digest()),
-                None => format!("directory {}", dir.digest()),
+                Some(origin) => format!("{origin}, {}", dir.label()),
+                None => dir.label(),
             };
             c.push(BuildStep::Directory { path, source });
         }
@@ -255,16 +262,13 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             }
             c.push(BuildStep::File {
                 path,
-                source: format!("file {} {}", file.name, file.digest()),
+                source: file.label(),
             });
         }
         "withNewFile" => {
             let contents = args.str("contents")?.to_string();
             let path = c.abs(args.str("path")?);
-            let file = FileState {
-                name: directory::base_name(&path),
-                contents,
-            };
+            let file = FileState::new(directory::base_name(&path), contents);
             c.fs.insert(path.clone(), file.contents.clone());
             c.push(BuildStep::File {
                 path,
@@ -302,7 +306,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             let platform = c.platform.take();
             *c = ContainerState::new(platform.as_deref());
             c.steps.push(BuildStep::Import {
-                source: format!("file {} {}", file.name, file.digest()),
+                source: file.label(),
             });
         }
         "withRegistryAuth" => {
@@ -321,26 +325,28 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         "directory" => {
             let path = c.abs(args.str("path")?);
             return match directory::subtree(&c.fs, &path) {
-                Err(_) if ctx.state().recording => Ok(State::Directory(DirState::default())),
+                // The recording engine: what a command would have written is unknown.
+                Err(_) if ctx.state().recording => Ok(State::Directory(DirState::standing_in(
+                    StandIn::new(format!("{} {path}", c.build_digest(&[])), NOTHING_RUNS),
+                ))),
                 found => Ok(State::Directory(found?)),
             };
         }
         "file" => {
             let path = c.abs(args.str("path")?);
             let recording = ctx.state().recording;
-            let contents = match c.fs.get(&path).cloned() {
-                Some(contents) => contents,
-                None if recording => String::new(),
-                None => {
-                    return Err(FieldError::new(format!(
-                        "lstat {path}: no such file or directory"
-                    )))
-                }
+            let name = directory::base_name(&path);
+            return match c.fs.get(&path) {
+                Some(contents) => Ok(State::File(FileState::new(name, contents))),
+                // The recording engine: what a command would have written is unknown.
+                None if recording => Ok(State::File(FileState::standing_in(
+                    name,
+                    StandIn::new(format!("{} {path}", c.build_digest(&[])), NOTHING_RUNS),
+                ))),
+                None => Err(FieldError::new(format!(
+                    "lstat {path}: no such file or directory"
+                ))),
             };
-            return Ok(State::File(FileState {
-                name: directory::base_name(&path),
-                contents,
-            }));
         }
         _ => return Err(wrong_state(call, &State::Container(c))),
     }

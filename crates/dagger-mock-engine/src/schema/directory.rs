@@ -35,13 +35,80 @@ type Directory implements Node & Syncer {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct DirState {
     pub tree: BTreeMap<String, String>,
+    /// Set on the recording engine when the contents are unknown (a path no command was
+    /// declared to write, a git tree nobody declared): what the empty tree stands for.
+    pub stand_in: Option<StandIn>,
+}
+
+/// What an empty directory or file of the recording engine stands for, and why it is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StandIn {
+    /// Names the real content's origin (a git ref, a path in a container by its build
+    /// digest): distinct origins give distinct stand-in digests.
+    pub origin: String,
+    /// Why the content is unknown, for the plan.
+    pub reason: &'static str,
+}
+
+/// Why a path of a container is unknown on the recording engine.
+pub(crate) const NOTHING_RUNS: &str = "the recording engine runs nothing";
+/// Why a git tree is unknown on the recording engine.
+pub(crate) const NOTHING_FETCHED: &str = "the recording engine fetches nothing";
+
+impl StandIn {
+    /// A stand-in for the content from `origin`, unknown because of `reason`.
+    pub fn new(origin: impl Into<String>, reason: &'static str) -> Self {
+        Self {
+            origin: origin.into(),
+            reason,
+        }
+    }
+
+    /// A digest of the origin, so that two stand-ins for different content differ.
+    pub fn digest(&self) -> String {
+        let bytes = format!("stand-in\0{}", self.origin);
+        format!("sha256:{}", hex::encode(Sha256::digest(bytes.as_bytes())))
+    }
+}
+
+/// How a plan shows content: `<kind> <digest>`, followed by `(stand-in: <reason>)` for a
+/// stand-in.
+pub(crate) fn content_label(kind: &str, digest: &str, stand_in: Option<&StandIn>) -> String {
+    match stand_in {
+        Some(s) => format!("{kind} {digest} (stand-in: {})", s.reason),
+        None => format!("{kind} {digest}"),
+    }
 }
 
 impl DirState {
-    /// The digest of the tree (paths and contents).
+    /// A directory of known contents.
+    pub fn of(tree: BTreeMap<String, String>) -> Self {
+        Self {
+            tree,
+            stand_in: None,
+        }
+    }
+
+    /// An empty directory standing in for unknown contents (recording engine only).
+    pub fn standing_in(stand_in: StandIn) -> Self {
+        Self {
+            tree: BTreeMap::new(),
+            stand_in: Some(stand_in),
+        }
+    }
+
+    /// The digest of the tree (paths and contents); for a stand-in, of what it stands for.
     pub fn digest(&self) -> String {
+        if let Some(s) = &self.stand_in {
+            return s.digest();
+        }
         let bytes = serde_json::to_vec(&self.tree).unwrap_or_default();
         format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+    }
+
+    /// `directory <digest>`, marked when it is a stand-in.
+    pub fn label(&self) -> String {
+        content_label("directory", &self.digest(), self.stand_in.as_ref())
     }
 
     /// The files kept by `include` / `exclude` patterns (`*` within a component, `**` across
@@ -56,7 +123,10 @@ impl DirState {
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        DirState { tree }
+        DirState {
+            tree,
+            stand_in: self.stand_in.clone(),
+        }
     }
 }
 
@@ -138,7 +208,7 @@ pub(crate) fn subtree(tree: &BTreeMap<String, String>, path: &str) -> Result<Dir
             "lstat {path}: no such file or directory"
         )));
     }
-    Ok(DirState { tree: sub })
+    Ok(DirState::of(sub))
 }
 
 fn dir(state: State, call: &Call) -> Result<DirState, FieldError> {
@@ -182,23 +252,28 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
     match call.field.as_str() {
         "directory" => match subtree(&d.tree, &join("", args.str("path")?)) {
             // The recording engine: what a command would have written is unknown.
-            Err(_) if ctx.state().recording => Ok(State::Directory(DirState::default())),
+            Err(_) if ctx.state().recording => {
+                Ok(State::Directory(DirState::standing_in(StandIn::new(
+                    format!("{} {}", d.digest(), args.str("path")?),
+                    d.stand_in.as_ref().map_or(NOTHING_RUNS, |s| s.reason),
+                ))))
+            }
             found => Ok(State::Directory(found?)),
         },
         "file" => {
             let path = join("", args.str("path")?);
             match d.tree.get(&path) {
-                Some(contents) => Ok(State::File(FileState {
-                    name: base_name(&path),
-                    contents: contents.clone(),
-                })),
+                Some(contents) => Ok(State::File(FileState::new(base_name(&path), contents))),
                 None if d.tree.keys().any(|k| k.starts_with(&format!("{path}/"))) => {
                     Err(FieldError::new(format!("{path}: is a directory")))
                 }
-                None if ctx.state().recording => Ok(State::File(FileState {
-                    name: base_name(&path),
-                    contents: String::new(),
-                })),
+                None if ctx.state().recording => Ok(State::File(FileState::standing_in(
+                    base_name(&path),
+                    StandIn::new(
+                        format!("{} {path}", d.digest()),
+                        d.stand_in.as_ref().map_or(NOTHING_RUNS, |s| s.reason),
+                    ),
+                ))),
                 // upstream core/directory.go (File) stats the path: "lstat <path>: no such
                 // file or directory".
                 None => Err(FieldError::new(format!(
@@ -242,7 +317,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             }
             let mut c = ContainerState::new(args.opt_str("platform"));
             c.steps.push(BuildStep::DockerBuild {
-                context: format!("directory {}", d.digest()),
+                context: d.label(),
                 dockerfile: path,
             });
             Ok(State::Container(Box::new(c)))
@@ -267,12 +342,12 @@ mod tests {
 
     #[test]
     fn include_exclude_patterns() {
-        let d = DirState {
-            tree: [("a/b.txt", "1"), ("a/c.go", "2"), ("d.txt", "3")]
+        let d = DirState::of(
+            [("a/b.txt", "1"), ("a/c.go", "2"), ("d.txt", "3")]
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-        };
+        );
         let only_a = d.filtered(&["a".into()], &[]);
         assert_eq!(only_a.tree.len(), 2);
         let no_txt = d.filtered(&[], &["**/*.txt".into(), "*.txt".into()]);

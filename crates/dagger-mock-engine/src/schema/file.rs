@@ -4,6 +4,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use super::super::ids::{Call, Obj};
+use super::directory::{content_label, StandIn};
 use super::{wrong_state, Args, Ctx, FieldError, Out, State};
 
 pub(crate) const TYPE: super::TypeImpl = super::TypeImpl {
@@ -25,14 +26,48 @@ type File implements Node & Syncer {
 pub(crate) struct FileState {
     pub name: String,
     pub contents: String,
+    /// Set on the recording engine when the contents are unknown (see [`DirState`]).
+    ///
+    /// [`DirState`]: super::directory::DirState
+    pub stand_in: Option<StandIn>,
 }
 
 impl FileState {
-    /// The digest of the contents.
+    /// A file of known contents.
+    pub fn new(name: impl Into<String>, contents: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            contents: contents.into(),
+            stand_in: None,
+        }
+    }
+
+    /// An empty file standing in for unknown contents (recording engine only).
+    pub fn standing_in(name: impl Into<String>, stand_in: StandIn) -> Self {
+        Self {
+            name: name.into(),
+            contents: String::new(),
+            stand_in: Some(stand_in),
+        }
+    }
+
+    /// The digest of the contents; for a stand-in, of what it stands for.
     pub fn digest(&self) -> String {
+        if let Some(s) = &self.stand_in {
+            return s.digest();
+        }
         format!(
             "sha256:{}",
             hex::encode(Sha256::digest(self.contents.as_bytes()))
+        )
+    }
+
+    /// `file <name> <digest>`, marked when it is a stand-in.
+    pub fn label(&self) -> String {
+        content_label(
+            &format!("file {}", self.name),
+            &self.digest(),
+            self.stand_in.as_ref(),
         )
     }
 }

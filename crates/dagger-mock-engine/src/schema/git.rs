@@ -2,9 +2,8 @@
 //! [`crate::MockEngine::add_git_repository`].
 
 use super::super::ids::{Call, Obj};
-use std::collections::BTreeMap;
 
-use super::directory::DirState;
+use super::directory::{DirState, StandIn, NOTHING_FETCHED};
 use super::{wrong_state, Args, Ctx, FieldError, Out, State};
 
 pub(crate) const REPOSITORY: super::TypeImpl = super::TypeImpl {
@@ -63,7 +62,7 @@ fn apply_ref(ctx: &Ctx, state: State, call: &Call, _args: &Args) -> Result<State
         return Err(wrong_state(call, &State::GitRef { url, reference }));
     }
     let s = ctx.state();
-    let tree = s
+    let declared = s
         .git
         .get(&(url.clone(), reference.clone()))
         .or_else(|| {
@@ -73,18 +72,24 @@ fn apply_ref(ctx: &Ctx, state: State, call: &Call, _args: &Args) -> Result<State
                 .and_then(|short| s.git.get(&(url.clone(), short.to_string())))
         })
         .cloned()
-        .or_else(|| s.recording.then(BTreeMap::new))
-        .ok_or_else(|| {
-            if s.git.keys().any(|(u, _)| u == &url) {
-                // upstream core/git.go: an unknown ref fails ls-remote.
-                FieldError::new(format!(
-                    "failed to resolve git ref {reference:?} of {url}: ref not found"
-                ))
-            } else {
-                FieldError::new(format!(
-                    "failed to load git repository {url}: repository not found"
-                ))
-            }
-        })?;
-    Ok(State::Directory(DirState { tree }))
+        .map(DirState::of);
+    if declared.is_none() && s.recording {
+        return Ok(State::Directory(DirState::standing_in(StandIn::new(
+            format!("git {url} {reference}"),
+            NOTHING_FETCHED,
+        ))));
+    }
+    let dir = declared.ok_or_else(|| {
+        if s.git.keys().any(|(u, _)| u == &url) {
+            // upstream core/git.go: an unknown ref fails ls-remote.
+            FieldError::new(format!(
+                "failed to resolve git ref {reference:?} of {url}: ref not found"
+            ))
+        } else {
+            FieldError::new(format!(
+                "failed to load git repository {url}: repository not found"
+            ))
+        }
+    })?;
+    Ok(State::Directory(dir))
 }

@@ -31,7 +31,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         // upstream engine/filesync: the host path is stat'ed first.
         FieldError::new(format!("stat {path}: no such file or directory"))
     })?;
-    Ok(State::Directory(DirState { tree }.filtered(
+    Ok(State::Directory(DirState::of(tree).filtered(
         &args.strings("include"),
         &args.strings("exclude"),
     )))

@@ -17,6 +17,7 @@
 //! Then add the file's `TYPE` to [`TYPES`] below (and a `mod` line). Validation, argument defaults,
 //! IDs, `node(id:)`, errors with paths and null propagation come from the executor for free.
 
+pub(crate) mod address;
 pub(crate) mod cache;
 pub(crate) mod container;
 pub(crate) mod directory;
@@ -24,6 +25,7 @@ pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod git;
 pub(crate) mod host;
+pub(crate) mod label;
 pub(crate) mod module;
 pub(crate) mod query;
 pub(crate) mod secret;
@@ -65,6 +67,8 @@ pub(crate) const TYPES: &[TypeImpl] = &[
     git::REPOSITORY,
     git::REF,
     host::TYPE,
+    address::TYPE,
+    label::TYPE,
     error::TYPE,
     module::FUNCTION_CALL,
     module::ARG_VALUE,
@@ -151,6 +155,8 @@ pub(crate) enum State {
     GitRef { url: String, reference: String },
     /// The host.
     Host,
+    /// An address (`Query.address(value:)`), loaded as a directory or a secret.
+    Address { value: String },
     /// An error object.
     Error { message: String },
     /// State of a type defined outside this folder's built-in types (e.g. module types).
@@ -170,6 +176,7 @@ impl State {
             State::GitRepository { .. } => "GitRepository",
             State::GitRef { .. } => "GitRef",
             State::Host => "Host",
+            State::Address { .. } => "Address",
             State::Error { .. } => "Error",
             State::Other(_) => "object",
         }

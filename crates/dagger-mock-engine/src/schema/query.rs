@@ -18,6 +18,7 @@ pub(crate) const TYPE: super::TypeImpl = super::TypeImpl {
     name: "Query",
     sdl: r#"
 extend type Query {
+  address(value: String!): Address!
   cacheVolume(key: String!, source: ID @expectedType(name: "Directory"), sharing: CacheSharingMode = SHARED, owner: String = ""): CacheVolume!
   container(platform: Platform): Container!
   defaultPlatform: Platform!
@@ -44,6 +45,7 @@ fn resolve(ctx: &Ctx, _parent: &Obj, field: &str, args: &Args) -> Result<Out, Fi
         // nullable, so a failure here nulls only this field.
         "node" => Ok(Out::Object(ctx.load(args.str("id")?, None)?)),
         "setSecret" | "secret" => super::secret::resolve_root(ctx, field, args),
+        "address" => super::address::resolve_root(args),
         _ => Ok(Out::Chain),
     }
 }
@@ -56,17 +58,16 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         "container" => Ok(State::Container(Box::new(
             super::container::ContainerState::new(args.opt_str("platform")),
         ))),
-        "directory" => Ok(State::Directory(DirState {
-            tree: BTreeMap::new(),
-        })),
-        "file" => Ok(State::File(FileState {
-            name: args.str("name")?.to_string(),
-            contents: args.str("contents")?.to_string(),
-        })),
+        "directory" => Ok(State::Directory(DirState::of(BTreeMap::new()))),
+        "file" => Ok(State::File(FileState::new(
+            args.str("name")?,
+            args.str("contents")?,
+        ))),
         "git" => Ok(State::GitRepository {
             url: args.str("url")?.to_string(),
         }),
         "host" => Ok(State::Host),
+        "address" => super::address::apply_root(args),
         "cacheVolume" => Ok(State::CacheVolume {
             key: args.str("key")?.to_string(),
         }),

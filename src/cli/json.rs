@@ -1,0 +1,122 @@
+//! `--json`: the result as one JSON object on standard output.
+//!
+//! ```text
+//! {"function": "publish", "engine": "recording", "result": "<reference>@sha256:...",
+//!  "references": [{"reference": "...", "tag": "...", "digest": "sha256:...",
+//!                  "outcome": "pushed", "digest_is_stand_in": true}],
+//!  "platforms": ["linux/amd64"], "labels": {"org.opencontainers.image.version": "..."},
+//!  "engine_round_trips": 11}
+//! ```
+//! `engine_round_trips` counts the call's requests (not the one or two `--json` itself asks to
+//! read the platforms and labels). On the recording engine every digest is a stand-in.
+
+use serde_json::{json, Map, Value};
+
+use crate::module::Published;
+use dagger_engine::{gql, EngineClient};
+use dagger_publish::TagOutcome;
+
+/// Which engine ran the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The built-in recording engine (plans).
+    Recording,
+    /// The Dagger engine of the current session.
+    Session,
+}
+
+impl Engine {
+    fn name(self) -> &'static str {
+        match self {
+            Engine::Recording => "recording",
+            Engine::Session => "session",
+        }
+    }
+}
+
+/// The object for a function that does not publish: its result as text.
+pub fn plain(function: &str, result: &str, engine: Engine, round_trips: usize) -> Value {
+    json!({
+        "function": function,
+        "engine": engine.name(),
+        "result": result,
+        "engine_round_trips": round_trips,
+    })
+}
+
+/// The object for a publishing function: every tag with its digest, and the platforms and
+/// labels of the images published (read from the engine in two more requests).
+pub async fn published(
+    function: &str,
+    published: &Published,
+    client: &EngineClient,
+    engine: Engine,
+    round_trips: usize,
+) -> Result<Value, String> {
+    let stand_in = engine == Engine::Recording;
+    let references: Vec<Value> = published
+        .report
+        .tags
+        .iter()
+        .map(|t| {
+            json!({
+                "reference": t.reference.to_string(),
+                "tag": t.tag.as_str(),
+                "digest": t.reference.digest.to_string(),
+                "outcome": match t.outcome {
+                    TagOutcome::Pushed => "pushed",
+                    TagOutcome::AlreadyPresent => "already-present",
+                },
+                "digest_is_stand_in": stand_in,
+            })
+        })
+        .collect();
+    let (platforms, labels) = images(published, client).await?;
+    Ok(json!({
+        "function": function,
+        "engine": engine.name(),
+        "result": published.report.primary().to_string(),
+        "references": references,
+        "platforms": platforms,
+        "labels": labels,
+        "engine_round_trips": round_trips,
+    }))
+}
+
+/// The platform of each image published, and the labels of the first.
+async fn images(
+    published: &Published,
+    client: &EngineClient,
+) -> Result<(Vec<Value>, Value), String> {
+    let mut fields = Vec::new();
+    for (i, image) in std::iter::once(&published.image)
+        .chain(&published.variants)
+        .enumerate()
+    {
+        let id = image
+            .id()
+            .await
+            .map_err(|e| format!("reading the published image's ID failed: {e}"))?;
+        let labels = if i == 0 { " labels{name value}" } else { "" };
+        fields.push(format!(
+            "i{i}:node(id:{}){{...on Container{{platform{labels}}}}}",
+            gql::string(&id.0)
+        ));
+    }
+    let data = client
+        .query(&format!("query{{{}}}", fields.join(" ")))
+        .await
+        .map_err(|e| format!("reading the published images' platforms and labels failed: {e}"))?;
+    let platforms = (0..fields.len())
+        .map(|i| data[format!("i{i}")]["platform"].clone())
+        .collect();
+    let mut labels = Map::new();
+    if let Some(items) = data["i0"]["labels"].as_array() {
+        for item in items {
+            if let (Some(name), Some(value)) = (item["name"].as_str(), item["value"].as_str()) {
+                labels.insert(name.to_string(), Value::from(value));
+            }
+        }
+    }
+    Ok((platforms, Value::Object(labels)))
+}

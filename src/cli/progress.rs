@@ -1,0 +1,314 @@
+//! Progress in a real session: the phases of a call as they start and end, one plain line each
+//! on standard error, with durations.
+//!
+//! The build runs lazily inside one engine request, so single build steps cannot be seen from
+//! the client (under `dagger run` the engine's own view shows them). What can be seen is each
+//! engine request and each existing-tag check: [`CountingTransport`] names the requests that
+//! build, run or push (from the engine fields they select: `publish`, `sync`, `stdout`, ...),
+//! and [`ReportingLookup`] the checks; both report to one [`Reporter`], which `--quiet` (and the
+//! recording engine) silences. The transport also counts the round trips, for `--json`.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use graphql_parser::query::{
+    Definition, OperationDefinition, Selection, SelectionSet, Value as GqlValue,
+};
+use serde_json::Value;
+
+use super::output;
+use dagger_engine::registry::{Digest, RegistryHost, RepositoryName, Tag};
+use dagger_engine::{Response, Transport, TransportError};
+use dagger_publish::TagLookup;
+use oci_registry_api::{RegistryApiError, RegistryCredentials};
+
+/// Writes the phase lines, or nothing when silenced.
+#[derive(Debug, Clone, Copy)]
+pub struct Reporter {
+    enabled: bool,
+}
+
+impl Reporter {
+    /// A reporter that writes when `enabled`.
+    pub fn new(enabled: bool) -> Self {
+        Self { enabled }
+    }
+
+    /// Starts a phase: `blumeops: <what> ...` now, its end line when [`Phase::end`] is called.
+    pub fn start(&self, what: impl Into<String>) -> Phase {
+        let what = what.into();
+        self.line(&format!("{what} ..."));
+        Phase {
+            reporter: *self,
+            what,
+            started: Instant::now(),
+        }
+    }
+
+    /// A phase that has already ended (started at `started`).
+    pub fn ended(&self, what: &str, outcome: &str, started: Instant) {
+        self.line(&format!("{what}: {outcome} ({})", seconds(started)));
+    }
+
+    /// One line of its own: `blumeops: <text>`.
+    pub fn line(&self, text: &str) {
+        if self.enabled {
+            output::info(&format!("blumeops: {text}"));
+        }
+    }
+}
+
+fn seconds(started: Instant) -> String {
+    format!("{:.1} s", started.elapsed().as_secs_f64())
+}
+
+/// A phase under way.
+#[must_use = "a phase reports its end with end()"]
+#[derive(Debug)]
+pub struct Phase {
+    reporter: Reporter,
+    what: String,
+    started: Instant,
+}
+
+impl Phase {
+    /// `blumeops: <what>: <outcome> (<seconds> s)`.
+    pub fn end(self, outcome: &str) {
+        self.reporter.ended(&self.what, outcome, self.started);
+    }
+}
+
+/// What an engine request asks for, as far as progress goes.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Request {
+    /// The addresses of its `publish` fields.
+    pushes: Vec<String>,
+    /// Whether it evaluates a container (`sync`, `stdout`, `stderr`, `exitCode`).
+    evaluates: bool,
+    /// The last command it runs (`withExec(args:)`), if any.
+    exec: Option<Vec<String>>,
+}
+
+impl Request {
+    fn read(query: &str) -> Self {
+        let mut request = Request::default();
+        if let Ok(doc) = graphql_parser::parse_query::<String>(query) {
+            for definition in &doc.definitions {
+                match definition {
+                    Definition::Operation(OperationDefinition::Query(q)) => {
+                        request.walk(&q.selection_set)
+                    }
+                    Definition::Operation(OperationDefinition::SelectionSet(s)) => request.walk(s),
+                    _ => {}
+                }
+            }
+        }
+        request
+    }
+
+    fn walk(&mut self, set: &SelectionSet<'_, String>) {
+        for selection in &set.items {
+            match selection {
+                Selection::Field(field) => {
+                    let arg = |name: &str| {
+                        field
+                            .arguments
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, v)| v)
+                    };
+                    match field.name.as_str() {
+                        "publish" => {
+                            if let Some(GqlValue::String(address)) = arg("address") {
+                                self.pushes.push(address.clone());
+                            }
+                        }
+                        "sync" | "stdout" | "stderr" | "exitCode" => self.evaluates = true,
+                        "withExec" => {
+                            if let Some(GqlValue::List(items)) = arg("args") {
+                                self.exec = Some(
+                                    items
+                                        .iter()
+                                        .filter_map(|v| match v {
+                                            GqlValue::String(s) => Some(s.clone()),
+                                            _ => None,
+                                        })
+                                        .collect(),
+                                );
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.walk(&field.selection_set);
+                }
+                Selection::InlineFragment(fragment) => self.walk(&fragment.selection_set),
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+
+    /// The phase's name, or `None` for a request that neither builds, runs nor pushes (IDs,
+    /// registration, a password read): those take no time worth a line.
+    fn phase(&self, built: bool) -> Option<String> {
+        let build = if built { "" } else { "build and " };
+        if !self.pushes.is_empty() {
+            return Some(format!("{build}push of {}", self.pushes.join(", ")));
+        }
+        if !self.evaluates {
+            return None;
+        }
+        Some(match &self.exec {
+            Some(args) => format!(
+                "{build}run `{}`",
+                dagger_publish::pipeline::steps::display_command(args)
+            ),
+            None if built => "evaluation".into(),
+            None => "build".into(),
+        })
+    }
+}
+
+/// The references with digests in a push's answer (`<address>@sha256:...` strings).
+fn pushed(data: &Value, out: &mut Vec<String>) {
+    match data {
+        Value::String(s) if s.contains("@sha256:") => out.push(s.clone()),
+        Value::Object(map) => map.values().for_each(|v| pushed(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| pushed(v, out)),
+        _ => {}
+    }
+}
+
+/// A transport that counts round trips and reports the requests that build, run or push.
+pub struct CountingTransport {
+    inner: Arc<dyn Transport>,
+    reporter: Reporter,
+    round_trips: AtomicUsize,
+    built: AtomicBool,
+}
+
+impl CountingTransport {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn Transport>, reporter: Reporter) -> Self {
+        Self {
+            inner,
+            reporter,
+            round_trips: AtomicUsize::new(0),
+            built: AtomicBool::new(false),
+        }
+    }
+
+    /// The round trips so far.
+    pub fn round_trips(&self) -> usize {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+}
+
+#[async_trait]
+impl Transport for CountingTransport {
+    async fn execute(&self, query: &str) -> Result<Response, TransportError> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let request = Request::read(query);
+        let phase = request
+            .phase(self.built.load(Ordering::Relaxed))
+            .map(|what| self.reporter.start(what));
+        let answer = self.inner.execute(query).await;
+        let Some(phase) = phase else {
+            return answer;
+        };
+        match &answer {
+            Ok(response) if response.errors.is_empty() => {
+                self.built.store(true, Ordering::Relaxed);
+                let mut refs = Vec::new();
+                if let Some(data) = &response.data {
+                    pushed(data, &mut refs);
+                }
+                for reference in refs {
+                    self.reporter.line(&format!("pushed {reference}"));
+                }
+                phase.end("done");
+            }
+            Ok(response) => phase.end(&format!(
+                "failed ({} error(s) from the engine)",
+                response.errors.len()
+            )),
+            Err(_) => phase.end("failed (no answer from the engine)"),
+        }
+        answer
+    }
+}
+
+/// A [`TagLookup`] that reports each existing-tag check as a phase.
+pub struct ReportingLookup {
+    inner: Arc<dyn TagLookup>,
+    reporter: Reporter,
+}
+
+impl ReportingLookup {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn TagLookup>, reporter: Reporter) -> Self {
+        Self { inner, reporter }
+    }
+}
+
+#[async_trait]
+impl TagLookup for ReportingLookup {
+    async fn manifest_digest(
+        &self,
+        host: &RegistryHost,
+        credentials: Option<&RegistryCredentials>,
+        repository: &RepositoryName,
+        tag: &Tag,
+    ) -> Result<Option<Digest>, RegistryApiError> {
+        let phase = self
+            .reporter
+            .start(format!("existing-tag check of {host}/{repository}:{tag}"));
+        let answer = self
+            .inner
+            .manifest_digest(host, credentials, repository, tag)
+            .await;
+        phase.end(&match &answer {
+            Ok(None) => "not there yet".to_string(),
+            Ok(Some(digest)) => format!("already there as {digest}"),
+            Err(_) => "failed".to_string(),
+        });
+        answer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_named_by_what_they_build_run_or_push() {
+        let push = Request::read(
+            r#"query{t0:loadContainerFromID(id:"x"){publish(address:"r/a:v1")} t1:loadContainerFromID(id:"x"){publish(address:"r/a:v2")}}"#,
+        );
+        assert_eq!(
+            push.phase(false).as_deref(),
+            Some("build and push of r/a:v1, r/a:v2")
+        );
+        assert_eq!(push.phase(true).as_deref(), Some("push of r/a:v1, r/a:v2"));
+        let check = Request::read(
+            r#"query{container{from(address:"alpine"){withExec(args:["app","--version"]){stdout}}}}"#,
+        );
+        assert_eq!(
+            check.phase(false).as_deref(),
+            Some("build and run `app --version`")
+        );
+        let ids = Request::read(r#"query{a0:address(value:"."){directory{id}}}"#);
+        assert_eq!(ids.phase(false), None);
+    }
+
+    #[test]
+    fn pushed_references_are_read_from_the_answer() {
+        let mut refs = Vec::new();
+        pushed(
+            &serde_json::json!({"t0": {"publish": "r/a:v1@sha256:00"}, "t1": null}),
+            &mut refs,
+        );
+        assert_eq!(refs, ["r/a:v1@sha256:00"]);
+    }
+}

@@ -1,0 +1,321 @@
+//! The main job's flow: parse, check, then run the function on the session's engine or on the
+//! recording engine, and write the result.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::error::ErrorKind;
+use clap::ArgMatches;
+use serde_json::Value;
+
+use super::args::Call;
+use super::command::{self, kebab, COMPLETIONS, JSON, PLAN, QUIET, SHELL};
+use super::json::{self, Engine};
+use super::output::{self, FAILURE, USAGE};
+use super::progress::{CountingTransport, Reporter, ReportingLookup};
+use super::{completions, plan};
+use crate::module::Blumeops;
+use dagger_engine::{EngineClient, HttpTransport, HttpTransportConfig, SessionParams};
+use dagger_module_runtime::{Args, CallContext, FunctionError, FunctionResult, Module};
+use dagger_publish::{RegistryApiLookup, TagLookup};
+
+/// The global flags.
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    plan: bool,
+    json: bool,
+    quiet: bool,
+}
+
+impl Options {
+    fn of(matches: &ArgMatches) -> Self {
+        let flag = |name: &str| matches.get_flag(name);
+        Self {
+            plan: flag(PLAN),
+            json: flag(JSON),
+            quiet: flag(QUIET),
+        }
+    }
+}
+
+/// The main job: `blumeops <function> [--flag value]...`, as `dagger call` takes them.
+pub async fn main() -> ExitCode {
+    let started = Instant::now();
+    init_tracing();
+    let module = Blumeops::new();
+    let def = module.definition();
+    let mut cmd = match command::command(&def) {
+        Ok(cmd) => cmd,
+        Err(e) => {
+            output::error(&e.to_string());
+            return ExitCode::from(FAILURE);
+        }
+    };
+    let matches = match cmd.try_get_matches_from_mut(std::env::args_os()) {
+        Ok(matches) => matches,
+        Err(e) => return clap_exit(&e),
+    };
+    let Some((name, sub)) = matches.subcommand() else {
+        // subcommand_required: clap has already refused a command line without one.
+        output::error("a function is needed (blumeops --help lists them)");
+        return ExitCode::from(USAGE);
+    };
+    if name == COMPLETIONS {
+        return match sub.get_one::<clap_complete::Shell>(SHELL) {
+            Some(shell) => exit(output::bytes(&completions::script(&mut cmd, *shell))),
+            None => ExitCode::from(USAGE),
+        };
+    }
+    let options = Options::of(sub);
+    let Some(function) = def.object.functions.iter().find(|f| kebab(&f.name) == name) else {
+        output::error(&format!("unknown function {name:?}"));
+        return ExitCode::from(USAGE);
+    };
+    let call = match Call::from_matches(function, sub) {
+        Ok(call) => call,
+        Err(e) => {
+            output::error(&e.to_string());
+            return ExitCode::from(USAGE);
+        }
+    };
+    let session = if options.plan {
+        None
+    } else {
+        match SessionParams::from_env() {
+            Ok(session) => session,
+            Err(message) => {
+                output::error(&format!("the Dagger session's environment: {message}"));
+                return ExitCode::from(FAILURE);
+            }
+        }
+    };
+    match session {
+        Some(session) => run_in_session(module, &call, options, &session, started).await,
+        None => run_on_recording_engine(module, &call, options).await,
+    }
+}
+
+fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Help and version on standard output (exit 0), every other clap error on standard error
+/// (exit 2).
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            exit(output::bytes(e.render().to_string().as_bytes()))
+        }
+        _ => {
+            output::info(&e.render().to_string());
+            ExitCode::from(USAGE)
+        }
+    }
+}
+
+fn exit(written: Result<(), ExitCode>) -> ExitCode {
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+/// What a call returned, for standard output.
+enum Outcome {
+    Text(String),
+    Json(Value),
+}
+
+/// Runs `call` on `client`: decode its arguments as the module would, call the function, and
+/// turn its result into text or (`--json`) an object.
+async fn call_function(
+    module: &Blumeops,
+    call: &Call,
+    client: &EngineClient,
+    input: Vec<(String, Value)>,
+    json_for: Option<(Engine, &CountingTransport)>,
+) -> Result<Outcome, (String, u8)> {
+    let function = &call.function;
+    let args = Args::decode(function, &input).map_err(|e| (e.to_string(), USAGE))?;
+    let ctx = CallContext::new(client.clone(), serde_json::json!({}));
+    let failed = |e: FunctionError| (e.to_string(), e.exit_code());
+    let name = kebab(&function.name);
+    if let Some((engine, transport)) = json_for {
+        if Blumeops::publishes(&function.name) {
+            let published = module
+                .call_publishing(&ctx, &function.name, &args)
+                .await
+                .map_err(failed)?;
+            let round_trips = transport.round_trips();
+            return json::published(&name, &published, client, engine, round_trips)
+                .await
+                .map(Outcome::Json)
+                .map_err(|e| (e, FAILURE));
+        }
+        let result = module
+            .call(&ctx, &function.name, &args)
+            .await
+            .map_err(failed)?;
+        let round_trips = transport.round_trips();
+        let text = result_text(result).await?;
+        return Ok(Outcome::Json(json::plain(
+            &name,
+            &text,
+            engine,
+            round_trips,
+        )));
+    }
+    let result = module
+        .call(&ctx, &function.name, &args)
+        .await
+        .map_err(failed)?;
+    result_text(result).await.map(Outcome::Text)
+}
+
+async fn result_text(result: FunctionResult) -> Result<String, (String, u8)> {
+    Ok(match result {
+        FunctionResult::Value(Value::String(s)) => s,
+        FunctionResult::Value(v) => v.to_string(),
+        FunctionResult::Object(id) => id.0,
+        FunctionResult::Container(c) => {
+            c.id()
+                .await
+                .map_err(|e| (format!("reading the container's ID failed: {e}"), FAILURE))?
+                .0
+        }
+        FunctionResult::Void => String::new(),
+    })
+}
+
+fn write_outcome(outcome: Outcome) -> ExitCode {
+    let text = match outcome {
+        Outcome::Text(text) => text,
+        // A JSON value always serialises.
+        Outcome::Json(value) => serde_json::to_string_pretty(&value).unwrap_or_default(),
+    };
+    exit(output::result(&text))
+}
+
+async fn run_on_recording_engine(module: Blumeops, call: &Call, options: Options) -> ExitCode {
+    let engine = match plan::recording_engine(call) {
+        Ok(engine) => engine,
+        Err(message) => {
+            output::error(&message);
+            return ExitCode::from(FAILURE);
+        }
+    };
+    let transport = Arc::new(CountingTransport::new(
+        engine.transport(),
+        Reporter::new(false),
+    ));
+    let client = EngineClient::new(transport.clone());
+    let module = module.with_tag_lookup(Arc::new(engine.clone()));
+    let why = if options.plan {
+        "--plan"
+    } else {
+        "no Dagger engine session"
+    };
+    let input = match call.input_args(&client).await {
+        Ok(input) => input,
+        Err(e) => {
+            output::error(&e.to_string());
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let json_for = options
+        .json
+        .then_some((Engine::Recording, transport.as_ref()));
+    match call_function(&module, call, &client, input, json_for).await {
+        Ok(outcome) => {
+            if !options.quiet {
+                output::info(&plan::render(call, &engine, why));
+                if Blumeops::publishes(&call.function.name) {
+                    output::info(plan::DIGEST_NOTE);
+                }
+                output::info(&format!("Engine round trips: {}", transport.round_trips()));
+            }
+            write_outcome(outcome)
+        }
+        // An argument error: no plan, the arguments were never valid.
+        Err((message, code)) if code == USAGE => {
+            output::error(&message);
+            ExitCode::from(code)
+        }
+        Err((message, code)) => {
+            if !options.quiet {
+                output::info(&plan::render(call, &engine, why));
+            }
+            output::error(&message);
+            ExitCode::from(code)
+        }
+    }
+}
+
+async fn run_in_session(
+    module: Blumeops,
+    call: &Call,
+    options: Options,
+    session: &SessionParams,
+    started: Instant,
+) -> ExitCode {
+    let config = match HttpTransportConfig::from_env() {
+        Ok(config) => config,
+        Err(message) => {
+            output::error(&format!("the Dagger session's environment: {message}"));
+            return ExitCode::from(FAILURE);
+        }
+    };
+    let reporter = Reporter::new(!options.quiet);
+    reporter.ended("arguments checked", "done", started);
+    let transport = Arc::new(CountingTransport::new(
+        Arc::new(HttpTransport::new(session, config)),
+        reporter,
+    ));
+    let client = EngineClient::new(transport.clone());
+    let lookup: Arc<dyn TagLookup> = Arc::new(RegistryApiLookup);
+    let module = module.with_tag_lookup(Arc::new(ReportingLookup::new(lookup, reporter)));
+    let objects: Vec<String> = call
+        .given
+        .iter()
+        .filter(|(_, g)| !matches!(g, super::args::Given::Value(_)))
+        .map(|(def, _)| dagger_module_runtime::cli_flag(&def.name))
+        .collect();
+    let input = if objects.is_empty() {
+        call.input_args(&client).await
+    } else {
+        let phase = reporter.start(format!("loading {}", objects.join(", ")));
+        let loaded = call.input_args(&client).await;
+        phase.end(if loaded.is_ok() { "done" } else { "failed" });
+        loaded
+    };
+    let input = match input {
+        Ok(input) => input,
+        Err(e) => {
+            output::error(&e.to_string());
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let json_for = options
+        .json
+        .then_some((Engine::Session, transport.as_ref()));
+    let phase = reporter.start(kebab(&call.function.name));
+    match call_function(&module, call, &client, input, json_for).await {
+        Ok(outcome) => {
+            phase.end("done");
+            write_outcome(outcome)
+        }
+        Err((message, code)) => {
+            phase.end("failed");
+            output::error(&message);
+            ExitCode::from(code)
+        }
+    }
+}

@@ -4,23 +4,40 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::describe::{BuildStep, ContainerDescription};
-use super::{MockEngine, PublishRecord};
+use super::schema::query::DEFAULT_PLATFORM;
+use super::{CommandOutputRead, MockEngine, PublishRecord};
 
-/// The plan of a run on the recording engine: every image it would push, with its build steps,
-/// cache volumes, and the registry credentials that apply (host and user; the password only as
-/// `[REDACTED]` with the secret's name).
+/// The plan of a run on the recording engine: every image it would push, with its build steps
+/// (one build per platform of a multi-platform image), cache volumes, the commands whose output
+/// was read before (checks), and the registry credentials that apply (host and user; the
+/// password only as `[REDACTED]` with the secret's name).
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// The pushes, in order.
     pub pushes: Vec<PublishRecord>,
+    /// The command outputs read (checks such as a smoke check), in order.
+    pub checks: Vec<CommandOutputRead>,
 }
 
 impl MockEngine {
-    /// The plan of everything published so far.
+    /// The plan of everything published and checked so far.
     pub fn plan(&self) -> Plan {
         Plan {
             pushes: self.published(),
+            checks: self.output_reads(),
         }
+    }
+}
+
+/// `platform <p>`, saying when its commands would run under the engine's emulation.
+fn platform_line(platform: &str, runs_commands: bool) -> String {
+    if platform == DEFAULT_PLATFORM || !runs_commands {
+        format!("platform {platform}")
+    } else {
+        format!(
+            "platform {platform} (not the engine's {DEFAULT_PLATFORM}: its commands run under the \
+             engine's emulation)"
+        )
     }
 }
 
@@ -48,7 +65,11 @@ fn write_build(
         write_build(f, &stage.container, &format!("{indent}    "))?;
     }
     if let Some(platform) = &build.platform {
-        writeln!(f, "{indent}platform {platform}")?;
+        let runs = build
+            .steps
+            .iter()
+            .any(|s| matches!(s, BuildStep::Exec { .. }));
+        writeln!(f, "{indent}{}", platform_line(platform, runs))?;
     }
     let steps = build
         .steps
@@ -60,10 +81,32 @@ fn write_build(
     Ok(())
 }
 
+impl Plan {
+    fn write_checks(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.checks.is_empty() {
+            return Ok(());
+        }
+        writeln!(f, "\nChecks (commands run and read before any push):")?;
+        for check in &self.checks {
+            let platform = check.platform.as_deref().unwrap_or(DEFAULT_PLATFORM);
+            writeln!(
+                f,
+                "  RUN {} on {}, {}: {}",
+                check.command.join(" "),
+                platform_line(platform, true),
+                check.field,
+                check.value.trim_end()
+            )?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.pushes.is_empty() {
-            return writeln!(f, "Nothing would be pushed.");
+            writeln!(f, "Nothing would be pushed.")?;
+            return self.write_checks(f);
         }
         // All tags of one container share one build: show each distinct build once.
         let mut shown: Vec<&PublishRecord> = Vec::new();
@@ -79,14 +122,17 @@ impl fmt::Display for Plan {
                 n + 1
             )?;
             write_build(f, &build.container, "  ")?;
-            if build.platform_variants > 0 {
+            for (i, variant) in build.variants.iter().enumerate() {
                 writeln!(
                     f,
-                    "  + {} more platform variant(s)",
-                    build.platform_variants
+                    "  platform variant {} of {} (published with it as one multi-platform image):",
+                    i + 2,
+                    build.variants.len() + 1
                 )?;
+                write_build(f, variant, "    ")?;
             }
         }
+        self.write_checks(f)?;
         let caches = self.cache_volumes();
         writeln!(f, "\nCache volumes:")?;
         if caches.is_empty() {

@@ -17,6 +17,10 @@ pub const DEFAULT_NAMESPACE: &str = defaults::NAMESPACE;
 /// The existing-tag policy when `--existing-tag-policy` is not given.
 pub const DEFAULT_POLICY: &str = "fail";
 
+/// The creation time when `--created` is not given: the Unix epoch, never the wall clock (the
+/// main job passes `SOURCE_DATE_EPOCH` when it is set).
+pub const DEFAULT_CREATED: &str = "1970-01-01T00:00:00Z";
+
 fn container_name() -> ArgDef {
     ArgDef::required(
         "container_name",
@@ -58,7 +62,8 @@ fn release_args() -> Vec<ArgDef> {
         ArgDef::required(
             "version",
             TypeRef::String,
-            "The version, as tagged (v0.61.1); the tag is <version>-<sha7>",
+            "The version, as tagged (v0.61.1); the tag is <version>-<sha7>. It must be the version \
+             the container pins (a leading v before a digit is ignored: v2.2.19 = 2.2.19)",
         ),
         ArgDef::required(
             "commit_sha",
@@ -105,11 +110,20 @@ pub fn definition() -> ModuleDef {
     .arg(container_name());
     let publish = with_args(publish, release_args());
     let publish = with_args(publish, registry_args());
-    let publish = with_args(publish, tag_args()).arg(ArgDef::optional(
-        "platforms",
-        TypeRef::list(TypeRef::String),
-        "Platforms of a multi-platform image (linux/amd64, linux/arm64); Dockerfile containers only",
-    ));
+    let publish = with_args(publish, tag_args())
+        .arg(ArgDef::optional(
+            "platforms",
+            TypeRef::list(TypeRef::String),
+            "Platforms to build, published as one multi-platform image (linux/amd64,linux/arm64); \
+             default: the engine's platform",
+        ))
+        .arg(ArgDef::with_default(
+            "created",
+            TypeRef::String,
+            json!(DEFAULT_CREATED),
+            "The image's creation time (org.opencontainers.image.created), RFC 3339; e.g. the \
+             commit time, never the wall clock",
+        ));
 
     let build = FunctionDef::new(
         "build",
@@ -233,6 +247,8 @@ mod tests {
             "--registry",
             "--registry-username",
             "--registry-password",
+            "--platforms",
+            "--created",
         ] {
             assert!(flags.iter().any(|f| f == flag), "{flag} missing: {flags:?}");
         }

@@ -26,7 +26,7 @@ use dagger_module_runtime::{
 use dagger_publish::{RegistryApiLookup, TagLookup};
 
 pub use definition::{
-    definition, DEFAULT_NAMESPACE, DEFAULT_POLICY, DEFAULT_REGISTRY, MODULE_NAME,
+    definition, DEFAULT_CREATED, DEFAULT_NAMESPACE, DEFAULT_POLICY, DEFAULT_REGISTRY, MODULE_NAME,
 };
 pub use functions::parse_platform;
 

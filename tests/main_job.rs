@@ -31,14 +31,19 @@ fn publish_plan_shows_steps_caches_targets_and_auth_without_the_secret() {
     ]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     for expected in [
-        "FROM golang:alpine",
+        "FROM golang:1.25-alpine3.22",
+        "FROM node:22-alpine3.22",
         "go build -tags netgo,sqlite_fts5",
         "consts.gitTag=v0.61.1",
         "RUN npm ci",
         "FROM alpine:3.22",
         "EXPOSE 4533/TCP",
-        "go-mod at /go/pkg/mod",
-        "npm at /root/.npm",
+        "LABEL org.opencontainers.image.revision=c86b5d7",
+        "LABEL org.opencontainers.image.created=1970-01-01T00:00:00Z",
+        "ANNOTATION org.opencontainers.image.revision=c86b5d7",
+        "RUN /usr/bin/navidrome --version on platform linux/amd64, stdout: 0.61.1",
+        "go-mod-golang-1.25-alpine3.22 at /go/pkg/mod",
+        "npm-node-22-alpine3.22 at /root/.npm",
         "registry.ops.eblu.me/blumeops/navidrome:v0.61.1-c86b5d7",
         "registry.ops.eblu.me/blumeops/navidrome:v0.61.1\n",
         "registry.ops.eblu.me: user zot-ci, password [REDACTED] (secret env:ZOT_CI_API_KEY)",

@@ -376,6 +376,10 @@ fn load_file(engine: &MockEngine, path: &Path) -> Result<(), String> {
 /// user with it.
 fn recording_engine(function: &FunctionDef, cli: &Cli) -> Result<MockEngine, String> {
     let engine = MockEngine::recording();
+    blumeops::pipeline::recording::assume_smoke_checks_pass(
+        &engine,
+        &blumeops::pipeline::Catalog::standard(),
+    );
     let flag = |name: &str| {
         cli.flags
             .iter()

@@ -84,6 +84,8 @@ pub mod containers;
 pub mod dockerfile;
 mod list;
 pub mod nix;
+#[cfg(feature = "cli")]
+pub mod recording;
 pub mod versions;
 
 pub use catalog::{

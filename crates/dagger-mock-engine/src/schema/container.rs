@@ -278,7 +278,8 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         }
         "withDirectory" => {
             let dir = dir_state(ctx, args.str("source")?)?;
-            let dir = dir.filtered(&args.strings("include"), &args.strings("exclude"));
+            let (include, exclude) = (args.strings("include"), args.strings("exclude"));
+            let dir = dir.filtered(&include, &exclude);
             let path = c.abs(args.str("path")?);
             for (name, contents) in &dir.tree {
                 c.fs.insert(directory::join(&path, name), contents.clone());
@@ -286,10 +287,16 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             if let Some(stage) = source_stage(ctx, args.str("source")?, &path)? {
                 c.stages.push(stage);
             }
-            let source = match source_origin(args.str("source")?) {
+            let mut source = match source_origin(args.str("source")?) {
                 Some(origin) => format!("{origin} (directory {})", dir.digest()),
                 None => format!("directory {}", dir.digest()),
             };
+            // The filters are part of what is copied: show them.
+            for (what, patterns) in [("include", &include), ("exclude", &exclude)] {
+                if !patterns.is_empty() {
+                    source.push_str(&format!(" {what} [{}]", patterns.join(", ")));
+                }
+            }
             c.push(BuildStep::Directory { path, source });
         }
         "withFile" => {

@@ -41,7 +41,10 @@ fn the_workflow_uses_registered_functions_and_flags() {
         "{names:?}"
     );
     // The runner's architecture need not be the cluster's: the workflow says which to build.
-    let publish = calls.iter().find(|(f, _)| f == "publish").expect("a publish");
+    let publish = calls
+        .iter()
+        .find(|(f, _)| f == "publish")
+        .expect("a publish");
     assert!(
         publish.1.iter().any(|f| f == "--platforms"),
         "the publish call names its platforms: {:?}",

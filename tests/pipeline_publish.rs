@@ -494,3 +494,95 @@ async fn native_publish_round_trips() {
     // smoke check with the image's ID (1), the existing-tag check's request (1), the push (1).
     assert_eq!(queries.len(), 8, "{queries:#?}");
 }
+
+#[tokio::test]
+async fn a_dockerfile_container_is_published_for_several_platforms() {
+    let engine = engine();
+    returned(
+        publish(
+            &engine,
+            "homepage",
+            "v1.4.2",
+            &[("platforms", json!(["linux/amd64", "linux/arm64"]))],
+        )
+        .await,
+    );
+    let record = &engine.published()[0];
+    let platform_of = |d: &ContainerDescription| d.platform.clone();
+    assert_eq!(
+        platform_of(&record.container).as_deref(),
+        Some("linux/amd64")
+    );
+    assert_eq!(
+        record.variants.iter().map(platform_of).collect::<Vec<_>>(),
+        [Some("linux/arm64".to_string())]
+    );
+    for d in std::iter::once(&record.container).chain(&record.variants) {
+        assert!(matches!(d.steps[0], BuildStep::DockerBuild { .. }), "{d}");
+        assert_eq!(
+            label(d, "org.opencontainers.image.revision"),
+            Some("c86b5d7aa1")
+        );
+    }
+    assert!(
+        engine.output_reads().is_empty(),
+        "no smoke check for a Dockerfile"
+    );
+}
+
+/// The module binary as the engine spawns it, over the mock's HTTP session: the guard's refusal
+/// comes back as the function's error, with exit code 2.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_module_binary_refuses_navidrome_v0_50_0() {
+    use dagger_mock_engine::FunctionCallSpec;
+    let engine = engine();
+    let src = src(&engine).await;
+    let server = engine.serve_http().await.expect("session server starts");
+    engine.set_function_call(
+        FunctionCallSpec::call("Blumeops", "publish")
+            .arg("src", json!(src))
+            .arg("containerName", json!("navidrome"))
+            .arg("version", json!("v0.50.0"))
+            .arg("commitSha", json!("c86b5d7")),
+    );
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_blumeops-module"))
+        .envs(server.env_vars())
+        .kill_on_drop(true)
+        .output();
+    // A guard against a hang, not a timing assertion.
+    let out = tokio::time::timeout(std::time::Duration::from_secs(300), out)
+        .await
+        .expect("the module binary finishes")
+        .expect("the module binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    let error = engine.returned_error().expect("an error was returned");
+    assert!(
+        error.contains("--version: v0.50.0") && error.contains("v0.61.1"),
+        "{error}"
+    );
+    assert!(engine.published().is_empty());
+}
+
+/// The main job (plan mode, as the README runs it): the same refusal, exit code 2.
+#[cfg(feature = "cli")]
+#[test]
+fn the_main_job_refuses_navidrome_v0_50_0() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_blumeops"))
+        .args([
+            "publish",
+            "--container-name=navidrome",
+            "--version=v0.50.0",
+            "--commit-sha=c86b5d7",
+        ])
+        .env_remove("DAGGER_SESSION_PORT")
+        .env_remove("DAGGER_SESSION_TOKEN")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--version: v0.50.0") && stderr.contains("v0.61.1"),
+        "{stderr}"
+    );
+}

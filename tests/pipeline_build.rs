@@ -626,7 +626,7 @@ async fn a_custom_forge_is_used_for_clones_and_labels() {
     describe(&engine, &go).await;
     let catalog = Catalog::standard().with_forge(forge);
     let labels = catalog
-        .labels("miniflux", Some(&ctx), None)
+        .labels("miniflux", None)
         .expect("a native pipeline is labelled");
     assert_eq!(labels.source, "http://127.0.0.1:3000/mirrors/miniflux.git");
     assert_eq!(labels.version, "2.2.19");

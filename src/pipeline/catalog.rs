@@ -212,6 +212,22 @@ pub fn validate_container_name(name: &str) -> Result<(), CatalogError> {
         .map_err(|e| invalid(e.to_string()))
 }
 
+/// The engine's build of the Dockerfile in `context`, for `platform` (the engine's when `None`).
+fn docker_build(context: &Directory, platform: Option<TargetPlatform>) -> Container {
+    match platform {
+        None => context.docker_build(),
+        Some(platform) => context.docker_build_opts(DirectoryDockerBuildOpts {
+            build_args: None,
+            dockerfile: None,
+            no_init: None,
+            platform: Some(platform.to_sdk()),
+            secrets: None,
+            ssh: None,
+            target: None,
+        }),
+    }
+}
+
 /// The containers this project can build: native pipelines first, then the legacy fallback.
 pub struct Catalog {
     pipelines: Vec<Box<dyn Pipeline>>,
@@ -333,53 +349,30 @@ impl Catalog {
         } else {
             options.platforms.iter().cloned().map(Some).collect()
         };
-        let (mut images, steps, kind, smoke_check) = if let Some(pipeline) = self.native(name) {
-            let ctx = BuildContext::new(dag.clone(), src.clone(), self.forge.clone(), name);
-            let labels = self.labels(name, Some(&ctx), options.provenance.as_ref());
-            let images = platforms
-                .into_iter()
-                .map(|platform| {
-                    let image = pipeline.build(&ctx.clone().for_platform(platform));
-                    match &labels {
-                        Some(labels) => labels.apply(image),
-                        None => image,
-                    }
-                })
-                .collect::<Vec<_>>();
-            (
-                images,
-                ctx.steps,
-                ContainerKind::Native,
-                pipeline.smoke_check(),
-            )
-        } else {
-            let steps = StepLog::new(name).with_fallback_step(format!(
-                "Dockerfile build ({CONTAINERS_DIR}/{name}/Dockerfile)"
-            ));
-            let context = src.directory(format!("{CONTAINERS_DIR}/{name}"));
-            let labels = self.labels(name, None, options.provenance.as_ref());
-            let images = platforms
-                .into_iter()
-                .map(|platform| {
-                    let image = match platform {
-                        None => context.docker_build(),
-                        Some(platform) => context.docker_build_opts(DirectoryDockerBuildOpts {
-                            build_args: None,
-                            dockerfile: None,
-                            no_init: None,
-                            platform: Some(platform.to_sdk()),
-                            secrets: None,
-                            ssh: None,
-                            target: None,
-                        }),
-                    };
-                    match &labels {
-                        Some(labels) => labels.apply(image),
-                        None => image,
-                    }
-                })
-                .collect::<Vec<_>>();
-            (images, steps, ContainerKind::Legacy, None)
+        let labels = self.labels(name, options.provenance.as_ref());
+        let label = |image: Container| match &labels {
+            Some(labels) => labels.apply(image),
+            None => image,
+        };
+        let mut images = Vec::new();
+        let (steps, kind, smoke_check) = match self.native(name) {
+            Some(pipeline) => {
+                let ctx = BuildContext::new(dag.clone(), src.clone(), self.forge.clone(), name);
+                for platform in platforms {
+                    images.push(label(pipeline.build(&ctx.clone().for_platform(platform))));
+                }
+                (ctx.steps, ContainerKind::Native, pipeline.smoke_check())
+            }
+            None => {
+                let context = src.directory(format!("{CONTAINERS_DIR}/{name}"));
+                for platform in platforms {
+                    images.push(label(docker_build(&context, platform)));
+                }
+                let steps = StepLog::new(name).with_fallback_step(format!(
+                    "Dockerfile build ({CONTAINERS_DIR}/{name}/Dockerfile)"
+                ));
+                (steps, ContainerKind::Legacy, None)
+            }
         };
         let container = images.remove(0);
         Ok(BuiltContainer {
@@ -393,26 +386,26 @@ impl Catalog {
         })
     }
 
-    /// The OCI labels (and annotations) of `name`: a native pipeline's title, description,
-    /// pinned version and upstream mirror (`ctx` given); a Dockerfile container's name, its
-    /// Dockerfile, the version it is published as and the forge mirror named like it (the
-    /// convention native pipelines follow by default), only with a provenance. The vendor
-    /// always; the provenance's revision and creation time when given.
-    pub fn labels(
-        &self,
-        name: &str,
-        ctx: Option<&BuildContext>,
-        provenance: Option<&Provenance>,
-    ) -> Option<OciLabels> {
-        let labels = match (self.native(name), ctx, provenance) {
-            (Some(pipeline), Some(ctx), _) => OciLabels::for_pipeline(pipeline, ctx),
-            (None, _, Some(provenance)) => OciLabels::new(
+    /// The OCI labels (and annotations) of `name`: a native pipeline's name, description,
+    /// pinned version and upstream mirror; a Dockerfile container's name, its Dockerfile, the
+    /// version it is published as and the forge mirror named like it (the convention native
+    /// pipelines follow by default), only with a provenance (its version is not known without
+    /// one). The vendor always; the provenance's revision and creation time when given.
+    pub fn labels(&self, name: &str, provenance: Option<&Provenance>) -> Option<OciLabels> {
+        let labels = match (self.native(name), provenance) {
+            (Some(pipeline), _) => OciLabels::new(
+                pipeline.name(),
+                pipeline.description(),
+                pipeline.version(),
+                self.forge.repository_url(pipeline.upstream_repo()),
+            ),
+            (None, Some(provenance)) => OciLabels::new(
                 name,
                 format!("{name}, built from {CONTAINERS_DIR}/{name}/Dockerfile"),
                 provenance.version.clone(),
                 self.forge.repository_url(name),
             ),
-            _ => return None,
+            (None, None) => return None,
         };
         let labels = labels.with_vendor(defaults::VENDOR);
         Some(match provenance {

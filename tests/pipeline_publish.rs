@@ -586,3 +586,28 @@ fn the_main_job_refuses_navidrome_v0_50_0() {
         "{stderr}"
     );
 }
+
+/// The check's request runs the build: a failing build step is reported by its name there,
+/// before any push.
+#[tokio::test]
+async fn a_failing_build_step_surfaces_at_the_check_before_any_push() {
+    let engine = engine();
+    engine.set_exec_stdout(&NAVIDROME_CHECK, "0.61.1 (source_archive)\n");
+    engine.fail_exec(ExecFailure {
+        args_contains: vec!["go".into(), "build".into()],
+        exit_code: 1,
+        stdout: String::new(),
+        stderr: "db/db.go:12:5: undefined: buildtags.SQLITE_FTS5\n".into(),
+    });
+    let err = publish(&engine, "navidrome", "v0.61.1", &[])
+        .await
+        .expect_err("go build fails");
+    assert_eq!(err.exit_code(), 1);
+    let text = err.to_string();
+    assert!(
+        text.contains("pipeline \"navidrome\", step \"go build\" failed with exit code 1"),
+        "{text}"
+    );
+    assert!(text.contains("undefined: buildtags.SQLITE_FTS5"), "{text}");
+    assert!(engine.published().is_empty());
+}

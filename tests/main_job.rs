@@ -179,9 +179,18 @@ fn every_argument_error_exits_2_without_a_plan_or_a_result() {
                 NAVIDROME[1],
                 NAVIDROME[2],
                 NAVIDROME[3],
-                "--platforms=linux/amd64",
+                "--platforms=linux",
             ],
             "--platforms",
+        ),
+        (
+            &[
+                NAVIDROME[0],
+                NAVIDROME[1],
+                "--version=v0.50.0",
+                NAVIDROME[3],
+            ],
+            "v0.61.1",
         ),
         (
             &[
@@ -267,23 +276,27 @@ fn the_plan_reads_top_down_on_stderr_with_stand_ins_and_quoted_commands() {
         .find("The image (FROM alpine:3.22)")
         .expect("the image first");
     let go = stderr
-        .find("Stage 1 (FROM golang:alpine) builds /out/navidrome, copied to /usr/bin/navidrome in the image")
+        .find("Stage 1 (FROM golang:1.25-alpine3.22) builds /out/navidrome, copied to /usr/bin/navidrome in the image")
         .expect("the Go stage");
     let node = stderr
         .find(
-            "Stage 2 (FROM node:lts-alpine) builds /src/build, copied to /src/ui/build in stage 1",
+            "Stage 2 (FROM node:22-alpine3.22) builds /src/build, copied to /src/ui/build in stage 1",
         )
         .expect("the Node stage");
     assert!(image < go && go < node, "{stderr}");
     for expected in [
-        "go build -tags netgo,sqlite_fts5 -ldflags '-w -s -X github.com/navidrome/navidrome/consts.gitTag=v0.61.1' -o /out/navidrome .",
+        "go build -tags netgo,sqlite_fts5 -ldflags '-w -s -X github.com/navidrome/navidrome/consts.gitSha=source_archive -X github.com/navidrome/navidrome/consts.gitTag=v0.61.1' -o /out/navidrome .",
         "RUN npm ci",
         "EXPOSE 4533/TCP",
         "COPY to /usr/bin/navidrome: /out/navidrome of stage 1, file navidrome sha256:",
         "(stand-in: the recording engine runs nothing)",
         "(stand-in: the recording engine fetches nothing)",
-        "go-mod at /go/pkg/mod",
-        "npm at /root/.npm",
+        "go-mod-golang-1.25-alpine3.22 at /go/pkg/mod",
+        "npm-node-22-alpine3.22 at /root/.npm",
+        "LABEL org.opencontainers.image.revision=c86b5d7",
+        "LABEL org.opencontainers.image.created=1970-01-01T00:00:00Z",
+        "ANNOTATION org.opencontainers.image.revision=c86b5d7",
+        "RUN /usr/bin/navidrome --version on platform linux/amd64, stdout: 0.61.1 (assumed by the plan",
         "registry.ops.eblu.me/blumeops/navidrome:v0.61.1-c86b5d7\n",
         "registry.ops.eblu.me/blumeops/navidrome:v0.61.1\n",
         "registry.ops.eblu.me: user zot-ci, password [REDACTED] (secret env://ZOT_CI_API_KEY)",
@@ -294,19 +307,20 @@ fn the_plan_reads_top_down_on_stderr_with_stand_ins_and_quoted_commands() {
         !stderr.contains("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         "the empty file's hash shown as content\n{stderr}"
     );
-    // Distinct directories, distinct stand-in digests.
-    let digests: Vec<&str> = stderr
+    // Distinct directories, distinct stand-in digests (the same directory copied twice, once
+    // filtered to its manifests, keeps its one digest).
+    let copies: std::collections::BTreeSet<(&str, &str)> = stderr
         .lines()
-        .filter(|l| l.contains("directory sha256:"))
-        .filter_map(|l| l.split("directory sha256:").nth(1))
-        .map(|rest| &rest[..64])
+        .filter_map(|l| {
+            let (origin, rest) = l.split_once(", directory sha256:")?;
+            let origin = origin.rsplit_once(": ").map_or(origin, |(_, o)| o);
+            Some((origin, &rest[..64]))
+        })
         .collect();
-    let mut unique = digests.clone();
-    unique.sort_unstable();
-    unique.dedup();
+    let digests: std::collections::BTreeSet<&str> = copies.iter().map(|(_, d)| *d).collect();
     assert!(
-        digests.len() >= 3 && unique.len() == digests.len(),
-        "{digests:?}"
+        copies.len() >= 3 && digests.len() == copies.len(),
+        "{copies:?}"
     );
 }
 
@@ -498,6 +512,11 @@ async fn session() -> Session {
     )
     .await;
     let engine = dagger_mock_engine::MockEngine::recording();
+    // The smoke check's output: what Navidrome v0.61.1 prints for `--version`.
+    engine.set_exec_stdout(
+        &["/usr/bin/navidrome", "--version"],
+        "0.61.1 (source_archive)\n",
+    );
     engine.add_host_directory(env!("CARGO_MANIFEST_DIR"), &[]);
     engine.set_env("ZOT_CI_API_KEY", SECRET_VALUE);
     engine.registry(&registry).account(
@@ -546,11 +565,14 @@ async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
         "blumeops: loading --src, --registry-password ...".into(),
         "blumeops: loading --src, --registry-password: done (".into(),
         "blumeops: publish ...".into(),
+        // The build runs with the smoke check, before any push; the push sends the built image.
+        "blumeops: build and run `/usr/bin/navidrome --version` ...".into(),
+        "blumeops: build and run `/usr/bin/navidrome --version`: done (".into(),
         format!("blumeops: existing-tag check of {tag} ..."),
         format!("blumeops: existing-tag check of {tag}: not there yet ("),
-        format!("blumeops: build and push of {tag} ..."),
+        format!("blumeops: push of {tag} ..."),
         format!("blumeops: pushed {}", stdout.trim()),
-        format!("blumeops: build and push of {tag}: done ("),
+        format!("blumeops: push of {tag}: done ("),
         "blumeops: publish: done (".into(),
     ];
     let mut at = 0;

@@ -116,6 +116,7 @@ async fn registration_lists_every_function_and_argument() {
             "extraTags: [String]?",
             "existingTagPolicy: String? = \"fail\"",
             "platforms: [String]?",
+            "created: String? = \"1970-01-01T00:00:00Z\"",
         ]
     );
     assert_eq!(
@@ -178,7 +179,7 @@ async fn container_version_native_and_legacy() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn publish_with_a_password_in_three_round_trips_for_any_number_of_tags() {
+async fn publish_with_a_password_in_four_round_trips_for_any_number_of_tags() {
     let engine = MockEngine::new();
     engine
         .registry("registry.ops.eblu.me")
@@ -202,8 +203,9 @@ async fn publish_with_a_password_in_three_round_trips_for_any_number_of_tags() {
         reference.starts_with("registry.ops.eblu.me/blumeops/homepage:v1.2.3-c86b5d7@sha256:"),
         "{reference}"
     );
-    // read the call, one request for all four tags, return.
-    assert_eq!(engine.round_trips(), 3, "{:#?}", engine.queries());
+    // read the call, the Dockerfile's pinned version (the version guard), one request for all
+    // four tags, return.
+    assert_eq!(engine.round_trips(), 4, "{:#?}", engine.queries());
     let published = engine.published();
     assert_eq!(published.len(), 4);
     for p in &published {
@@ -251,7 +253,7 @@ async fn empty_registry() -> (String, tokio::task::JoinHandle<()>) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn publish_with_the_existing_tag_check_in_four_round_trips() {
+async fn publish_with_the_existing_tag_check_in_five_round_trips() {
     let engine = MockEngine::new();
     let (registry, server) = empty_registry().await;
     let src = legacy_src(&engine, "homepage", "v1.2.3").await;
@@ -273,8 +275,9 @@ async fn publish_with_the_existing_tag_check_in_four_round_trips() {
         )),
         "{reference}"
     );
-    // read, the container's ID (for the check), the pushes, return.
-    assert!(engine.round_trips() <= 4, "{:#?}", engine.queries());
+    // read, the Dockerfile's pinned version (the version guard), the container's ID (for the
+    // check), the pushes, return.
+    assert!(engine.round_trips() <= 5, "{:#?}", engine.queries());
     assert_eq!(engine.published().len(), 3);
 }
 

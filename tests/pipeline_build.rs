@@ -5,7 +5,11 @@ use blumeops::pipeline::containers::miniflux::{self, Miniflux};
 use blumeops::pipeline::containers::navidrome::{self, Navidrome};
 use blumeops::pipeline::dockerfile::ArgError;
 use blumeops::pipeline::helpers::git_tag_source;
-use blumeops::pipeline::{BuildContext, Catalog, CatalogError, ContainerKind, ForgeConfig};
+use blumeops::pipeline::{
+    BuildContext, BuildOptions, Catalog, CatalogError, ContainerKind, ForgeConfig, Provenance,
+    TargetPlatform,
+};
+use blumeops::release::Created;
 use dagger_mock_engine::{BuildStep, ContainerDescription, ExecFailure, MockEngine};
 use dagger_sdk::Container;
 
@@ -13,22 +17,36 @@ const NAVIDROME_GIT: &str = "https://forge.ops.eblu.me/mirrors/navidrome.git";
 const MINIFLUX_GIT: &str = "https://forge.ops.eblu.me/mirrors/miniflux.git";
 const REPO: &str = "/repo";
 
+const NAVIDROME_TREE: &[(&str, &str)] = &[
+    ("go.mod", "module github.com/navidrome/navidrome\n"),
+    ("go.sum", "github.com/x/y v1.0.0 h1:abc=\n"),
+    ("main.go", "package main\n"),
+    ("db/db.go", "package db\n"),
+    (
+        "ui/package.json",
+        "{\"scripts\":{\"postinstall\":\"bin/update-workbox.sh\"}}",
+    ),
+    ("ui/package-lock.json", "{}"),
+    ("ui/bin/update-workbox.sh", "#!/bin/sh\n"),
+    ("ui/src/index.js", "render()\n"),
+    // The mock runs no command, so `npm run build` writes nothing: the tree carries what it
+    // would have written, for the Go stage to find at ui/build.
+    ("ui/build/index.html", "<html></html>"),
+];
+
 /// A mock engine with both upstream mirrors and a repository holding two legacy containers.
 fn engine() -> MockEngine {
-    let engine = MockEngine::new();
-    engine.add_git_repository(
-        NAVIDROME_GIT,
-        navidrome::VERSION,
-        &[
-            ("go.mod", "module github.com/navidrome/navidrome\n"),
-            ("main.go", "package main\n"),
-            ("ui/package.json", "{}"),
-            ("ui/package-lock.json", "{}"),
-            // The mock runs no command, so `npm run build` writes nothing: the tree carries
-            // what it would have written, for the Go stage to find at ui/build.
-            ("ui/build/index.html", "<html></html>"),
-        ],
-    );
+    declare_sources(MockEngine::new())
+}
+
+/// The same on the recording engine, for whole builds: the mock runs no command, so the
+/// binary `go build` would write is only there on the lenient recording engine.
+fn recording_engine() -> MockEngine {
+    declare_sources(MockEngine::recording())
+}
+
+fn declare_sources(engine: MockEngine) -> MockEngine {
+    engine.add_git_repository(NAVIDROME_GIT, navidrome::VERSION, NAVIDROME_TREE);
     engine.add_git_repository(
         MINIFLUX_GIT,
         miniflux::VERSION,
@@ -99,6 +117,13 @@ fn label<'a>(d: &'a ContainerDescription, name: &str) -> Option<&'a str> {
     })
 }
 
+fn annotation<'a>(d: &'a ContainerDescription, name: &str) -> Option<&'a str> {
+    d.steps.iter().find_map(|s| match s {
+        BuildStep::Annotation { name: n, value } if n == name => Some(value.as_str()),
+        _ => None,
+    })
+}
+
 fn has_cache(d: &ContainerDescription, path: &str, volume: &str) -> bool {
     d.steps.iter().any(
         |s| matches!(s, BuildStep::MountedCache { path: p, volume: v } if p == path && v == volume),
@@ -121,10 +146,11 @@ async fn navidrome_ui_stage_runs_npm_with_its_cache() {
     assert_eq!(
         d.steps[0],
         BuildStep::From {
-            address: "node:lts-alpine".into()
+            address: "node:22-alpine3.22".into()
         }
     );
-    assert!(has_cache(&d, "/root/.npm", "npm"), "{d}");
+    assert_eq!(d.platform, None, "the UI is built on the engine's platform");
+    assert!(has_cache(&d, "/root/.npm", "npm-node-22-alpine3.22"), "{d}");
     assert_eq!(execs(&d), [vec!["npm", "ci"], vec!["npm", "run", "build"]]);
 }
 
@@ -143,7 +169,7 @@ async fn navidrome_server_stage_has_tags_cgo_packages_ldflags_and_ui() {
     assert_eq!(
         d.steps[0],
         BuildStep::From {
-            address: "golang:alpine".into()
+            address: "golang:1.25-alpine3.22".into()
         }
     );
     let commands = execs(&d);
@@ -158,8 +184,18 @@ async fn navidrome_server_stage_has_tags_cgo_packages_ldflags_and_ui() {
             "zlib-dev"
         ]
     );
-    assert!(has_cache(&d, "/go/pkg/mod", "go-mod"), "{d}");
-    assert!(has_cache(&d, "/root/.cache/go-build", "go-build"), "{d}");
+    assert!(
+        has_cache(&d, "/go/pkg/mod", "go-mod-golang-1.25-alpine3.22"),
+        "{d}"
+    );
+    assert!(
+        has_cache(
+            &d,
+            "/root/.cache/go-build",
+            "go-build-golang-1.25-alpine3.22"
+        ),
+        "{d}"
+    );
     assert!(has_env(&d, "CGO_ENABLED", "1"), "{d}");
     let build = commands.last().expect("go build");
     assert_eq!(build[..2], ["go", "build"]);
@@ -172,7 +208,8 @@ async fn navidrome_server_stage_has_tags_cgo_packages_ldflags_and_ui() {
     assert!(build.windows(2).any(|w| w
         == [
             "-ldflags",
-            "-w -s -X github.com/navidrome/navidrome/consts.gitTag=v0.61.1"
+            "-w -s -X github.com/navidrome/navidrome/consts.gitSha=source_archive \
+             -X github.com/navidrome/navidrome/consts.gitTag=v0.61.1"
         ]));
     // The UI build lands in ui/build before anything compiles.
     let ui_copy = position(
@@ -236,21 +273,96 @@ async fn navidrome_image_has_runtime_user_binary_port_args_and_labels() {
     }));
     assert_eq!(
         label(&d, "org.opencontainers.image.title"),
-        Some("navidrome")
+        None,
+        "the catalog labels it"
     );
+}
+
+#[tokio::test]
+async fn the_catalog_labels_and_annotates_native_images_with_provenance() {
+    let engine = recording_engine();
+    let dag = engine.query();
+    let src = dag.host().directory(REPO);
+    let options = BuildOptions {
+        platforms: Vec::new(),
+        provenance: Some(Provenance {
+            version: "v0.61.1".into(),
+            revision: "c86b5d7aa1".into(),
+            created: Created::parse("2025-06-01T12:00:00Z").unwrap(),
+        }),
+    };
+    let built = Catalog::standard()
+        .build_with(&dag, &src, "navidrome", &options)
+        .expect("build");
+    let d = describe(&engine, &built.container).await;
+    let want = [
+        ("org.opencontainers.image.title", "navidrome"),
+        ("org.opencontainers.image.version", "v0.61.1"),
+        ("org.opencontainers.image.source", NAVIDROME_GIT),
+        ("org.opencontainers.image.revision", "c86b5d7aa1"),
+        ("org.opencontainers.image.created", "2025-06-01T12:00:00Z"),
+        ("org.opencontainers.image.vendor", "blumeops"),
+    ];
+    for (name, value) in want {
+        assert_eq!(label(&d, name), Some(value), "{name} in\n{d}");
+        assert_eq!(
+            annotation(&d, name),
+            Some(value),
+            "annotation {name} in\n{d}"
+        );
+    }
+    assert!(label(&d, "org.opencontainers.image.description").is_some_and(|v| !v.is_empty()));
+
+    // A plain build (the module's `build`) has no provenance: no revision, no creation time.
+    let plain = Catalog::standard().build(&dag, &src, "navidrome").unwrap();
+    let d = describe(&engine, &plain.container).await;
     assert_eq!(
         label(&d, "org.opencontainers.image.version"),
         Some("v0.61.1")
     );
-    assert_eq!(
-        label(&d, "org.opencontainers.image.source"),
-        Some(NAVIDROME_GIT)
-    );
-    assert_eq!(
-        label(&d, "org.opencontainers.image.vendor"),
-        Some("blumeops")
-    );
-    assert!(label(&d, "org.opencontainers.image.description").is_some_and(|v| !v.is_empty()));
+    assert_eq!(label(&d, "org.opencontainers.image.revision"), None);
+    assert_eq!(label(&d, "org.opencontainers.image.created"), None);
+}
+
+#[tokio::test]
+async fn dockerfile_images_get_the_same_provenance() {
+    let engine = engine();
+    let dag = engine.query();
+    let src = dag.host().directory(REPO);
+    let options = BuildOptions {
+        platforms: Vec::new(),
+        provenance: Some(Provenance {
+            version: "v1.4.2".into(),
+            revision: "c86b5d7".into(),
+            created: Created::UNIX_EPOCH,
+        }),
+    };
+    let built = Catalog::standard()
+        .build_with(&dag, &src, "homepage", &options)
+        .unwrap();
+    let d = describe(&engine, &built.container).await;
+    assert!(matches!(d.steps[0], BuildStep::DockerBuild { .. }), "{d}");
+    for (name, value) in [
+        ("org.opencontainers.image.title", "homepage"),
+        (
+            "org.opencontainers.image.description",
+            "homepage, built from containers/homepage/Dockerfile",
+        ),
+        ("org.opencontainers.image.version", "v1.4.2"),
+        (
+            "org.opencontainers.image.source",
+            "https://forge.ops.eblu.me/mirrors/homepage.git",
+        ),
+        ("org.opencontainers.image.revision", "c86b5d7"),
+        ("org.opencontainers.image.created", "1970-01-01T00:00:00Z"),
+    ] {
+        assert_eq!(label(&d, name), Some(value), "{name} in\n{d}");
+        assert_eq!(
+            annotation(&d, name),
+            Some(value),
+            "annotation {name} in\n{d}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -260,7 +372,16 @@ async fn miniflux_stages_pie_build_and_nobody_runtime() {
     let src = git_tag_source(&ctx, "miniflux", miniflux::VERSION);
     let d = describe(&engine, &Miniflux::server(src).container(&ctx)).await;
     assert!(has_env(&d, "CGO_ENABLED", "0"), "{d}");
-    assert!(has_cache(&d, "/go/pkg/mod", "go-mod"), "{d}");
+    assert!(
+        has_cache(&d, "/go/pkg/mod", "go-mod-golang-1.25-alpine3.22"),
+        "{d}"
+    );
+    assert!(
+        !d.steps
+            .iter()
+            .any(|s| matches!(s, BuildStep::EnvVariable { name, .. } if name == "GOARCH")),
+        "no target platform, no cross-compilation: {d}"
+    );
     let commands = execs(&d);
     // CGO off and no extra packages: no apk step in the build stage.
     assert!(commands.iter().all(|c| c[0] != "apk"), "{commands:?}");
@@ -296,10 +417,6 @@ async fn miniflux_stages_pie_build_and_nobody_runtime() {
     assert!(d.steps.contains(&BuildStep::DefaultArgs {
         args: vec!["/usr/bin/miniflux".into()]
     }));
-    assert_eq!(
-        label(&d, "org.opencontainers.image.version"),
-        Some("2.2.19")
-    );
 }
 
 #[tokio::test]
@@ -503,14 +620,303 @@ async fn a_custom_forge_is_used_for_clones_and_labels() {
     );
     let dag = engine.query();
     let src = dag.host().directory(REPO);
-    let ctx = BuildContext::new(dag.clone(), src, forge, "miniflux");
+    let ctx = BuildContext::new(dag.clone(), src, forge.clone(), "miniflux");
     let go = Miniflux::server(git_tag_source(&ctx, "miniflux", miniflux::VERSION)).container(&ctx);
     // The clone resolves only from the registered custom mirror.
     describe(&engine, &go).await;
-    let image = Miniflux.image(&ctx, ctx.dag.file("miniflux", "x"));
-    let d = describe(&engine, &image).await;
-    assert_eq!(
-        label(&d, "org.opencontainers.image.source"),
-        Some("http://127.0.0.1:3000/mirrors/miniflux.git")
+    let catalog = Catalog::standard().with_forge(forge);
+    let labels = catalog
+        .labels("miniflux", None)
+        .expect("a native pipeline is labelled");
+    assert_eq!(labels.source, "http://127.0.0.1:3000/mirrors/miniflux.git");
+    assert_eq!(labels.version, "2.2.19");
+}
+
+/// The digest the mock shows for `dir` when a container copies it.
+async fn digest_of(engine: &MockEngine, dir: dagger_sdk::Directory) -> String {
+    let c = engine.query().container().with_directory("/x", dir);
+    let d = describe(engine, &c).await;
+    match &d.steps[0] {
+        BuildStep::Directory { source, .. } => digest_in(source).to_string(),
+        other => panic!("not a copy: {other}"),
+    }
+}
+
+/// The `sha256:<hex>` in a copy step's source description.
+fn digest_in(source: &str) -> &str {
+    let at = source.find("sha256:").expect("a digest");
+    &source[at..at + "sha256:".len() + 64]
+}
+
+/// A directory holding `paths` of the Navidrome tree (relative to `base`), as they are there.
+fn subset(dag: &dagger_sdk::Query, base: &str, paths: &[&str]) -> dagger_sdk::Directory {
+    paths.iter().fold(dag.directory(), |dir, path| {
+        let full = format!("{base}{path}");
+        let contents = NAVIDROME_TREE
+            .iter()
+            .find(|(p, _)| *p == full)
+            .map(|(_, c)| *c)
+            .unwrap_or_else(|| panic!("{full} is not in the tree"));
+        dir.with_new_file(*path, contents)
+    })
+}
+
+/// The copy steps before the step at `index`, as (path, source).
+fn copies_before(d: &ContainerDescription, index: usize) -> Vec<(&str, &str)> {
+    d.steps[..index]
+        .iter()
+        .filter_map(|s| match s {
+            BuildStep::Directory { path, source } => Some((path.as_str(), source.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Issue 15, "pipelines ordered for the engine's cache": `go mod download` and `npm ci` get a
+/// directory holding just the dependency manifests (so the engine's content-based cache reuses
+/// them when only other files change), and the rest of the source arrives after them.
+#[tokio::test]
+async fn dependency_downloads_see_only_the_manifests_and_the_source_comes_after() {
+    let engine = engine();
+    let ctx = context(&engine, "navidrome");
+    let dag = ctx.dag.clone();
+    let source = git_tag_source(&ctx, "navidrome", navidrome::VERSION);
+
+    // Go: go.mod and go.sum, then `go mod download`, then the whole tree.
+    let go = Navidrome::server(source.clone(), dag.directory()).container(&ctx);
+    let d = describe(&engine, &go).await;
+    let download = position(
+        &d,
+        |s| matches!(s, BuildStep::Exec { args, .. } if args == &["go", "mod", "download"]),
     );
+    let before = copies_before(&d, download);
+    assert_eq!(before.len(), 1, "one input before the download:\n{d}");
+    let (path, input) = before[0];
+    assert_eq!(path, "/src");
+    assert!(input.contains("include [go.mod, go.sum]"), "{input}");
+    let manifests = digest_of(&engine, subset(&dag, "", &["go.mod", "go.sum"])).await;
+    assert_eq!(digest_in(input), manifests, "only the manifests:\n{d}");
+    let whole = digest_of(&engine, source.clone()).await;
+    assert_ne!(manifests, whole);
+    let source_copy = position(
+        &d,
+        |s| matches!(s, BuildStep::Directory { path, source } if path == "/src" && digest_in(source) == whole),
+    );
+    assert!(
+        download < source_copy,
+        "the source arrives after the download:\n{d}"
+    );
+    let build = position(
+        &d,
+        |s| matches!(s, BuildStep::Exec { args, .. } if args[..2] == ["go", "build"]),
+    );
+    assert!(source_copy < build, "{d}");
+
+    // Node: package.json, package-lock.json and the postinstall script, then `npm ci`, then
+    // the whole ui/ folder.
+    let ui = Navidrome::ui(source.directory("ui")).container(&ctx);
+    let d = describe(&engine, &ui).await;
+    let install = position(
+        &d,
+        |s| matches!(s, BuildStep::Exec { args, .. } if args == &["npm", "ci"]),
+    );
+    let before = copies_before(&d, install);
+    assert_eq!(before.len(), 1, "one input before npm ci:\n{d}");
+    let (_, input) = before[0];
+    let manifests = digest_of(
+        &engine,
+        subset(
+            &dag,
+            "ui/",
+            &["package.json", "package-lock.json", "bin/update-workbox.sh"],
+        ),
+    )
+    .await;
+    assert_eq!(digest_in(input), manifests, "only the manifests:\n{d}");
+    let whole = digest_of(&engine, source.directory("ui")).await;
+    let source_copy = position(
+        &d,
+        |s| matches!(s, BuildStep::Directory { source, .. } if digest_in(source) == whole),
+    );
+    let build = position(
+        &d,
+        |s| matches!(s, BuildStep::Exec { args, .. } if args == &["npm", "run", "build"]),
+    );
+    assert!(install < source_copy && source_copy < build, "{d}");
+}
+
+#[tokio::test]
+async fn one_source_fetch_and_cache_volumes_named_per_toolchain() {
+    let engine = recording_engine();
+    let dag = engine.query();
+    let src = dag.host().directory(REPO);
+    let built = Catalog::standard().build(&dag, &src, "navidrome").unwrap();
+    let d = describe(&engine, &built.container).await;
+
+    // Every copy of upstream source, in every stage, is of the one tree of the one tag.
+    fn git_copies(d: &ContainerDescription, out: &mut Vec<String>) {
+        for stage in &d.stages {
+            git_copies(&stage.container, out);
+        }
+        out.extend(d.steps.iter().filter_map(|s| match s {
+            BuildStep::Directory { source, .. } if source.starts_with("git ") => {
+                Some(source.clone())
+            }
+            _ => None,
+        }));
+    }
+    let mut copies = Vec::new();
+    git_copies(&d, &mut copies);
+    assert_eq!(
+        copies.len(),
+        4,
+        "manifests and source of the UI and the server: {copies:#?}"
+    );
+    let tree = format!("git {NAVIDROME_GIT} v0.61.1, directory ");
+    let ui = format!("git {NAVIDROME_GIT} v0.61.1 ui, directory ");
+    assert!(
+        copies
+            .iter()
+            .all(|c| c.starts_with(&tree) || c.starts_with(&ui)),
+        "{copies:#?}"
+    );
+
+    let volumes: std::collections::BTreeSet<(String, String)> =
+        d.cache_volumes().into_iter().collect();
+    let want: std::collections::BTreeSet<(String, String)> = [
+        ("go-build-golang-1.25-alpine3.22", "/root/.cache/go-build"),
+        ("go-mod-golang-1.25-alpine3.22", "/go/pkg/mod"),
+        ("npm-node-22-alpine3.22", "/root/.npm"),
+    ]
+    .into_iter()
+    .map(|(v, p)| (v.to_string(), p.to_string()))
+    .collect();
+    assert_eq!(volumes, want);
+}
+
+fn platforms(list: &[&str]) -> Vec<TargetPlatform> {
+    list.iter()
+        .map(|p| TargetPlatform::parse(p).unwrap())
+        .collect()
+}
+
+fn stage<'a>(d: &'a ContainerDescription, used_at: &str) -> &'a ContainerDescription {
+    &d.stages
+        .iter()
+        .find(|s| s.used_at == used_at)
+        .unwrap_or_else(|| panic!("no stage copied to {used_at}:\n{d}"))
+        .container
+}
+
+/// CGO (Navidrome with taglib): the server is built in a builder of each target platform; the
+/// runtime image is of that platform; the web UI is one call chain on the engine's platform,
+/// the same for every platform, so the engine builds it once.
+#[tokio::test]
+async fn navidrome_for_two_platforms_builds_the_server_per_platform_and_the_ui_once() {
+    let engine = recording_engine();
+    let dag = engine.query();
+    let src = dag.host().directory(REPO);
+    let options = BuildOptions {
+        platforms: platforms(&["linux/amd64", "linux/arm64"]),
+        provenance: None,
+    };
+    let built = Catalog::standard()
+        .build_with(&dag, &src, "navidrome", &options)
+        .unwrap();
+    assert_eq!(built.variants.len(), 1);
+    let mut ui_stages = Vec::new();
+    for (platform, image) in built.images() {
+        let platform = platform.expect("a platform each").to_string();
+        let d = describe(&engine, &image).await;
+        assert_eq!(
+            d.platform.as_deref(),
+            Some(platform.as_str()),
+            "runtime:\n{d}"
+        );
+        let go = stage(&d, "/usr/bin/navidrome");
+        assert_eq!(
+            go.platform.as_deref(),
+            Some(platform.as_str()),
+            "builder:\n{go}"
+        );
+        assert!(has_env(go, "CGO_ENABLED", "1"));
+        assert!(
+            !go.steps
+                .iter()
+                .any(|s| matches!(s, BuildStep::EnvVariable { name, .. } if name == "GOARCH")),
+            "a CGO build does not cross-compile: {go}"
+        );
+        let ui = stage(go, "/src/ui/build");
+        assert_eq!(
+            ui.platform, None,
+            "the UI is built on the engine's platform"
+        );
+        ui_stages.push(ui.clone());
+    }
+    assert_eq!(ui_stages[0], ui_stages[1]);
+
+    // The same call chain, hence the same ID: one build for both platforms.
+    let ctx = BuildContext::new(
+        dag.clone(),
+        src.clone(),
+        blumeops::defaults::forge(),
+        "navidrome",
+    );
+    let ui_id = |platform: &str| {
+        let ctx = ctx
+            .clone()
+            .for_platform(Some(TargetPlatform::parse(platform).unwrap()));
+        let source = git_tag_source(&ctx, "navidrome", navidrome::VERSION);
+        Navidrome::ui(source.directory("ui")).output(&ctx)
+    };
+    assert_eq!(
+        ui_id("linux/amd64").id().await.unwrap(),
+        ui_id("linux/arm64").id().await.unwrap()
+    );
+}
+
+/// Pure Go (Miniflux): cross-compiled on the engine's platform with GOOS/GOARCH, the runtime
+/// image of the target platform.
+#[tokio::test]
+async fn miniflux_cross_compiles_on_the_engines_platform() {
+    let engine = recording_engine();
+    let dag = engine.query();
+    let src = dag.host().directory(REPO);
+    let options = BuildOptions {
+        platforms: platforms(&["linux/amd64", "linux/arm64", "linux/arm/v7"]),
+        provenance: None,
+    };
+    let built = Catalog::standard()
+        .build_with(&dag, &src, "miniflux", &options)
+        .unwrap();
+    assert_eq!(built.variants.len(), 2);
+    for (platform, image) in built.images() {
+        let platform = platform.expect("a platform each");
+        let d = describe(&engine, &image).await;
+        assert_eq!(d.platform.as_deref(), Some(platform.as_str()), "{d}");
+        let go = stage(&d, "/usr/bin/miniflux");
+        assert_eq!(go.platform, None, "the builder is the engine's:\n{go}");
+        assert!(has_env(go, "GOOS", "linux"), "{go}");
+        assert!(has_env(go, "GOARCH", platform.arch()), "{go}");
+        assert_eq!(
+            has_env(go, "GOARM", "7"),
+            platform.as_str() == "linux/arm/v7",
+            "{go}"
+        );
+    }
+}
+
+/// The default stays the engine's platform: no `container(platform:)` anywhere.
+#[tokio::test]
+async fn without_platforms_the_build_is_for_the_engines_platform() {
+    let engine = recording_engine();
+    let dag = engine.query();
+    let src = dag.host().directory(REPO);
+    let built = Catalog::standard().build(&dag, &src, "navidrome").unwrap();
+    assert!(built.variants.is_empty() && built.platforms.is_empty());
+    fn no_platform(d: &ContainerDescription) -> bool {
+        d.platform.is_none() && d.stages.iter().all(|s| no_platform(&s.container))
+    }
+    let d = describe(&engine, &built.container).await;
+    assert!(no_platform(&d), "{d}");
 }

@@ -40,6 +40,16 @@ fn the_workflow_uses_registered_functions_and_flags() {
         names.contains(&"publish") && names.contains(&"container-version"),
         "{names:?}"
     );
+    // The runner's architecture need not be the cluster's: the workflow says which to build.
+    let publish = calls
+        .iter()
+        .find(|(f, _)| f == "publish")
+        .expect("a publish");
+    assert!(
+        publish.1.iter().any(|f| f == "--platforms"),
+        "the publish call names its platforms: {:?}",
+        publish.1
+    );
     let def = definition();
     for (function, flags) in &calls {
         let f = def

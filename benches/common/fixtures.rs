@@ -57,10 +57,11 @@ pub async fn password(engine: &MockEngine) -> Result<String, String> {
     .await
 }
 
-/// `publish` of the legacy container with `tags` tags in all (the release tag and `tags - 1`
-/// extra ones), with the password; `check` keeps the default policy (`fail`, which checks
-/// existing tags), otherwise `overwrite` (no check). `run` makes the tags unique per run, so a
-/// checked publish never finds its own earlier pushes.
+/// `publish` of the legacy container (version v1.4.0, the one its Dockerfile pins) with `tags`
+/// tags in all (the release tag and `tags - 1` extra ones), with the password; `check` keeps
+/// the default policy (`fail`, which checks existing tags), otherwise `overwrite` (no check).
+/// `run` makes the tags unique per run (the commit's short sha is the run), so a checked
+/// publish never finds its own earlier pushes.
 pub fn publish_call(
     src: &str,
     password: &str,
@@ -72,8 +73,8 @@ pub fn publish_call(
     let mut spec = FunctionCallSpec::call("Blumeops", "publish")
         .arg("src", json!(src))
         .arg("containerName", json!("homepage"))
-        .arg("version", json!(format!("v1.2.{run}")))
-        .arg("commitSha", json!("c86b5d7aa1"))
+        .arg("version", json!("v1.4.0"))
+        .arg("commitSha", json!(format!("{run:07x}aa1")))
         .arg("registryPassword", json!(password))
         .arg("extraTags", json!(extra));
     if !check {

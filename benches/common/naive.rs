@@ -161,6 +161,20 @@ async fn publish(
     let host = RegistryHost::parse(&registry).map_err(|e| err(&e))?;
 
     let src: Directory = dag.r#ref(args.id("src").map_err(|e| err(&e))?);
+    // The version guard, as the module does it (one read of the Dockerfile).
+    if let Some(pinned) = Catalog::standard()
+        .pinned_version(&src, &name)
+        .await
+        .map_err(|e| err(&e))?
+    {
+        blumeops::release::check_version(
+            &name,
+            version.as_str(),
+            &pinned.version,
+            &pinned.pinned_by,
+        )
+        .map_err(|e| err(&e))?;
+    }
     let built = Catalog::standard()
         .build(dag, &src, &name)
         .map_err(|e| err(&e))?;

@@ -22,6 +22,9 @@ pub const DEFAULT_POLICY: &str = "fail";
 /// store, Node modules. The main job leaves them out when it loads the directory (the one
 /// list; see `blumeops::cli`'s `ignore_patterns`, the hook for per-argument patterns).
 pub const SOURCE_IGNORE: &[&str] = &["**/target", "**/.git", "**/node_modules"];
+/// The creation time when `--created` is not given: the Unix epoch, never the wall clock (the
+/// main job passes `SOURCE_DATE_EPOCH` when it is set).
+pub const DEFAULT_CREATED: &str = "1970-01-01T00:00:00Z";
 
 fn container_name() -> ArgDef {
     ArgDef::required(
@@ -64,7 +67,8 @@ fn release_args() -> Vec<ArgDef> {
         ArgDef::required(
             "version",
             TypeRef::String,
-            "The version, as tagged (v0.61.1); the tag is <version>-<sha7>",
+            "The version, as tagged (v0.61.1); the tag is <version>-<sha7>. It must be the version \
+             the container pins (a leading v before a digit is ignored: v2.2.19 = 2.2.19)",
         ),
         ArgDef::required(
             "commit_sha",
@@ -112,11 +116,20 @@ pub fn definition() -> ModuleDef {
     .arg(container_name());
     let publish = with_args(publish, release_args());
     let publish = with_args(publish, registry_args());
-    let publish = with_args(publish, tag_args()).arg(ArgDef::optional(
-        "platforms",
-        TypeRef::list(TypeRef::String),
-        "Platforms of a multi-platform image (linux/amd64, linux/arm64); Dockerfile containers only",
-    ));
+    let publish = with_args(publish, tag_args())
+        .arg(ArgDef::optional(
+            "platforms",
+            TypeRef::list(TypeRef::String),
+            "Platforms to build, published as one multi-platform image (linux/amd64,linux/arm64); \
+             default: the engine's platform",
+        ))
+        .arg(ArgDef::with_default(
+            "created",
+            TypeRef::String,
+            json!(DEFAULT_CREATED),
+            "The image's creation time (org.opencontainers.image.created), RFC 3339; e.g. the \
+             commit time, never the wall clock",
+        ));
 
     let build = FunctionDef::new(
         "build",
@@ -240,6 +253,8 @@ mod tests {
             "--registry",
             "--registry-username",
             "--registry-password",
+            "--platforms",
+            "--created",
         ] {
             assert!(flags.iter().any(|f| f == flag), "{flag} missing: {flags:?}");
         }

@@ -4,15 +4,15 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
-use dagger_sdk::{Directory, DirectoryDockerBuildOpts, Id, Platform, Secret};
+use dagger_sdk::{Directory, Id, Secret};
 
 use super::{Blumeops, Published};
-use crate::pipeline::nix::nix_tags;
+use crate::pipeline::nix::{archive_version, nix_tags, VERSION_LABEL};
 use crate::pipeline::{
-    container_list as list_tags, validate_container_name, BuiltContainer, CatalogError, ListError,
-    CONTAINERS_DIR,
+    container_list as list_tags, validate_container_name, BuildOptions, BuiltContainer,
+    CatalogError, ListError, Provenance, TargetPlatform, CONTAINERS_DIR,
 };
-use crate::release::{release_tag, CommitSha, VPrefix, Version};
+use crate::release::{check_version, release_tag, CommitSha, Created, VPrefix, Version};
 use dagger_engine::query_error_from_sdk;
 use dagger_engine::registry::{repository, RegistryHost, RepositoryName, Tag};
 use dagger_module_runtime::{cli_flag, Args, CallContext, FunctionError, FunctionResult};
@@ -35,6 +35,7 @@ fn catalog_error(err: CatalogError) -> FunctionError {
         CatalogError::InvalidName { .. } | CatalogError::UnknownContainer { .. } => {
             FunctionError::InvalidArgument(err.to_string())
         }
+        // Build steps, smoke checks, Dockerfile ARGs, the engine: failures (exit code 1).
         other => failed(other),
     }
 }
@@ -46,30 +47,42 @@ fn container_name(args: &Args) -> Result<String, FunctionError> {
 }
 
 /// A platform of a multi-platform image: `os/arch` or `os/arch/variant`, each part lowercase
-/// letters, digits or `_` (`linux/amd64`, `linux/arm/v7`).
+/// letters, digits or `_` (`linux/amd64`, `linux/arm/v7`); the rule is
+/// [`TargetPlatform::parse`]'s.
 pub fn parse_platform(input: &str) -> Result<String, String> {
-    let parts: Vec<&str> = input.split('/').collect();
-    let part_ok = |p: &&str| {
-        !p.is_empty()
-            && p.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    };
-    if (2..=3).contains(&parts.len()) && parts.iter().all(part_ok) {
-        Ok(input.to_string())
-    } else {
-        Err(format!(
-            "platform {input:?} must be os/arch or os/arch/variant in lowercase (linux/amd64, \
-             linux/arm/v7)"
-        ))
-    }
+    TargetPlatform::parse(input)
+        .map(|p| p.to_string())
+        .map_err(|e| e.to_string())
 }
 
-/// `<version>-<sha7>` followed by the extra tags, each checked against the tag grammar.
-fn release_tags(args: &Args) -> Result<Vec<Tag>, FunctionError> {
+/// `--platforms`: each one parsed, none twice (one image per platform).
+fn platforms(args: &Args) -> Result<Vec<TargetPlatform>, FunctionError> {
+    let mut platforms: Vec<TargetPlatform> = Vec::new();
+    for raw in args.string_list("platforms")? {
+        let platform = TargetPlatform::parse(&raw).map_err(|e| invalid("platforms", e))?;
+        if platforms.contains(&platform) {
+            return Err(invalid(
+                "platforms",
+                format!("platform {platform} is given twice; each platform is built once"),
+            ));
+        }
+        platforms.push(platform);
+    }
+    Ok(platforms)
+}
+
+/// `--version` and `--commit-sha`, each checked.
+fn release(args: &Args) -> Result<(Version, CommitSha), FunctionError> {
     let version = Version::parse(&args.string("version")?, VPrefix::Keep)
         .map_err(|e| invalid("version", e))?;
     let sha =
         CommitSha::parse(&args.string("commit_sha")?).map_err(|e| invalid("commit_sha", e))?;
+    Ok((version, sha))
+}
+
+/// `<version>-<sha7>` followed by the extra tags, each checked against the tag grammar.
+fn release_tags(args: &Args) -> Result<Vec<Tag>, FunctionError> {
+    let (version, sha) = release(args)?;
     let mut tags = vec![release_tag(&version, &sha)];
     for extra in args.string_list("extra_tags")? {
         tags.push(Tag::parse(&extra).map_err(|e| invalid("extra_tags", e))?);
@@ -148,8 +161,9 @@ async fn publish_failure(
     }
 }
 
-/// `publish`: build through the catalog, publish every tag in one request, return the first
-/// tag's reference with its digest.
+/// `publish`: check `--version` against the version the container pins, build through the
+/// catalog (one image per platform, with provenance labels), run the smoke check, publish every
+/// tag in one request, return the first tag's reference with its digest.
 pub(super) async fn publish(
     module: &Blumeops,
     ctx: &CallContext,
@@ -168,60 +182,51 @@ pub(super) async fn publish_outcome(
     args: &Args,
 ) -> Result<Published, FunctionError> {
     let name = container_name(args)?;
+    let (version, sha) = release(args)?;
     let tags = release_tags(args)?;
     let target = target(args, &name)?;
     let policy = policy(args)?;
-    let platforms = args
-        .string_list("platforms")?
-        .iter()
-        .map(|p| parse_platform(p).map_err(|e| invalid("platforms", e)))
-        .collect::<Result<Vec<_>, _>>()?;
-    if !platforms.is_empty() && module.catalog.native(&name).is_some() {
-        return Err(invalid(
-            "platforms",
-            format!(
-                "container {name:?} is built by a native pipeline, which builds for the \
-                 engine's platform only; leave --platforms out"
-            ),
-        ));
-    }
-    let mut request = request(target, tags, policy)?;
+    let platforms = platforms(args)?;
+    let created = Created::parse(&args.string("created")?).map_err(|e| invalid("created", e))?;
+    let request = request(target, tags, policy)?;
 
     let dag = ctx.query();
     let src: Directory = args.object(&dag, "src")?;
-    let mut built = module
+    // The version guard, before anything is built or pushed.
+    if let Some(pinned) = module
         .catalog
-        .build(&dag, &src, &name)
-        .map_err(catalog_error)?;
-    let mut variants = Vec::new();
-    if !platforms.is_empty() {
-        // Dockerfile containers only (checked above): one build per platform, published
-        // together as one multi-platform image.
-        let context = src.directory(format!("{CONTAINERS_DIR}/{name}"));
-        let mut builds: Vec<dagger_sdk::Container> = platforms
-            .iter()
-            .map(|platform| {
-                context.docker_build_opts(DirectoryDockerBuildOpts {
-                    build_args: None,
-                    dockerfile: None,
-                    no_init: None,
-                    platform: Some(Platform(platform.clone())),
-                    secrets: None,
-                    ssh: None,
-                    target: None,
-                })
-            })
-            .collect();
-        built.container = builds.remove(0);
-        variants = builds.clone();
-        request = request.with_platform_variants(builds);
+        .pinned_version(&src, &name)
+        .await
+        .map_err(catalog_error)?
+    {
+        check_version(&name, version.as_str(), &pinned.version, &pinned.pinned_by)
+            .map_err(|e| invalid("version", e))?;
     }
+    let options = BuildOptions {
+        platforms,
+        provenance: Some(Provenance {
+            version: version.to_string(),
+            revision: sha.to_string(),
+            created,
+        }),
+    };
+    let built = module
+        .catalog
+        .build_with(&dag, &src, &name, &options)
+        .map_err(catalog_error)?;
+    // The smoke check, before any push; the images come back unchanged, loaded by ID.
+    let built = module
+        .catalog
+        .smoke_check(ctx.client(), &src, built)
+        .await
+        .map_err(catalog_error)?;
+    let request = request.with_platform_variants(built.variants.clone());
     let publisher = Publisher::new(ctx.client().clone()).with_tag_lookup(module.lookup.clone());
     match publisher.publish(&built.container, &request).await {
         Ok(report) => Ok(Published {
             report,
             image: built.container,
-            variants,
+            variants: built.variants,
         }),
         Err(err) => Err(publish_failure(module, Some(&src), Some(&built), err).await),
     }
@@ -364,12 +369,29 @@ pub(super) async fn publish_nix_outcome(
     args: &Args,
 ) -> Result<Published, FunctionError> {
     let name = container_name(args)?;
+    let (version, _) = release(args)?;
     let tags = nix_tags(&release_tags(args)?).map_err(|e| invalid("version", e))?;
     let target = target(args, &name)?;
     let request = request(target, tags, policy(args)?)?;
+    let archive = args.id("archive")?;
+    // The version guard, against the archive's own version label when it has one.
+    let label = archive_version(ctx.client(), &archive).await.map_err(|e| {
+        failed(format!(
+            "reading the archive's {VERSION_LABEL} label failed: {e}"
+        ))
+    })?;
+    if let Some(label) = label {
+        check_version(
+            &name,
+            version.as_str(),
+            &label,
+            &format!("the archive's {VERSION_LABEL} label"),
+        )
+        .map_err(|e| invalid("version", e))?;
+    }
     // `pipeline::nix::nix_image` with the archive's ID rather than a `File`, so that
     // `dagger-sdk` does not spend a round trip resolving the File's ID again.
-    let image = ctx.query().container().import(args.id("archive")?);
+    let image = ctx.query().container().import(archive);
     let publisher = Publisher::new(ctx.client().clone()).with_tag_lookup(module.lookup.clone());
     match publisher.publish(&image, &request).await {
         Ok(report) => Ok(Published {

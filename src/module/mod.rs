@@ -26,7 +26,8 @@ use dagger_module_runtime::{
 use dagger_publish::{PublishReport, RegistryApiLookup, TagLookup};
 
 pub use definition::{
-    definition, DEFAULT_NAMESPACE, DEFAULT_POLICY, DEFAULT_REGISTRY, MODULE_NAME, SOURCE_IGNORE,
+    definition, DEFAULT_CREATED, DEFAULT_NAMESPACE, DEFAULT_POLICY, DEFAULT_REGISTRY, MODULE_NAME,
+    SOURCE_IGNORE,
 };
 pub use functions::parse_platform;
 

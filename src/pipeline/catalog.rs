@@ -1,13 +1,18 @@
 //! The catalog of containers, with hybrid dispatch: a native [`Pipeline`] when one is registered
 //! for the name, otherwise the legacy `containers/<name>/Dockerfile` built by the engine.
 
-use dagger_sdk::{Directory, Query};
+use dagger_sdk::{Container, Directory, DirectoryDockerBuildOpts, Query};
 
 use super::dockerfile::{arg_default, ArgError};
 use crate::defaults;
+use crate::release::Created;
 use dagger_engine::registry::RepositoryName;
-use dagger_engine::{query_error_from_sdk, QueryError};
-use dagger_publish::pipeline::{BuildContext, ForgeConfig, Pipeline};
+use dagger_engine::{query_error_from_sdk, EngineClient, QueryError};
+use dagger_publish::pipeline::helpers::OciLabels;
+use dagger_publish::pipeline::{
+    run_smoke_checks, BuildContext, ForgeConfig, Pipeline, SmokeCheck, SmokeCheckError,
+    TargetPlatform, WrongOutput,
+};
 use dagger_publish::pipeline::{StepError, StepLog};
 
 /// The folder of the repository holding one folder per container.
@@ -25,18 +30,49 @@ pub enum ContainerKind {
     Legacy,
 }
 
-/// A described (not yet run) build: the container, the step log to explain failures with, and
-/// how it is built.
+/// Where a published image comes from: the release it is tagged as, the commit of this
+/// repository it was built from, and its creation time. Written on the image as labels and
+/// manifest annotations (`org.opencontainers.image.version`, `.revision`, `.created`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// The version the image is published as (a Dockerfile container's version label; a native
+    /// pipeline's label is its own pinned version, which the version guard made sure matches).
+    pub version: String,
+    /// The commit sha, as given.
+    pub revision: String,
+    /// The creation time (never the wall clock).
+    pub created: Created,
+}
+
+/// How to build: for which platforms, and with which provenance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// One image per platform, published together as a multi-platform image; empty: one image
+    /// for the engine's platform (Dagger's default).
+    pub platforms: Vec<TargetPlatform>,
+    /// The provenance labels of a release; `None` (a plain `build`): no revision or creation
+    /// time, and a Dockerfile container gets no labels.
+    pub provenance: Option<Provenance>,
+}
+
+/// A described (not yet run) build: the image (one per platform), the step log to explain
+/// failures with, how it is built, and its smoke check.
 #[derive(Clone)]
 pub struct BuiltContainer {
     /// The container's name.
     pub name: String,
-    /// The lazily built container.
-    pub container: dagger_sdk::Container,
+    /// The lazily built image (the first platform's, when several).
+    pub container: Container,
+    /// The images of the other platforms, in the order asked for.
+    pub variants: Vec<Container>,
+    /// The platforms of `container` then `variants`; empty: the engine's platform.
+    pub platforms: Vec<TargetPlatform>,
     /// Its recorded steps.
     pub steps: StepLog,
     /// Native or legacy.
     pub kind: ContainerKind,
+    /// The check run in the final image before publishing (native pipelines).
+    pub smoke_check: Option<SmokeCheck>,
 }
 
 impl std::fmt::Debug for BuiltContainer {
@@ -44,7 +80,9 @@ impl std::fmt::Debug for BuiltContainer {
         f.debug_struct("BuiltContainer")
             .field("name", &self.name)
             .field("kind", &self.kind)
+            .field("platforms", &self.platforms)
             .field("steps", &self.steps.steps().len())
+            .field("smoke_check", &self.smoke_check)
             .finish_non_exhaustive()
     }
 }
@@ -54,6 +92,30 @@ impl BuiltContainer {
     pub fn explain(&self, err: &QueryError) -> Option<StepError> {
         self.steps.explain_query_error(err)
     }
+
+    /// Each image with its platform (`None`: the engine's).
+    pub fn images(&self) -> Vec<(Option<TargetPlatform>, Container)> {
+        let all = std::iter::once(&self.container).chain(&self.variants);
+        if self.platforms.is_empty() {
+            return all.map(|c| (None, c.clone())).collect();
+        }
+        self.platforms
+            .iter()
+            .cloned()
+            .map(Some)
+            .zip(all.cloned())
+            .collect()
+    }
+}
+
+/// The version a container pins, and what pins it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinnedVersion {
+    /// The version, as written where it is pinned.
+    pub version: String,
+    /// What pins it, for messages: `its native pipeline` or `containers/<name>/Dockerfile
+    /// (ARG CONTAINER_APP_VERSION)`.
+    pub pinned_by: String,
 }
 
 /// What went wrong finding, building or versioning a container.
@@ -78,6 +140,18 @@ pub enum CatalogError {
     /// A build step failed.
     #[error("{0}")]
     Step(Box<StepError>),
+    /// The smoke check ran but its output does not name the version.
+    #[error("{0}")]
+    SmokeCheck(Box<WrongOutput>),
+    /// A pipeline's smoke check is unusable (a bug of the pipeline).
+    #[error("container {name:?}: {source}")]
+    InvalidSmokeCheck {
+        /// The container.
+        name: String,
+        /// What is wrong with the check.
+        #[source]
+        source: SmokeCheckError,
+    },
     /// A legacy Dockerfile does not pin a usable version.
     #[error("container {name:?} has no version: {CONTAINERS_DIR}/{name}/Dockerfile: {source}")]
     NoVersion {
@@ -136,6 +210,22 @@ pub fn validate_container_name(name: &str) -> Result<(), CatalogError> {
     RepositoryName::parse(name)
         .map(|_| ())
         .map_err(|e| invalid(e.to_string()))
+}
+
+/// The engine's build of the Dockerfile in `context`, for `platform` (the engine's when `None`).
+fn docker_build(context: &Directory, platform: Option<TargetPlatform>) -> Container {
+    match platform {
+        None => context.docker_build(),
+        Some(platform) => context.docker_build_opts(DirectoryDockerBuildOpts {
+            build_args: None,
+            dockerfile: None,
+            no_init: None,
+            platform: Some(platform.to_sdk()),
+            secrets: None,
+            ssh: None,
+            target: None,
+        }),
+    }
 }
 
 /// The containers this project can build: native pipelines first, then the legacy fallback.
@@ -227,38 +317,146 @@ impl Catalog {
             .collect()
     }
 
-    /// Describes the build of `name`, without any engine round trip: the native pipeline when
-    /// one is registered, otherwise `src.directory("containers/<name>").dockerBuild()`.
-    ///
-    /// A legacy name that does not exist is only noticed when the build runs; pass that failure
-    /// to [`Catalog::classify_failure`] to get [`CatalogError::UnknownContainer`].
+    /// Describes the build of `name` for the engine's platform, without provenance:
+    /// [`Catalog::build_with`] with the default [`BuildOptions`].
     pub fn build(
         &self,
         dag: &Query,
         src: &Directory,
         name: &str,
     ) -> Result<BuiltContainer, CatalogError> {
+        self.build_with(dag, src, name, &BuildOptions::default())
+    }
+
+    /// Describes the build of `name`, without any engine round trip: the native pipeline when
+    /// one is registered, otherwise `src.directory("containers/<name>").dockerBuild()`; one
+    /// image per platform of `options` (a native pipeline's platform-independent stages, such
+    /// as a web UI, are the same call chain for each and built once), each with the OCI labels
+    /// and annotations (see [`Catalog::labels`]).
+    ///
+    /// A legacy name that does not exist is only noticed when the build runs; pass that failure
+    /// to [`Catalog::classify_failure`] to get [`CatalogError::UnknownContainer`].
+    pub fn build_with(
+        &self,
+        dag: &Query,
+        src: &Directory,
+        name: &str,
+        options: &BuildOptions,
+    ) -> Result<BuiltContainer, CatalogError> {
         validate_container_name(name)?;
-        if let Some(pipeline) = self.native(name) {
-            let ctx = BuildContext::new(dag.clone(), src.clone(), self.forge.clone(), name);
-            let container = pipeline.build(&ctx);
-            return Ok(BuiltContainer {
-                name: name.into(),
-                container,
-                steps: ctx.steps,
-                kind: ContainerKind::Native,
-            });
-        }
-        let steps = StepLog::new(name).with_fallback_step(format!(
-            "Dockerfile build ({CONTAINERS_DIR}/{name}/Dockerfile)"
-        ));
+        let platforms: Vec<Option<TargetPlatform>> = if options.platforms.is_empty() {
+            vec![None]
+        } else {
+            options.platforms.iter().cloned().map(Some).collect()
+        };
+        let labels = self.labels(name, options.provenance.as_ref());
+        let label = |image: Container| match &labels {
+            Some(labels) => labels.apply(image),
+            None => image,
+        };
+        let mut images = Vec::new();
+        let (steps, kind, smoke_check) = match self.native(name) {
+            Some(pipeline) => {
+                let ctx = BuildContext::new(dag.clone(), src.clone(), self.forge.clone(), name);
+                for platform in platforms {
+                    images.push(label(pipeline.build(&ctx.clone().for_platform(platform))));
+                }
+                (ctx.steps, ContainerKind::Native, pipeline.smoke_check())
+            }
+            None => {
+                let context = src.directory(format!("{CONTAINERS_DIR}/{name}"));
+                for platform in platforms {
+                    images.push(label(docker_build(&context, platform)));
+                }
+                let steps = StepLog::new(name).with_fallback_step(format!(
+                    "Dockerfile build ({CONTAINERS_DIR}/{name}/Dockerfile)"
+                ));
+                (steps, ContainerKind::Legacy, None)
+            }
+        };
+        let container = images.remove(0);
         Ok(BuiltContainer {
             name: name.into(),
-            container: src
-                .directory(format!("{CONTAINERS_DIR}/{name}"))
-                .docker_build(),
+            container,
+            variants: images,
+            platforms: options.platforms.clone(),
             steps,
-            kind: ContainerKind::Legacy,
+            kind,
+            smoke_check,
+        })
+    }
+
+    /// The OCI labels (and annotations) of `name`: a native pipeline's name, description,
+    /// pinned version and upstream mirror; a Dockerfile container's name, its Dockerfile, the
+    /// version it is published as and the forge mirror named like it (the convention native
+    /// pipelines follow by default), only with a provenance (its version is not known without
+    /// one). The vendor always; the provenance's revision and creation time when given.
+    pub fn labels(&self, name: &str, provenance: Option<&Provenance>) -> Option<OciLabels> {
+        let labels = match (self.native(name), provenance) {
+            (Some(pipeline), _) => OciLabels::new(
+                pipeline.name(),
+                pipeline.description(),
+                pipeline.version(),
+                self.forge.repository_url(pipeline.upstream_repo()),
+            ),
+            (None, Some(provenance)) => OciLabels::new(
+                name,
+                format!("{name}, built from {CONTAINERS_DIR}/{name}/Dockerfile"),
+                provenance.version.clone(),
+                self.forge.repository_url(name),
+            ),
+            (None, None) => return None,
+        };
+        let labels = labels.with_vendor(defaults::VENDOR);
+        Some(match provenance {
+            Some(p) => labels
+                .with_revision(p.revision.clone())
+                .with_created(p.created.to_string()),
+            None => labels,
+        })
+    }
+
+    /// Runs `built`'s smoke check in each of its images (one engine round trip for all), and
+    /// returns it with the same images loaded by ID, ready to publish; a build without a check
+    /// is returned as it is. A failed build step or check command is [`CatalogError::Step`], an
+    /// output that does not name the version [`CatalogError::SmokeCheck`].
+    pub async fn smoke_check(
+        &self,
+        client: &EngineClient,
+        src: &Directory,
+        built: BuiltContainer,
+    ) -> Result<BuiltContainer, CatalogError> {
+        let Some(check) = built.smoke_check.clone() else {
+            return Ok(built);
+        };
+        let checked = match run_smoke_checks(client, &built.images(), &check, &built.steps).await {
+            Ok(checked) => checked,
+            Err(SmokeCheckError::Engine(err)) => {
+                return Err(self.classify_failure(src, &built, &err).await)
+            }
+            Err(SmokeCheckError::WrongOutput(wrong)) => {
+                return Err(CatalogError::SmokeCheck(wrong))
+            }
+            Err(invalid @ SmokeCheckError::Invalid { .. }) => {
+                return Err(CatalogError::InvalidSmokeCheck {
+                    name: built.name.clone(),
+                    source: invalid,
+                })
+            }
+        };
+        let dag = client.dagger();
+        let mut images: Vec<Container> = checked
+            .into_iter()
+            .map(|image| dag.r#ref::<Container>(image.id))
+            .collect();
+        if images.is_empty() {
+            return Ok(built);
+        }
+        let container = images.remove(0);
+        Ok(BuiltContainer {
+            container,
+            variants: images,
+            ..built
         })
     }
 
@@ -363,24 +561,60 @@ impl Catalog {
         if let Some(pipeline) = self.native(name) {
             return Ok(pipeline.version().to_string());
         }
-        let path = format!("{CONTAINERS_DIR}/{name}/Dockerfile");
-        let dockerfile = match src.file(path).contents().await {
-            Ok(text) => text,
-            Err(err) => {
-                if let Some(unknown) = self.unknown_legacy(src, name).await {
-                    return Err(unknown);
-                }
-                return Err(CatalogError::Engine {
-                    name: name.into(),
-                    action: "reading the Dockerfile",
-                    source: Box::new(query_error_from_sdk(&err)),
-                });
-            }
-        };
+        let dockerfile = self.read_dockerfile(src, name).await?;
         arg_default(&dockerfile, VERSION_ARG).map_err(|source| CatalogError::NoVersion {
             name: name.into(),
             source,
         })
+    }
+
+    /// The version `name` pins, for the version guard: a native pipeline's (no engine round
+    /// trip), or a Dockerfile's `ARG CONTAINER_APP_VERSION=` (one round trip); `None` when the
+    /// Dockerfile declares no such `ARG` or declares it without a value. A Dockerfile whose
+    /// `ARG` cannot be read (empty, conflicting, `$` expansion) is [`CatalogError::NoVersion`].
+    pub async fn pinned_version(
+        &self,
+        src: &Directory,
+        name: &str,
+    ) -> Result<Option<PinnedVersion>, CatalogError> {
+        validate_container_name(name)?;
+        if let Some(pipeline) = self.native(name) {
+            return Ok(Some(PinnedVersion {
+                version: pipeline.version().to_string(),
+                pinned_by: "its native pipeline".into(),
+            }));
+        }
+        let dockerfile = self.read_dockerfile(src, name).await?;
+        match arg_default(&dockerfile, VERSION_ARG) {
+            Ok(version) => Ok(Some(PinnedVersion {
+                version,
+                pinned_by: format!("{CONTAINERS_DIR}/{name}/Dockerfile (ARG {VERSION_ARG})"),
+            })),
+            Err(ArgError::NotDeclared { .. } | ArgError::NoValue { .. }) => Ok(None),
+            Err(source) => Err(CatalogError::NoVersion {
+                name: name.into(),
+                source,
+            }),
+        }
+    }
+
+    /// The text of `containers/<name>/Dockerfile` (one round trip); an unknown container when
+    /// it cannot be read and the folder has no Dockerfile.
+    async fn read_dockerfile(&self, src: &Directory, name: &str) -> Result<String, CatalogError> {
+        let path = format!("{CONTAINERS_DIR}/{name}/Dockerfile");
+        match src.file(path).contents().await {
+            Ok(text) => Ok(text),
+            Err(err) => {
+                if let Some(unknown) = self.unknown_legacy(src, name).await {
+                    return Err(unknown);
+                }
+                Err(CatalogError::Engine {
+                    name: name.into(),
+                    action: "reading the Dockerfile",
+                    source: Box::new(query_error_from_sdk(&err)),
+                })
+            }
+        }
     }
 }
 

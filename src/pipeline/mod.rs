@@ -22,14 +22,18 @@
 //! [`containers::standard`]. The file:
 //!
 //! ```
-//! use blumeops::pipeline::helpers::{git_tag_source, AlpineRuntime, GoBuild, OciLabels, RuntimeUser};
-//! use blumeops::pipeline::{BuildContext, Pipeline};
+//! use blumeops::pipeline::helpers::{git_tag_source, AlpineRuntime, GoBuild, RuntimeUser};
+//! use blumeops::pipeline::{BuildContext, Pipeline, SmokeCheck};
+//! use blumeops::release::without_v_prefix;
 //! use dagger_sdk::Container;
 //!
 //! /// Gitea's `tea` CLI (src/pipeline/containers/tea.rs).
 //! pub struct Tea;
 //!
 //! const VERSION: &str = "v0.9.2";
+//! // The builder and the runtime, written once, on one Alpine release.
+//! const GO_IMAGE: &str = "golang:1.25-alpine3.22";
+//! const RUNTIME_IMAGE: &str = "alpine:3.22";
 //!
 //! impl Pipeline for Tea {
 //!     fn name(&self) -> &str { "tea" }
@@ -38,15 +42,19 @@
 //!
 //!     fn build(&self, ctx: &BuildContext) -> Container {
 //!         let src = git_tag_source(ctx, self.upstream_repo(), VERSION);
-//!         let binary = GoBuild::new(src, "tea")
+//!         // CGO off: cross-compiled on the engine's platform for ctx.platform.
+//!         let binary = GoBuild::new(GO_IMAGE, src, "tea")
 //!             .ldflags(format!("-s -w -X main.Version={VERSION}"))
 //!             .binary(ctx);
-//!         let image = AlpineRuntime::new(RuntimeUser::existing(65534, 65534))
+//!         AlpineRuntime::new(RUNTIME_IMAGE, RuntimeUser::existing(65534, 65534))
 //!             .packages(["ca-certificates"])
 //!             .container(ctx)
 //!             .with_file("/usr/bin/tea", binary)
-//!             .with_entrypoint(vec!["/usr/bin/tea"]);
-//!         OciLabels::for_pipeline(self, ctx).with_vendor("blumeops").apply(image)
+//!             .with_entrypoint(vec!["/usr/bin/tea"])
+//!     }
+//!
+//!     fn smoke_check(&self) -> Option<SmokeCheck> {
+//!         Some(SmokeCheck::new(["/usr/bin/tea", "--version"], without_v_prefix(VERSION)))
 //!     }
 //! }
 //!
@@ -55,6 +63,9 @@
 //! let catalog = blumeops::pipeline::Catalog::standard().with(Tea).unwrap();
 //! assert_eq!(catalog.native_names(), ["navidrome", "miniflux", "tea"]);
 //! ```
+//!
+//! The catalog adds the OCI labels and annotations ([`Catalog::labels`]); `publish` checks
+//! `--version` against [`Pipeline::version`] and runs the smoke check before any push.
 //!
 //! # Errors of a build
 //!
@@ -73,14 +84,17 @@ pub mod containers;
 pub mod dockerfile;
 mod list;
 pub mod nix;
+#[cfg(feature = "cli")]
+pub mod recording;
 pub mod versions;
 
 pub use catalog::{
-    validate_container_name, BuiltContainer, Catalog, CatalogError, ContainerKind, CONTAINERS_DIR,
-    VERSION_ARG,
+    validate_container_name, BuildOptions, BuiltContainer, Catalog, CatalogError, ContainerKind,
+    PinnedVersion, Provenance, CONTAINERS_DIR, VERSION_ARG,
 };
 // The generic toolkit every pipeline here is written with.
 pub use dagger_publish::pipeline::{
-    helpers, steps, BuildContext, ForgeConfig, ForgeConfigError, Pipeline, Step, StepError, StepLog,
+    helpers, steps, BuildContext, ForgeConfig, ForgeConfigError, Pipeline, PlatformError,
+    SmokeCheck, Step, StepError, StepLog, TargetPlatform,
 };
 pub use list::{container_list, ListError};

@@ -28,9 +28,36 @@
 use dagger_sdk::{Container, File, Query};
 
 use dagger_engine::registry::{ReferenceError, Tag};
+use dagger_engine::{gql, EngineClient, QueryError};
 
 /// The suffix of Nix image tags.
 pub const NIX_SUFFIX: &str = "-nix";
+
+/// The image label that says which version an archive holds.
+pub const VERSION_LABEL: &str = "org.opencontainers.image.version";
+
+/// The [`VERSION_LABEL`] of the image in the archive file `archive` (by ID), or `None` when its
+/// configuration has no such label: one engine round trip, reading the image's configuration
+/// (`container.import(source).label(name)`), before anything is pushed.
+pub async fn archive_version(
+    client: &EngineClient,
+    archive: &dagger_sdk::Id,
+) -> Result<Option<String>, QueryError> {
+    let data = client
+        .query(&format!(
+            "query{{container{{import(source:{}){{label(name:{})}}}}}}",
+            gql::string(&archive.0),
+            gql::string(VERSION_LABEL)
+        ))
+        .await?;
+    match &data["container"]["import"]["label"] {
+        serde_json::Value::String(version) if !version.is_empty() => Ok(Some(version.clone())),
+        serde_json::Value::Null | serde_json::Value::String(_) => Ok(None),
+        other => Err(QueryError::MissingData {
+            what: format!("a string or null as the archive's {VERSION_LABEL} label, got {other}"),
+        }),
+    }
+}
 
 /// The image in the `docker-archive` (or OCI archive) tarball `archive`: `container.import`.
 /// Lazy: the tarball is read when the image is published.

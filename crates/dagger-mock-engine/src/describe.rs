@@ -103,6 +103,8 @@ pub enum BuildStep {
     User { name: String },
     /// `withLabel(name, value)`.
     Label { name: String, value: String },
+    /// `withAnnotation(name, value)`: an annotation of the image's manifest.
+    Annotation { name: String, value: String },
     /// `withExposedPort(port, protocol)`.
     ExposedPort { port: i64, protocol: String },
     /// `withDefaultArgs(args)`.
@@ -140,6 +142,9 @@ impl fmt::Display for BuildStep {
             BuildStep::Workdir { path } => write!(f, "WORKDIR {path}"),
             BuildStep::User { name } => write!(f, "USER {name}"),
             BuildStep::Label { name, value } => write!(f, "LABEL {name}={}", quoted(value)),
+            BuildStep::Annotation { name, value } => {
+                write!(f, "ANNOTATION {name}={}", quoted(value))
+            }
             BuildStep::ExposedPort { port, protocol } => write!(f, "EXPOSE {port}/{protocol}"),
             BuildStep::DefaultArgs { args } => write!(f, "CMD {args:?}"),
             BuildStep::Entrypoint { args } => write!(f, "ENTRYPOINT {args:?}"),

@@ -47,6 +47,7 @@ pub use schema::module::{
     FunctionCallSpec, RegisteredArg, RegisteredFunction, RegisteredModule, RegisteredObject,
     RegisteredType,
 };
+pub use schema::query::DEFAULT_PLATFORM;
 pub use server::SessionServer;
 pub use stub_http::{StubAnswer, StubRequest, StubServer};
 
@@ -100,6 +101,23 @@ pub struct PublishRecord {
     pub container: ContainerDescription,
     /// How many platform variants were published with it.
     pub platform_variants: usize,
+    /// The platform variants' builds, in order (`publish(platformVariants:)`).
+    pub variants: Vec<ContainerDescription>,
+}
+
+/// A read of a command's output (`stdout`, `stderr` or `exitCode` of a container whose last
+/// step is an exec): a check a client ran before deciding something, such as a smoke check
+/// before a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutputRead {
+    /// The platform of the container the command ran in (`None`: the engine's).
+    pub platform: Option<String>,
+    /// The command.
+    pub command: Vec<String>,
+    /// The field read: `stdout`, `stderr` or `exitCode`.
+    pub field: String,
+    /// What the engine answered.
+    pub value: String,
 }
 
 /// A registry credential used by a publish (never the password).
@@ -190,6 +208,20 @@ impl MockEngine {
         });
     }
 
+    /// Declares the labels in the image configuration of an image archive (`container.import`)
+    /// whose file holds `archive_contents`: the mock keeps files as text and cannot read a
+    /// tarball, so a test states what the archive's config says. An archive nobody declared has
+    /// no labels.
+    pub fn set_archive_labels(&self, archive_contents: &str, labels: &[(&str, &str)]) {
+        self.shared.lock().archive_labels.insert(
+            archive_contents.to_string(),
+            labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+    }
+
     /// Sets a variable of the engine's environment (for `secret(uri: "env:NAME")`).
     pub fn set_env(&self, name: &str, value: &str) {
         self.shared
@@ -222,12 +254,18 @@ impl MockEngine {
         self.shared.lock().queries.len()
     }
 
-    /// Forgets the recorded queries, publishes and plaintext reads.
+    /// Forgets the recorded queries, publishes, output reads and plaintext reads.
     pub fn reset_recorder(&self) {
         let mut s = self.shared.lock();
         s.queries.clear();
         s.published.clear();
+        s.output_reads.clear();
         s.plaintext_reads.clear();
+    }
+
+    /// Every read of a command's output (`stdout`, `stderr`, `exitCode`), in order.
+    pub fn output_reads(&self) -> Vec<CommandOutputRead> {
+        self.shared.lock().output_reads.clone()
     }
 
     /// Every successful publish, in order.

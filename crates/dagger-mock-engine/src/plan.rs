@@ -4,11 +4,13 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::describe::{BuildStep, ContainerDescription};
-use super::{MockEngine, PublishRecord};
+use super::schema::query::DEFAULT_PLATFORM;
+use super::{CommandOutputRead, MockEngine, PublishRecord};
 
-/// The plan of a run on the recording engine: every image it would push, with its build steps,
-/// cache volumes, and the registry credentials that apply (host and user; the password only as
-/// `[REDACTED]` with the secret's name).
+/// The plan of a run on the recording engine: every image it would push, with its build steps
+/// (one build per platform of a multi-platform image), cache volumes, the commands whose output
+/// was read before any push (checks), and the registry credentials that apply (host and user;
+/// the password only as `[REDACTED]` with the secret's name).
 ///
 /// `Display` reads top-down: each image first (its base image and steps), then the stages it
 /// copies from, each with a header naming what it builds, where that goes and its base image;
@@ -19,14 +21,29 @@ use super::{MockEngine, PublishRecord};
 pub struct Plan {
     /// The pushes, in order.
     pub pushes: Vec<PublishRecord>,
+    /// The command outputs read (checks such as a smoke check), in order.
+    pub checks: Vec<CommandOutputRead>,
 }
 
 impl MockEngine {
-    /// The plan of everything published so far.
+    /// The plan of everything published and checked so far.
     pub fn plan(&self) -> Plan {
         Plan {
             pushes: self.published(),
+            checks: self.output_reads(),
         }
+    }
+}
+
+/// `platform <p>`, saying when its commands would run under the engine's emulation.
+fn platform_line(platform: &str, runs_commands: bool) -> String {
+    if platform == DEFAULT_PLATFORM || !runs_commands {
+        format!("platform {platform}")
+    } else {
+        format!(
+            "platform {platform} (not the engine's {DEFAULT_PLATFORM}: its commands run under the \
+             engine's emulation)"
+        )
     }
 }
 
@@ -110,7 +127,12 @@ fn write_part(f: &mut fmt::Formatter<'_>, parts: &[Part<'_>], index: usize) -> f
         )?,
     }
     if let Some(platform) = &part.container.platform {
-        writeln!(f, "      platform {platform}")?;
+        let runs = part
+            .container
+            .steps
+            .iter()
+            .any(|s| matches!(s, BuildStep::Exec { .. }));
+        writeln!(f, "      {}", platform_line(platform, runs))?;
     }
     // The stages this part copies from, by the path they land at.
     let from_stage = |path: &str| {
@@ -151,28 +173,60 @@ fn capitalised(text: &str) -> String {
     }
 }
 
+impl Plan {
+    fn write_checks(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.checks.is_empty() {
+            return Ok(());
+        }
+        writeln!(f, "\nChecks (commands run and read before any push):")?;
+        for check in &self.checks {
+            let platform = check.platform.as_deref().unwrap_or(DEFAULT_PLATFORM);
+            writeln!(
+                f,
+                "  RUN {} on {}, {}: {}",
+                check.command.join(" "),
+                platform_line(platform, true),
+                check.field,
+                check.value.trim_end()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `image` and its stages, top-down.
+fn write_image(f: &mut fmt::Formatter<'_>, image: &ContainerDescription) -> fmt::Result {
+    let parts = flatten(image);
+    for index in 0..parts.len() {
+        write_part(f, &parts, index)?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.pushes.is_empty() {
-            return writeln!(f, "Nothing would be pushed.");
+            writeln!(f, "Nothing would be pushed.")?;
+            return self.write_checks(f);
         }
         let builds = self.builds();
         for (n, build) in builds.iter().enumerate() {
             if builds.len() > 1 {
                 writeln!(f, "Build {} of {}:", n + 1, builds.len())?;
             }
-            let parts = flatten(&build.container);
-            for index in 0..parts.len() {
-                write_part(f, &parts, index)?;
-            }
-            if build.platform_variants > 0 {
+            write_image(f, &build.container)?;
+            for (i, variant) in build.variants.iter().enumerate() {
                 writeln!(
                     f,
-                    "  + {} more platform variant(s) of the image",
-                    build.platform_variants
+                    "\n  Platform variant {} of {} (published with the image above as one \
+                     multi-platform image):",
+                    i + 2,
+                    build.variants.len() + 1
                 )?;
+                write_image(f, variant)?;
             }
         }
+        self.write_checks(f)?;
         let caches = self.cache_volumes();
         writeln!(f, "\nCache volumes:")?;
         if caches.is_empty() {

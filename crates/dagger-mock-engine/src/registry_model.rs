@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::describe::ContainerDescription;
 use super::ids::Obj;
 use super::schema::container::{eval_container, ContainerState};
 use super::schema::{Args, Ctx, FieldError, Out, State};
@@ -374,7 +375,7 @@ struct PushPlan {
     credential: Option<SessionCredential>,
     password: Option<String>,
     container: ContainerState,
-    variants: usize,
+    variants: Vec<ContainerDescription>,
 }
 
 impl PushPlan {
@@ -412,7 +413,8 @@ impl PushPlan {
                 secret_name: c.secret_name.clone(),
             }),
             container: self.container.description(),
-            platform_variants: self.variants,
+            platform_variants: self.variants.len(),
+            variants: self.variants.clone(),
         };
         let mut state = ctx.state();
         state
@@ -475,7 +477,7 @@ pub(crate) fn publish(ctx: &Ctx, parent: &Obj, args: &Args) -> Result<Out, Field
         credential,
         password,
         container,
-        variants: variants.len(),
+        variants: variants.iter().map(ContainerState::description).collect(),
     };
 
     let backend = {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use super::registry_model::RegistryState;
-use super::{ExecFailure, PublishRecord};
+use super::{CommandOutputRead, ExecFailure, PublishRecord};
 
 /// The state behind a [`super::MockEngine`] and its session servers.
 pub(crate) struct Shared {
@@ -59,6 +59,8 @@ pub(crate) struct EngineState {
     pub git: HashMap<(String, String), BTreeMap<String, String>>,
     pub exec_failures: Vec<ExecFailure>,
     pub exec_stdout: Vec<StdoutRule>,
+    /// Labels of image archives' configs, by the archive file's contents.
+    pub archive_labels: HashMap<String, BTreeMap<String, String>>,
     /// Registry credentials of the session, by normalised host.
     pub auth: HashMap<String, SessionCredential>,
     /// Registry models by normalised host.
@@ -70,6 +72,7 @@ pub(crate) struct EngineState {
     // Recorder.
     pub queries: Vec<String>,
     pub published: Vec<PublishRecord>,
+    pub output_reads: Vec<CommandOutputRead>,
     pub plaintext_reads: Vec<String>,
 }
 
@@ -83,11 +86,13 @@ impl EngineState {
             git: HashMap::new(),
             exec_failures: Vec::new(),
             exec_stdout: Vec::new(),
+            archive_labels: HashMap::new(),
             auth: HashMap::new(),
             registries: HashMap::new(),
             recording: false,
             queries: Vec::new(),
             published: Vec::new(),
+            output_reads: Vec::new(),
             plaintext_reads: Vec::new(),
         }
     }

@@ -7,6 +7,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::super::describe::{BuildStep, ContainerDescription, Stage};
 use super::super::ids::{Call, Obj};
+use super::super::CommandOutputRead;
 use super::directory::{self, DirState, StandIn, NOTHING_RUNS};
 use super::file::FileState;
 use super::{wrong_state, Args, Ctx, FieldError, Out, State};
@@ -22,12 +23,14 @@ type Container implements Node & Syncer {
   from(address: String!, registryService: ID @expectedType(name: "Service")): Container!
   imageRef: String!
   import(source: ID! @expectedType(name: "File"), tag: String = ""): Container!
+  label(name: String!): String
   labels: [Label!]!
   platform: Platform!
   publish(address: String!, platformVariants: [ID!] = [] @expectedType(name: "Container"), forcedCompression: ImageLayerCompression, mediaTypes: ImageMediaTypes = OCIMediaTypes, registryService: ID @expectedType(name: "Service")): String!
   stderr: String!
   stdout: String!
   sync: ID! @expectedType(name: "Container")
+  withAnnotation(name: String!, value: String!): Container!
   withDefaultArgs(args: [String!]!): Container!
   withDirectory(path: String!, source: ID! @expectedType(name: "Directory"), exclude: [String!] = [], include: [String!] = [], gitignore: Boolean = false, owner: String = "", expand: Boolean = false, permissions: Int): Container!
   withEntrypoint(args: [String!]!, keepDefaultArgs: Boolean = false): Container!
@@ -69,6 +72,9 @@ pub(crate) struct ContainerState {
     pub image_ref: Option<String>,
     /// Containers whose outputs this one copied in (build stages).
     pub stages: Vec<Stage>,
+    /// Labels of the image configuration the container started from (an imported archive's,
+    /// see `MockEngine::set_archive_labels`); `withLabel` steps come on top.
+    pub image_labels: BTreeMap<String, String>,
 }
 
 impl ContainerState {
@@ -82,7 +88,20 @@ impl ContainerState {
             last: None,
             image_ref: None,
             stages: Vec::new(),
+            image_labels: BTreeMap::new(),
         }
+    }
+
+    /// The value of label `name`: the last `withLabel` of that name, else the image's own.
+    pub fn label(&self, name: &str) -> Option<String> {
+        self.steps
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                BuildStep::Label { name: n, value } if n == name => Some(value.clone()),
+                _ => None,
+            })
+            .or_else(|| self.image_labels.get(name).cloned())
     }
 
     /// The container's description (platform and steps).
@@ -133,12 +152,41 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             // upstream core/container.go (metaFileContents): no exec yet is an error.
             let last = c
                 .last
+                .clone()
                 .ok_or_else(|| FieldError::new(format!("{field}: no command has been set")))?;
-            Ok(Out::Value(match field {
+            let value = match field {
                 "stdout" => Value::from(last.stdout),
                 "stderr" => Value::from(last.stderr),
                 _ => Value::from(last.exit_code),
-            }))
+            };
+            let command = c
+                .steps
+                .iter()
+                .rev()
+                .find_map(|s| match s {
+                    BuildStep::Exec { args, .. } => Some(args.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            ctx.state().output_reads.push(CommandOutputRead {
+                platform: c.platform.clone(),
+                command,
+                field: field.to_string(),
+                value: value
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| value.to_string()),
+            });
+            Ok(Out::Value(value))
+        }
+        // upstream core/schema/container.go (label): the image config's label, or null.
+        "label" => {
+            let c = container(ctx.eval(parent)?)?;
+            Ok(Out::Value(
+                c.label(args.str("name")?)
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+            ))
         }
         // upstream core/schema/container.go (labels): the image config's labels; the mock
         // knows those the chain set with withLabel (not a base image's own).
@@ -237,7 +285,8 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         }
         "withDirectory" => {
             let dir = dir_state(ctx, args.str("source")?)?;
-            let dir = dir.filtered(&args.strings("include"), &args.strings("exclude"));
+            let (include, exclude) = (args.strings("include"), args.strings("exclude"));
+            let dir = dir.filtered(&include, &exclude);
             let path = c.abs(args.str("path")?);
             for (name, contents) in &dir.tree {
                 c.fs.insert(directory::join(&path, name), contents.clone());
@@ -245,10 +294,16 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             if let Some(stage) = source_stage(ctx, args.str("source")?, &path)? {
                 c.stages.push(stage);
             }
-            let source = match source_origin(args.str("source")?) {
+            let mut source = match source_origin(args.str("source")?) {
                 Some(origin) => format!("{origin}, {}", dir.label()),
                 None => dir.label(),
             };
+            // The filters are part of what is copied: show them.
+            for (what, patterns) in [("include", &include), ("exclude", &exclude)] {
+                if !patterns.is_empty() {
+                    source.push_str(&format!(" {what} [{}]", patterns.join(", ")));
+                }
+            }
             c.push(BuildStep::Directory { path, source });
         }
         "withFile" => {
@@ -287,6 +342,10 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             name: args.str("name")?.to_string(),
             value: args.str("value")?.to_string(),
         }),
+        "withAnnotation" => c.push(BuildStep::Annotation {
+            name: args.str("name")?.to_string(),
+            value: args.str("value")?.to_string(),
+        }),
         "withExposedPort" => c.push(BuildStep::ExposedPort {
             port: args
                 .int("port")
@@ -305,6 +364,12 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             };
             let platform = c.platform.take();
             *c = ContainerState::new(platform.as_deref());
+            c.image_labels = ctx
+                .state()
+                .archive_labels
+                .get(&file.contents)
+                .cloned()
+                .unwrap_or_default();
             c.steps.push(BuildStep::Import {
                 source: file.label(),
             });

@@ -11,8 +11,9 @@ use super::{directory::DirState, file::FileState, wrong_state, Args, Ctx, FieldE
 /// The engine version the mock answers (`dagger-sdk` 0.21.11 targets engine v0.21.11).
 pub(crate) const ENGINE_VERSION: &str = "v0.21.11";
 
-/// The platform of the mock's "host" (`defaultPlatform`, and a container without `platform`).
-pub(crate) const DEFAULT_PLATFORM: &str = "linux/amd64";
+/// The platform of the mock engine's host (`defaultPlatform`, and a container without
+/// `platform`); commands of a container of another platform would run under emulation.
+pub const DEFAULT_PLATFORM: &str = "linux/amd64";
 
 pub(crate) const TYPE: super::TypeImpl = super::TypeImpl {
     name: "Query",

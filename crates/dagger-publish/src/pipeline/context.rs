@@ -1,8 +1,10 @@
 //! The [`Pipeline`] trait, what a build gets ([`BuildContext`]), and where upstream sources come
 //! from ([`ForgeConfig`]).
 
-use dagger_sdk::{Container, Directory, Query};
+use dagger_sdk::{Container, Directory, Query, QueryContainerOpts};
 
+use super::platform::TargetPlatform;
+use super::smoke::SmokeCheck;
 use super::steps::StepLog;
 
 /// A native container pipeline: a name, a pinned upstream version, and a build from a source
@@ -23,16 +25,28 @@ pub trait Pipeline: Send + Sync {
         self.name()
     }
 
-    /// Describes the build. Lazy: nothing runs until the container is synced or published.
-    /// Every command goes through [`BuildContext::exec`] (the helpers do) so a failure names its
-    /// step.
+    /// Describes the build for [`BuildContext::platform`] (the engine's platform when `None`).
+    /// Lazy: nothing runs until the container is synced or published. Every command goes
+    /// through [`BuildContext::exec`] (the helpers do) so a failure names its step.
+    ///
+    /// A multi-platform image calls this once per platform; a stage that does not depend on
+    /// the platform (a web UI built with Node) gives the same call chain each time, which the
+    /// engine builds once.
     fn build(&self, ctx: &BuildContext) -> Container;
+
+    /// The command run in the final image before it is published, and the text its output must
+    /// hold (see [`SmokeCheck`]); `None` publishes unchecked.
+    fn smoke_check(&self) -> Option<SmokeCheck> {
+        None
+    }
 }
 
-/// Everything a [`Pipeline::build`] needs: the engine, the repository's source, the forge, and the
-/// step log its commands are recorded in.
+/// Everything a [`Pipeline::build`] needs: the engine, the repository's source, the forge, the
+/// platform to build for, and the step log its commands are recorded in.
 #[derive(Clone)]
 pub struct BuildContext {
+    /// The platform the image is built for; `None`: the engine's own (Dagger's default).
+    pub platform: Option<TargetPlatform>,
     /// The engine's API root.
     pub dag: Query,
     /// This repository's source directory (the one holding `containers/`).
@@ -47,10 +61,29 @@ impl BuildContext {
     /// A context for building the pipeline (container) named `pipeline`, with an empty step log.
     pub fn new(dag: Query, src: Directory, forge: ForgeConfig, pipeline: &str) -> Self {
         Self {
+            platform: None,
             dag,
             src,
             forge,
             steps: StepLog::new(pipeline),
+        }
+    }
+
+    /// The same context building for `platform` (the step log stays shared).
+    pub fn for_platform(mut self, platform: Option<TargetPlatform>) -> Self {
+        self.platform = platform;
+        self
+    }
+
+    /// An empty container of the target platform: `container(platform:)`, or `container` for
+    /// the engine's own. Its commands run under the engine's emulation when the platform is not
+    /// the engine's.
+    pub fn target_container(&self) -> Container {
+        match &self.platform {
+            Some(platform) => self.dag.container_opts(QueryContainerOpts {
+                platform: Some(platform.to_sdk()),
+            }),
+            None => self.dag.container(),
         }
     }
 
@@ -70,6 +103,7 @@ impl std::fmt::Debug for BuildContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BuildContext")
             .field("pipeline", &self.pipeline())
+            .field("platform", &self.platform)
             .field("forge", &self.forge)
             .finish_non_exhaustive()
     }

@@ -7,10 +7,19 @@
 //!   [`AlpineRuntime`](helpers::AlpineRuntime), [`OciLabels`](helpers::OciLabels).
 //! - [`StepLog`] / [`StepError`]: every helper records its commands; an engine exec error is
 //!   explained as pipeline, step, command, exit code and the last lines of stderr.
+//! - [`TargetPlatform`]: the platform a build is for ([`BuildContext::platform`]); Go builds
+//!   cross-compile or run in a builder of the target platform, see
+//!   [`GoBuild`](helpers::GoBuild).
+//! - [`SmokeCheck`] / [`run_smoke_checks`]: the final image runs its program before it is
+//!   published, in one engine round trip, without changing the image.
 
 mod context;
 pub mod helpers;
+mod platform;
+mod smoke;
 pub mod steps;
 
 pub use context::{BuildContext, ForgeConfig, ForgeConfigError, Pipeline};
+pub use platform::{PlatformError, TargetPlatform};
+pub use smoke::{run_smoke_checks, CheckedImage, SmokeCheck, SmokeCheckError, WrongOutput};
 pub use steps::{Step, StepError, StepLog};

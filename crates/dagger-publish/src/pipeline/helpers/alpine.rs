@@ -3,9 +3,6 @@ use dagger_sdk::Container;
 use super::strings;
 use crate::pipeline::BuildContext;
 
-/// The runtime base image.
-pub const ALPINE_IMAGE: &str = "alpine:3.22";
-
 /// Who the runtime image runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuntimeUser {
@@ -54,12 +51,13 @@ impl RuntimeUser {
     }
 }
 
-/// An Alpine runtime image: extra packages, then the user.
+/// An Alpine runtime image of the target platform ([`BuildContext::platform`]): extra
+/// packages, then the user.
 ///
 /// ```
 /// # fn example(ctx: &dagger_publish::pipeline::BuildContext) {
 /// use dagger_publish::pipeline::helpers::{AlpineRuntime, RuntimeUser};
-/// let base = AlpineRuntime::new(RuntimeUser::existing(65534, 65534))
+/// let base = AlpineRuntime::new("alpine:3.22", RuntimeUser::existing(65534, 65534))
 ///     .packages(["ca-certificates", "tzdata"])
 ///     .container(ctx);
 /// # }
@@ -72,19 +70,19 @@ pub struct AlpineRuntime {
 }
 
 impl AlpineRuntime {
-    /// A runtime on [`ALPINE_IMAGE`] running as `user`, with no extra packages.
-    pub fn new(user: RuntimeUser) -> Self {
+    /// A runtime on the Alpine image `image` (e.g. `alpine:3.22`) running as `user`, with no
+    /// extra packages.
+    pub fn new(image: impl Into<String>, user: RuntimeUser) -> Self {
         Self {
-            image: ALPINE_IMAGE.into(),
+            image: image.into(),
             packages: Vec::new(),
             user,
         }
     }
 
-    /// Another base image.
-    pub fn image(mut self, image: impl Into<String>) -> Self {
-        self.image = image.into();
-        self
+    /// The base image.
+    pub fn image(&self) -> &str {
+        &self.image
     }
 
     /// Extra Alpine packages.
@@ -121,9 +119,10 @@ impl AlpineRuntime {
         }
     }
 
-    /// The runtime container, its `USER` set (files added later are still owned by root).
+    /// The runtime container, its `USER` set (files added later are still owned by root). Its
+    /// commands (`apk add`, `adduser`) run under the engine's emulation for a foreign platform.
     pub fn container(&self, ctx: &BuildContext) -> Container {
-        let mut c = ctx.dag.container().from(&self.image);
+        let mut c = ctx.target_container().from(&self.image);
         if !self.packages.is_empty() {
             let mut apk = strings(["apk", "add", "--no-cache"]);
             apk.extend(self.packages.iter().cloned());
@@ -143,7 +142,7 @@ mod tests {
 
     #[test]
     fn created_user_has_fixed_ids() {
-        let rt = AlpineRuntime::new(RuntimeUser::create("app", 1000, 1001));
+        let rt = AlpineRuntime::new("alpine:3.22", RuntimeUser::create("app", 1000, 1001));
         let cmds = rt.user_commands();
         assert_eq!(cmds[0], ["addgroup", "-S", "-g", "1001", "app"]);
         assert!(cmds[1].windows(2).any(|w| w == ["-u", "1000"]));
@@ -153,7 +152,7 @@ mod tests {
 
     #[test]
     fn existing_user_creates_nothing() {
-        let rt = AlpineRuntime::new(RuntimeUser::existing(65534, 65534));
+        let rt = AlpineRuntime::new("alpine:3.22", RuntimeUser::existing(65534, 65534));
         assert!(rt.user_commands().is_empty());
         assert_eq!(rt.user.user_spec(), "65534:65534");
     }

@@ -1,27 +1,33 @@
-use dagger_sdk::{Container, Directory, File};
+use dagger_sdk::{Container, ContainerWithDirectoryOpts, Directory, File};
 
-use super::strings;
+use super::{cache_volume_name, strings};
 use crate::pipeline::BuildContext;
 
-/// The Go build image.
-pub const GO_IMAGE: &str = "golang:alpine";
-/// Cache volume key of the Go module cache (shared by every Go pipeline).
+/// Cache volume kind of the Go module cache ([`cache_volume_name`] adds the toolchain image).
 pub const GO_MOD_CACHE: &str = "go-mod";
-/// Cache volume key of the Go build cache (shared by every Go pipeline).
+/// Cache volume kind of the Go build cache ([`cache_volume_name`] adds the toolchain image).
 pub const GO_BUILD_CACHE: &str = "go-build";
+/// The files `go mod download` needs: the default [`GoBuild::download_inputs`].
+pub const GO_MANIFESTS: [&str; 2] = ["go.mod", "go.sum"];
 
 const SRC_DIR: &str = "/src";
 const OUT_DIR: &str = "/out";
 const GOMODCACHE: &str = "/go/pkg/mod";
 const GOCACHE: &str = "/root/.cache/go-build";
 
-/// A Go build in `golang:alpine`: the source at `/src`, module and build caches on volumes,
-/// `go mod download` then `go build` into `/out/<output>`.
+/// A Go build in the pipeline's Go image: module and build caches on volumes named for that
+/// image, `go mod download` on the manifests alone, then the whole source at `/src` and
+/// `go build` into `/out/<output>`.
+///
+/// For a target platform ([`BuildContext::platform`]): a build with CGO off cross-compiles on
+/// the engine's platform (`GOOS`/`GOARCH`, see [`TargetPlatform::go_env`](crate::pipeline::TargetPlatform::go_env));
+/// a CGO build runs in a builder container of the target platform, under the engine's emulation
+/// when that is not the engine's own, since its C toolchain and libraries must be the target's.
 ///
 /// ```
 /// # fn example(ctx: &dagger_publish::pipeline::BuildContext, src: dagger_sdk::Directory) {
 /// use dagger_publish::pipeline::helpers::GoBuild;
-/// let go = GoBuild::new(src, "server")
+/// let go = GoBuild::new("golang:1.25-alpine3.22", src, "server")
 ///     .tags(["netgo"])
 ///     .ldflags("-w -s -X main.version=1.0.0")
 ///     .cgo(false);
@@ -31,9 +37,9 @@ const GOCACHE: &str = "/root/.cache/go-build";
 /// ```
 #[derive(Clone)]
 pub struct GoBuild {
+    image: String,
     source: Directory,
     output: String,
-    image: String,
     package: String,
     tags: Vec<String>,
     ldflags: Option<String>,
@@ -42,16 +48,18 @@ pub struct GoBuild {
     build_mode: Option<String>,
     env: Vec<(String, String)>,
     directories: Vec<(String, Directory)>,
+    download_inputs: Vec<String>,
 }
 
 impl GoBuild {
-    /// A build of the module in `source` producing the binary `output` (a file name). Defaults:
-    /// image [`GO_IMAGE`], package `.`, no tags, no ldflags, CGO off, no extra packages.
-    pub fn new(source: Directory, output: impl Into<String>) -> Self {
+    /// A build of the module in `source` producing the binary `output` (a file name), in the Go
+    /// image `image` (an Alpine-based one: packages are added with `apk`). Defaults: package
+    /// `.`, no tags, no ldflags, CGO off, no extra packages, downloads from [`GO_MANIFESTS`].
+    pub fn new(image: impl Into<String>, source: Directory, output: impl Into<String>) -> Self {
         Self {
+            image: image.into(),
             source,
             output: output.into(),
-            image: GO_IMAGE.into(),
             package: ".".into(),
             tags: Vec::new(),
             ldflags: None,
@@ -60,13 +68,32 @@ impl GoBuild {
             build_mode: None,
             env: Vec::new(),
             directories: Vec::new(),
+            download_inputs: strings(GO_MANIFESTS),
         }
     }
 
-    /// Another build image (e.g. a pinned `golang:1.24-alpine`).
-    pub fn image(mut self, image: impl Into<String>) -> Self {
-        self.image = image.into();
+    /// The build image.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// The files of the source `go mod download` gets (default [`GO_MANIFESTS`]); the rest of
+    /// the source arrives after the download, so that changing it reuses the download.
+    pub fn download_inputs<I, S>(mut self, paths: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.download_inputs = strings(paths);
         self
+    }
+
+    /// The cache volumes' keys: (module cache, build cache), both named for the image.
+    pub fn cache_volumes(&self) -> (String, String) {
+        (
+            cache_volume_name(GO_MOD_CACHE, &self.image),
+            cache_volume_name(GO_BUILD_CACHE, &self.image),
+        )
     }
 
     /// The package to build, relative to the module root (default `.`).
@@ -163,29 +190,53 @@ impl GoBuild {
 
     /// The build container after `go build` ran.
     pub fn container(&self, ctx: &BuildContext) -> Container {
-        let mut c = ctx.dag.container().from(&self.image);
+        // CGO needs the target's C toolchain: a builder of the target platform. Pure Go
+        // cross-compiles on the engine's platform.
+        let builder = if self.cgo {
+            ctx.target_container()
+        } else {
+            ctx.dag.container()
+        };
+        let mut c = builder.from(&self.image);
         let packages = self.packages();
         if !packages.is_empty() {
             let mut apk = strings(["apk", "add", "--no-cache"]);
             apk.extend(packages);
             c = ctx.exec(&c, "apk add (go build dependencies)", apk);
         }
+        let (mod_cache, build_cache) = self.cache_volumes();
         c = c
-            .with_mounted_cache(GOMODCACHE, ctx.dag.cache_volume(GO_MOD_CACHE))
-            .with_mounted_cache(GOCACHE, ctx.dag.cache_volume(GO_BUILD_CACHE))
+            .with_mounted_cache(GOMODCACHE, ctx.dag.cache_volume(mod_cache))
+            .with_mounted_cache(GOCACHE, ctx.dag.cache_volume(build_cache))
             .with_env_variable("GOMODCACHE", GOMODCACHE)
             .with_env_variable("GOCACHE", GOCACHE)
             .with_env_variable("CGO_ENABLED", if self.cgo { "1" } else { "0" });
+        if let (false, Some(platform)) = (self.cgo, &ctx.platform) {
+            for (name, value) in platform.go_env() {
+                c = c.with_env_variable(name, value);
+            }
+        }
         for (name, value) in &self.env {
             c = c.with_env_variable(name, value);
         }
+        c = c.with_workdir(SRC_DIR).with_directory_opts(
+            SRC_DIR,
+            self.source.clone(),
+            ContainerWithDirectoryOpts {
+                include: Some(self.download_inputs.iter().map(String::as_str).collect()),
+                exclude: None,
+                expand: None,
+                gitignore: None,
+                owner: None,
+                permissions: None,
+            },
+        );
+        c = ctx.exec(&c, "go mod download", strings(["go", "mod", "download"]));
         c = c.with_directory(SRC_DIR, self.source.clone());
         for (path, directory) in &self.directories {
             let target = format!("{SRC_DIR}/{}", path.trim_start_matches('/'));
             c = c.with_directory(target, directory.clone());
         }
-        c = c.with_workdir(SRC_DIR);
-        c = ctx.exec(&c, "go mod download", strings(["go", "mod", "download"]));
         ctx.exec(&c, "go build", self.command())
     }
 
@@ -205,7 +256,7 @@ mod tests {
 
     #[test]
     fn command_carries_tags_ldflags_and_mode() {
-        let go = GoBuild::new(dir(), "app")
+        let go = GoBuild::new("golang:1.25-alpine3.22", dir(), "app")
             .tags(["netgo", "sqlite_fts5"])
             .ldflags("-w -s -X a.b=v1")
             .build_mode("pie");
@@ -228,10 +279,17 @@ mod tests {
 
     #[test]
     fn minimal_command_and_packages() {
-        let go = GoBuild::new(dir(), "x").package("./cmd/x");
+        let go = GoBuild::new("golang:1.25-alpine3.22", dir(), "x").package("./cmd/x");
         assert_eq!(go.command(), ["go", "build", "-o", "/out/x", "./cmd/x"]);
         assert!(go.packages().is_empty());
         let go = go.cgo(true).apk_packages(["zlib-dev"]);
         assert_eq!(go.packages(), ["build-base", "zlib-dev"]);
+        assert_eq!(
+            go.cache_volumes(),
+            (
+                "go-mod-golang-1.25-alpine3.22".to_string(),
+                "go-build-golang-1.25-alpine3.22".to_string()
+            )
+        );
     }
 }

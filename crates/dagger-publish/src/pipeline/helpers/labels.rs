@@ -2,8 +2,26 @@ use dagger_sdk::Container;
 
 use crate::pipeline::{BuildContext, Pipeline};
 
-/// The OCI annotations an image carries as labels (OCI image spec `annotations.md`, "Pre-Defined
-/// Annotation Keys"): title, description, version, source, vendor.
+/// The OCI annotations an image carries (OCI image spec `annotations.md`, "Pre-Defined
+/// Annotation Keys"): title, description, version, source, and for provenance the revision it
+/// was built from and its creation time; a vendor when set. [`OciLabels::apply`] writes them
+/// both as image labels and as manifest annotations.
+///
+/// ```
+/// use dagger_publish::pipeline::helpers::OciLabels;
+/// let labels = OciLabels::new("app", "An app", "1.2.3", "https://git.example/app.git")
+///     .with_revision("c86b5d7")
+///     .with_created("1970-01-01T00:00:00Z");
+/// let names: Vec<&str> = labels.pairs().into_iter().map(|(name, _)| name).collect();
+/// assert_eq!(names, [
+///     "org.opencontainers.image.title",
+///     "org.opencontainers.image.description",
+///     "org.opencontainers.image.version",
+///     "org.opencontainers.image.source",
+///     "org.opencontainers.image.revision",
+///     "org.opencontainers.image.created",
+/// ]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OciLabels {
     /// `org.opencontainers.image.title`.
@@ -14,21 +32,58 @@ pub struct OciLabels {
     pub version: String,
     /// `org.opencontainers.image.source`: where the source the image is built from lives.
     pub source: String,
+    /// `org.opencontainers.image.revision`: the source revision (a commit sha) the image was
+    /// built from, when set ([`OciLabels::with_revision`]).
+    pub revision: Option<String>,
+    /// `org.opencontainers.image.created`: the creation time in RFC 3339, when set
+    /// ([`OciLabels::with_created`]); pass a fixed time (the commit's), never the wall clock,
+    /// so that an unchanged build stays cached and reproducible.
+    pub created: Option<String>,
     /// `org.opencontainers.image.vendor`, when set ([`OciLabels::with_vendor`]).
     pub vendor: Option<String>,
 }
 
 impl OciLabels {
-    /// The labels of `pipeline`: its name, description and version, and the forge mirror it is
-    /// built from. No vendor until [`OciLabels::with_vendor`].
-    pub fn for_pipeline(pipeline: &dyn Pipeline, ctx: &BuildContext) -> Self {
+    /// Labels with a title, a description, a version and a source; no revision, creation time
+    /// or vendor until set.
+    pub fn new(
+        title: impl Into<String>,
+        description: impl Into<String>,
+        version: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
         Self {
-            title: pipeline.name().into(),
-            description: pipeline.description().into(),
-            version: pipeline.version().into(),
-            source: ctx.forge.repository_url(pipeline.upstream_repo()),
+            title: title.into(),
+            description: description.into(),
+            version: version.into(),
+            source: source.into(),
+            revision: None,
+            created: None,
             vendor: None,
         }
+    }
+
+    /// The labels of `pipeline`: its name, description and version, and the forge mirror it is
+    /// built from.
+    pub fn for_pipeline(pipeline: &dyn Pipeline, ctx: &BuildContext) -> Self {
+        Self::new(
+            pipeline.name(),
+            pipeline.description(),
+            pipeline.version(),
+            ctx.forge.repository_url(pipeline.upstream_repo()),
+        )
+    }
+
+    /// Sets `org.opencontainers.image.revision`.
+    pub fn with_revision(mut self, revision: impl Into<String>) -> Self {
+        self.revision = Some(revision.into());
+        self
+    }
+
+    /// Sets `org.opencontainers.image.created` (RFC 3339).
+    pub fn with_created(mut self, created: impl Into<String>) -> Self {
+        self.created = Some(created.into());
+        self
     }
 
     /// Sets `org.opencontainers.image.vendor`.
@@ -37,7 +92,7 @@ impl OciLabels {
         self
     }
 
-    /// The label names and values, in a fixed order; the vendor only when set.
+    /// The names and values, in a fixed order; revision, creation time and vendor only when set.
     pub fn pairs(&self) -> Vec<(&'static str, &str)> {
         let mut pairs = vec![
             ("org.opencontainers.image.title", self.title.as_str()),
@@ -45,16 +100,29 @@ impl OciLabels {
             ("org.opencontainers.image.version", &self.version),
             ("org.opencontainers.image.source", &self.source),
         ];
-        if let Some(vendor) = &self.vendor {
-            pairs.push(("org.opencontainers.image.vendor", vendor));
+        let optional = [
+            ("org.opencontainers.image.revision", &self.revision),
+            ("org.opencontainers.image.created", &self.created),
+            ("org.opencontainers.image.vendor", &self.vendor),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                pairs.push((name, value.as_str()));
+            }
         }
         pairs
     }
 
-    /// `container` with the labels set.
+    /// `container` with each pair set as an image label (`withLabel`, the image config) and as
+    /// a manifest annotation (`withAnnotation`), where registries and `crane`/`oras` show them
+    /// without pulling the config.
     pub fn apply(&self, container: Container) -> Container {
-        self.pairs()
-            .into_iter()
-            .fold(container, |c, (name, value)| c.with_label(name, value))
+        let pairs = self.pairs();
+        let labelled = pairs
+            .iter()
+            .fold(container, |c, (name, value)| c.with_label(*name, *value));
+        pairs.iter().fold(labelled, |c, (name, value)| {
+            c.with_annotation(*name, *value)
+        })
     }
 }

@@ -1,5 +1,21 @@
 //! Building blocks that pipelines compose: upstream sources, Go and Node builds, an Alpine
 //! runtime image, OCI labels. Each records its commands in the build's step log.
+//!
+//! # Images are the pipeline's choice
+//!
+//! Every helper takes its image (`golang:1.25-alpine3.22`, `node:22-alpine3.22`,
+//! `alpine:3.22`) from the pipeline, which writes each once: a CGO binary links against the
+//! builder's C libraries and must run on the same Alpine release, so builder and runtime are
+//! pinned together, never floating (`golang:alpine` moves to a new Alpine release on its own).
+//!
+//! # Cache-friendly order
+//!
+//! Dependency downloads run before the rest of the source arrives: the build container first
+//! gets only the dependency manifests (`go.mod`/`go.sum`, `package.json`/`package-lock.json`,
+//! [`GoBuild::download_inputs`], [`NodeBuild::install_inputs`]), runs `go mod download` /
+//! `npm ci`, then gets the whole source. The engine's cache is content-based, so a change to
+//! the source that leaves the manifests alone reuses the download. Cache volumes are named per
+//! toolchain image ([`cache_volume_name`]), so two toolchain versions never share one.
 
 mod alpine;
 mod go;
@@ -7,11 +23,34 @@ mod labels;
 mod node;
 mod source;
 
-pub use alpine::{AlpineRuntime, RuntimeUser, ALPINE_IMAGE};
-pub use go::{GoBuild, GO_BUILD_CACHE, GO_IMAGE, GO_MOD_CACHE};
+pub use alpine::{AlpineRuntime, RuntimeUser};
+pub use go::{GoBuild, GO_BUILD_CACHE, GO_MANIFESTS, GO_MOD_CACHE};
 pub use labels::OciLabels;
-pub use node::{NodeBuild, NODE_IMAGE, NPM_CACHE};
+pub use node::{NodeBuild, NPM_CACHE, NPM_MANIFESTS};
 pub use source::git_tag_source;
+
+/// The cache volume key of `kind` (e.g. [`GO_MOD_CACHE`]) for the toolchain `image`:
+/// `<kind>-<image>`, the image's `:`, `/` and `@` written as `-`, so each toolchain version has
+/// its own volume.
+///
+/// ```
+/// use dagger_publish::pipeline::helpers::{cache_volume_name, GO_MOD_CACHE};
+/// assert_eq!(cache_volume_name(GO_MOD_CACHE, "golang:1.25-alpine3.22"), "go-mod-golang-1.25-alpine3.22");
+/// assert_eq!(cache_volume_name("npm", "mirror.example/node:22"), "npm-mirror.example-node-22");
+/// ```
+pub fn cache_volume_name(kind: &str, image: &str) -> String {
+    let image: String = image
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{kind}-{image}")
+}
 
 /// Owned strings from anything string-like.
 pub(crate) fn strings<I, S>(items: I) -> Vec<String>

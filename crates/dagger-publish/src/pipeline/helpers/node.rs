@@ -1,53 +1,77 @@
-use dagger_sdk::{Container, Directory};
+use dagger_sdk::{Container, ContainerWithDirectoryOpts, Directory};
 
-use super::strings;
+use super::{cache_volume_name, strings};
 use crate::pipeline::BuildContext;
 
-/// The Node build image.
-pub const NODE_IMAGE: &str = "node:lts-alpine";
-/// Cache volume key of the npm cache (shared by every Node pipeline).
+/// Cache volume kind of the npm cache ([`cache_volume_name`] adds the toolchain image).
 pub const NPM_CACHE: &str = "npm";
+/// The files `npm ci` needs: the default [`NodeBuild::install_inputs`].
+pub const NPM_MANIFESTS: [&str; 2] = ["package.json", "package-lock.json"];
 
 const SRC_DIR: &str = "/src";
 const NPM_CACHE_DIR: &str = "/root/.npm";
 
-/// A Node build: the package at `/src`, the npm cache on a volume, then `npm ci` and
-/// `npm run build` (both replaceable); the result is a directory of the build container.
+/// A Node build in the pipeline's Node image: the npm cache on a volume named for that image,
+/// `npm ci` on the manifests alone, then the whole package at `/src` and `npm run build` (both
+/// commands replaceable); the result is a directory of the build container.
+///
+/// It always runs on the engine's platform, whatever [`BuildContext::platform`] says: its output
+/// (a web UI) is the same for every platform, so a multi-platform image builds it once.
 ///
 /// ```
 /// # fn example(ctx: &dagger_publish::pipeline::BuildContext, ui: dagger_sdk::Directory) {
 /// use dagger_publish::pipeline::helpers::NodeBuild;
-/// let assets: dagger_sdk::Directory = NodeBuild::new(ui).output_dir("dist").output(ctx);
+/// let assets: dagger_sdk::Directory =
+///     NodeBuild::new("node:22-alpine3.22", ui).output_dir("dist").output(ctx);
 /// # }
 /// ```
 #[derive(Clone)]
 pub struct NodeBuild {
-    source: Directory,
     image: String,
+    source: Directory,
     install: Vec<String>,
     build: Vec<String>,
     env: Vec<(String, String)>,
     output_dir: String,
+    install_inputs: Vec<String>,
 }
 
 impl NodeBuild {
-    /// A build of the Node package in `source` (the directory holding `package.json`).
-    /// Defaults: image [`NODE_IMAGE`], `npm ci`, `npm run build`, output `build`.
-    pub fn new(source: Directory) -> Self {
+    /// A build of the Node package in `source` (the directory holding `package.json`) in the
+    /// Node image `image`. Defaults: `npm ci` on [`NPM_MANIFESTS`], `npm run build`, output
+    /// `build`.
+    pub fn new(image: impl Into<String>, source: Directory) -> Self {
         Self {
+            image: image.into(),
             source,
-            image: NODE_IMAGE.into(),
             install: strings(["npm", "ci"]),
             build: strings(["npm", "run", "build"]),
             env: Vec::new(),
             output_dir: "build".into(),
+            install_inputs: strings(NPM_MANIFESTS),
         }
     }
 
-    /// Another build image.
-    pub fn image(mut self, image: impl Into<String>) -> Self {
-        self.image = image.into();
+    /// The build image.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// The files and folders of the package the install command gets (default
+    /// [`NPM_MANIFESTS`]; add what its `postinstall` script runs, e.g. `bin`); the rest of the
+    /// package arrives after the install, so that changing it reuses the install.
+    pub fn install_inputs<I, S>(mut self, paths: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.install_inputs = strings(paths);
         self
+    }
+
+    /// The npm cache volume's key, named for the image.
+    pub fn cache_volume(&self) -> String {
+        cache_volume_name(NPM_CACHE, &self.image)
     }
 
     /// The dependency install command (default `npm ci`).
@@ -88,16 +112,27 @@ impl NodeBuild {
             .dag
             .container()
             .from(&self.image)
-            .with_mounted_cache(NPM_CACHE_DIR, ctx.dag.cache_volume(NPM_CACHE));
+            .with_mounted_cache(NPM_CACHE_DIR, ctx.dag.cache_volume(self.cache_volume()));
         for (name, value) in &self.env {
             c = c.with_env_variable(name, value);
         }
-        c = c
-            .with_directory(SRC_DIR, self.source.clone())
-            .with_workdir(SRC_DIR);
+        c = c.with_workdir(SRC_DIR);
         if !self.install.is_empty() {
+            c = c.with_directory_opts(
+                SRC_DIR,
+                self.source.clone(),
+                ContainerWithDirectoryOpts {
+                    include: Some(self.install_inputs.iter().map(String::as_str).collect()),
+                    exclude: None,
+                    expand: None,
+                    gitignore: None,
+                    owner: None,
+                    permissions: None,
+                },
+            );
             c = ctx.exec(&c, &step_name(&self.install), self.install.clone());
         }
+        c = c.with_directory(SRC_DIR, self.source.clone());
         if !self.build.is_empty() {
             c = ctx.exec(&c, &step_name(&self.build), self.build.clone());
         }

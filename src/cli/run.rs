@@ -91,8 +91,35 @@ pub async fn main() -> ExitCode {
         }
     };
     match session {
-        Some(session) => run_in_session(module, &call, options, &session, started).await,
+        Some(session) => {
+            // Every argument rule first, with no engine work: the module runs the call on the
+            // recording engine, which loads `--src` from this machine and runs nothing.
+            if let Err(message) = check_arguments(&call).await {
+                output::error(&message);
+                return ExitCode::from(USAGE);
+            }
+            run_in_session(module, &call, options, &session, started).await
+        }
         None => run_on_recording_engine(module, &call, options).await,
+    }
+}
+
+/// The argument error the module reports for `call`, found on the recording engine: a value
+/// that breaks its rule, an unknown container, a version the container does not build. Other
+/// outcomes there (a failure only a real engine can have or not) are the real run's to report.
+async fn check_arguments(call: &Call) -> Result<(), String> {
+    let Ok(engine) = plan::recording_engine(call) else {
+        // What cannot be loaded here is reported by the real run, with the engine's words.
+        return Ok(());
+    };
+    let client = engine.client();
+    let module = Blumeops::new().with_tag_lookup(Arc::new(engine.clone()));
+    let Ok(input) = call.input_args(&client).await else {
+        return Ok(());
+    };
+    match call_function(&module, call, &client, input, None).await {
+        Err((message, code)) if code == USAGE => Err(message),
+        _ => Ok(()),
     }
 }
 

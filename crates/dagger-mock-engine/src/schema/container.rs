@@ -6,6 +6,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use super::super::describe::{BuildStep, ContainerDescription, Stage};
+use super::super::effects::CommandEffect;
 use super::super::ids::{Call, Obj};
 use super::directory::{self, DirState};
 use super::file::FileState;
@@ -193,6 +194,11 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 address: address.to_string(),
             });
             c.image_ref = Some(image_ref);
+            // The files the test declared for this image (the mock has no image contents).
+            let state = ctx.state();
+            if let Some(image) = state.images.iter().find(|i| i.matcher.matches(address)) {
+                image.apply(&mut c.fs);
+            }
         }
         "withExec" => {
             let argv = args.strings("args");
@@ -200,7 +206,15 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 return Err(FieldError::new("withExec: args must not be empty"));
             }
             let expect = args.opt_str("expect").unwrap_or("SUCCESS").to_string();
-            let output = run_exec(ctx, &argv);
+            let effect = declared_effect(ctx, &argv);
+            let output = match &effect {
+                Some(e) => ExecOutput {
+                    stdout: e.stdout.clone(),
+                    stderr: e.stderr.clone(),
+                    exit_code: e.exit_code,
+                },
+                None => undeclared_exec(&argv),
+            };
             c.push(BuildStep::Exec {
                 args: argv.clone(),
                 expect: expect.clone(),
@@ -212,6 +226,10 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             };
             if !ok {
                 return Err(exec_error(&argv, &output));
+            }
+            if let Some(effect) = effect {
+                let workdir = c.workdir.clone();
+                effect.apply_writes(&mut c.fs, &workdir);
             }
             c.last = Some(output);
         }
@@ -322,6 +340,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             let path = c.abs(args.str("path")?);
             return match directory::subtree(&c.fs, &path) {
                 Err(_) if ctx.state().recording => Ok(State::Directory(DirState::default())),
+                Err(e) if !c.fs.contains_key(&path) => Err(undeclared_path(&c, &path, e, true)),
                 found => Ok(State::Directory(found?)),
             };
         }
@@ -331,10 +350,11 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             let contents = match c.fs.get(&path).cloned() {
                 Some(contents) => contents,
                 None if recording => String::new(),
+                // upstream core/container.go (File) stats the path in the container's rootfs.
                 None => {
-                    return Err(FieldError::new(format!(
-                        "lstat {path}: no such file or directory"
-                    )))
+                    let engine =
+                        FieldError::new(format!("lstat {path}: no such file or directory"));
+                    return Err(undeclared_path(&c, &path, engine, false));
                 }
             };
             return Ok(State::File(FileState {
@@ -429,35 +449,18 @@ fn dir_state(ctx: &Ctx, id: &str) -> Result<DirState, FieldError> {
     }
 }
 
-/// Runs a command in the model: an injected failure, a configured output, `echo`, or success
-/// with empty output.
-fn run_exec(ctx: &Ctx, argv: &[String]) -> ExecOutput {
-    let state = ctx.state();
-    let line = argv.join(" ");
-    let matches = |needles: &[String]| needles.iter().all(|n| line.contains(n.as_str()));
-    if let Some(f) = state
-        .exec_failures
+/// The first declared effect matching the command (see `MockEngine::on_exec`).
+fn declared_effect(ctx: &Ctx, argv: &[String]) -> Option<CommandEffect> {
+    ctx.state()
+        .commands
         .iter()
-        .find(|f| matches(&f.args_contains))
-    {
-        return ExecOutput {
-            stdout: f.stdout.clone(),
-            stderr: f.stderr.clone(),
-            exit_code: f.exit_code,
-        };
-    }
-    if let Some(rule) = state
-        .exec_stdout
-        .iter()
-        .rev()
-        .find(|r| matches(&r.args_contains))
-    {
-        return ExecOutput {
-            stdout: rule.stdout.clone(),
-            stderr: String::new(),
-            exit_code: 0,
-        };
-    }
+        .find(|e| e.matcher.matches(argv))
+        .cloned()
+}
+
+/// A command no test declared: `echo` prints its arguments; anything else succeeds silently
+/// and writes nothing.
+fn undeclared_exec(argv: &[String]) -> ExecOutput {
     let stdout = if argv[0] == "echo" {
         format!("{}\n", argv[1..].join(" "))
     } else {
@@ -468,6 +471,66 @@ fn run_exec(ctx: &Ctx, argv: &[String]) -> ExecOutput {
         stderr: String::new(),
         exit_code: 0,
     }
+}
+
+/// The engine's error for a path that is not in the container (`engine`), followed by what a
+/// test needs to know: the mock runs no command, so only declared outputs exist. Names the
+/// commands that ran in the container and the declaration that would put the path there.
+fn undeclared_path(c: &ContainerState, path: &str, engine: FieldError, dir: bool) -> FieldError {
+    let commands: Vec<&Vec<String>> = c
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            BuildStep::Exec { args, .. } => Some(args),
+            _ => None,
+        })
+        .collect();
+    let image = c.steps.iter().find_map(|s| match s {
+        BuildStep::From { address } => Some(address.as_str()),
+        _ => None,
+    });
+    let output = if dir {
+        format!(".writes_directory({path:?}, &[(\"name\", \"contents\")])")
+    } else {
+        format!(".writes_file({path:?}, \"contents\")")
+    };
+    let hint = match commands.last() {
+        Some(last) => {
+            // The command most likely to write the path: the last one naming it (or its
+            // folder), else the last one.
+            let parent = path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+            let writer = commands
+                .iter()
+                .rev()
+                .find(|a| {
+                    let line = a.join(" ");
+                    line.contains(path) || (parent.len() > 1 && line.contains(parent))
+                })
+                .unwrap_or(last);
+            let key: Vec<&str> = writer.iter().take(2).map(String::as_str).collect();
+            let ran: Vec<String> = commands
+                .iter()
+                .map(|a| format!("`{}`", a.join(" ")))
+                .collect();
+            format!(
+                "the mock engine runs no command, so {path} exists only if the test declares it; \
+                 ran in this container: {}; declare what the command writes, e.g. \
+                 engine.on_exec(CommandEffect::containing({:?}){output})",
+                ran.join(", "),
+                key.join(" ")
+            )
+        }
+        None => match image {
+            Some(address) => format!(
+                "the mock engine has no image contents: no command ran in this container, and \
+                 {path} exists only if the test declares it for {address}, e.g. \
+                 engine.on_from(ImageFiles::address({address:?}){})",
+                output.replace(".writes_", ".with_")
+            ),
+            None => format!("no command ran in this container and nothing put {path} there"),
+        },
+    };
+    FieldError::new(format!("{} ({hint})", engine.message))
 }
 
 /// The engine's error for a failed command (upstream `core/exec_error.go` for the

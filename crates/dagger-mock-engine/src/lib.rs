@@ -82,6 +82,14 @@
 //!
 //! [`MockEngine::recording`] is the lenient engine for plans: there an undeclared path reads as
 //! empty.
+//!
+//! # Registry clients inside the engine
+//!
+//! A command the test did not declare may still be one the registry model answers: `skopeo
+//! list-tags docker://<repository>`, run directly or through `sh -c` with the password in a
+//! secret variable (`withSecretVariable`), lists the model's tags with the model's accounts
+//! (or the real registry's, for a model [`RegistryModel::backed_by`] one), worded as skopeo
+//! words its answers and failures.
 
 mod describe;
 mod effects;
@@ -89,6 +97,7 @@ mod exec;
 mod ids;
 pub mod local_registry;
 mod plan;
+mod registry_client;
 mod registry_model;
 pub(crate) mod schema;
 mod server;

@@ -39,6 +39,7 @@ type Container implements Node & Syncer {
   withMountedCache(path: String!, cache: ID! @expectedType(name: "CacheVolume"), source: ID @expectedType(name: "Directory"), sharing: CacheSharingMode = SHARED, owner: String = "", expand: Boolean = false): Container!
   withNewFile(path: String!, contents: String!, permissions: Int = 420, owner: String = "", expand: Boolean = false): Container!
   withRegistryAuth(address: String!, username: String!, secret: ID! @expectedType(name: "Secret")): Container!
+  withSecretVariable(name: String!, secret: ID! @expectedType(name: "Secret")): Container!
   withUser(name: String!): Container!
   withWorkdir(path: String!, expand: Boolean = false): Container!
   withoutRegistryAuth(address: String!): Container!
@@ -69,6 +70,11 @@ pub(crate) struct ContainerState {
     pub image_ref: Option<String>,
     /// Containers whose outputs this one copied in (build stages).
     pub stages: Vec<Stage>,
+    /// Environment variables (`withEnvVariable`).
+    pub env: BTreeMap<String, String>,
+    /// Secret variables (`withSecretVariable`): the secret's ID by variable name; the plaintext
+    /// stays in the engine's store until a command reads it.
+    pub secret_env: BTreeMap<String, String>,
 }
 
 impl ContainerState {
@@ -82,6 +88,8 @@ impl ContainerState {
             last: None,
             image_ref: None,
             stages: Vec::new(),
+            env: BTreeMap::new(),
+            secret_env: BTreeMap::new(),
         }
     }
 
@@ -95,13 +103,20 @@ impl ContainerState {
     }
 
     /// The digest of the container's build: the same chain gives the same digest; registry
-    /// auth is not part of the image (upstream `withRegistryAuth` leaves the container as is).
+    /// auth is not part of the image (upstream `withRegistryAuth` leaves the container as is),
+    /// nor are secret variables (upstream `core/container.go`: secrets are mounted at run time
+    /// and left out of the image's config).
     pub fn build_digest(&self, variants: &[ContainerState]) -> String {
         fn image(c: &ContainerState) -> Value {
             let steps: Vec<&BuildStep> = c
                 .steps
                 .iter()
-                .filter(|s| !matches!(s, BuildStep::RegistryAuth { .. }))
+                .filter(|s| {
+                    !matches!(
+                        s,
+                        BuildStep::RegistryAuth { .. } | BuildStep::SecretVariable { .. }
+                    )
+                })
                 .collect();
             serde_json::json!({ "platform": c.platform, "steps": steps })
         }
@@ -213,7 +228,8 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                     stderr: e.stderr.clone(),
                     exit_code: e.exit_code,
                 },
-                None => undeclared_exec(&argv),
+                None => super::super::registry_client::answer(ctx, &c, &argv)
+                    .unwrap_or_else(|| undeclared_exec(&argv)),
             };
             c.push(BuildStep::Exec {
                 args: argv.clone(),
@@ -233,10 +249,28 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             }
             c.last = Some(output);
         }
-        "withEnvVariable" => c.push(BuildStep::EnvVariable {
-            name: args.str("name")?.to_string(),
-            value: args.str("value")?.to_string(),
-        }),
+        "withEnvVariable" => {
+            let (name, value) = (args.str("name")?, args.str("value")?);
+            c.env.insert(name.to_string(), value.to_string());
+            c.push(BuildStep::EnvVariable {
+                name: name.to_string(),
+                value: value.to_string(),
+            });
+        }
+        "withSecretVariable" => {
+            let name = args.str("name")?.to_string();
+            let secret_id = args.str("secret")?;
+            let State::Secret(secret) = ctx.eval_id(secret_id)? else {
+                return Err(FieldError::new(
+                    "withSecretVariable: secret is not a Secret",
+                ));
+            };
+            c.secret_env.insert(name.clone(), secret_id.to_string());
+            c.push(BuildStep::SecretVariable {
+                name,
+                secret_name: secret.name,
+            });
+        }
         "withMountedCache" => {
             let State::CacheVolume { key } = ctx.eval_id(args.str("cache")?)? else {
                 return Err(FieldError::new(
@@ -458,8 +492,8 @@ fn declared_effect(ctx: &Ctx, argv: &[String]) -> Option<CommandEffect> {
         .cloned()
 }
 
-/// A command no test declared: `echo` prints its arguments; anything else succeeds silently
-/// and writes nothing.
+/// A command no test declared and no model answers: `echo` prints its arguments; anything
+/// else succeeds silently and writes nothing.
 fn undeclared_exec(argv: &[String]) -> ExecOutput {
     let stdout = if argv[0] == "echo" {
         format!("{}\n", argv[1..].join(" "))
@@ -554,7 +588,7 @@ pub(crate) fn exec_error(argv: &[String], output: &ExecOutput) -> FieldError {
 }
 
 /// Go's `strconv.Quote` (what `%q` prints) for the characters a command line holds.
-fn go_quote(text: &str) -> String {
+pub(crate) fn go_quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {

@@ -58,7 +58,7 @@ fn engine() -> MockEngine {
 fn context(engine: &MockEngine, pipeline: &str) -> BuildContext {
     let dag = engine.query();
     let src = dag.host().directory(REPO);
-    BuildContext::new(dag, src, blumeops::defaults::forge(), pipeline)
+    BuildContext::new(dag, src, pipeline).with_forge(blumeops::defaults::forge())
 }
 
 async fn describe(engine: &MockEngine, container: &Container) -> ContainerDescription {
@@ -503,7 +503,7 @@ async fn a_custom_forge_is_used_for_clones_and_labels() {
     );
     let dag = engine.query();
     let src = dag.host().directory(REPO);
-    let ctx = BuildContext::new(dag.clone(), src, forge, "miniflux");
+    let ctx = BuildContext::new(dag.clone(), src, "miniflux").with_forge(forge);
     let go = Miniflux::server(git_tag_source(&ctx, "miniflux", miniflux::VERSION)).container(&ctx);
     // The clone resolves only from the registered custom mirror.
     describe(&engine, &go).await;

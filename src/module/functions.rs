@@ -133,7 +133,9 @@ async fn publish_failure(
     err: PublishError,
 ) -> FunctionError {
     match (&err, built, src) {
-        (PublishError::BuildFailed { exec }, Some(built), _) => failed(built.steps.explain(exec)),
+        (PublishError::BuildFailed { exec, .. }, Some(built), _) => {
+            failed(built.steps.explain(exec))
+        }
         (PublishError::Engine(q), Some(built), Some(src)) => {
             match module.catalog.classify_failure(src, built, q).await {
                 // Not a build step nor an unknown container: the publish's own wording

@@ -240,7 +240,8 @@ impl Catalog {
     ) -> Result<BuiltContainer, CatalogError> {
         validate_container_name(name)?;
         if let Some(pipeline) = self.native(name) {
-            let ctx = BuildContext::new(dag.clone(), src.clone(), self.forge.clone(), name);
+            let ctx =
+                BuildContext::new(dag.clone(), src.clone(), name).with_forge(self.forge.clone());
             let container = pipeline.build(&ctx);
             return Ok(BuiltContainer {
                 name: name.into(),

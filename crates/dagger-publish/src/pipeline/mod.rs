@@ -7,10 +7,14 @@
 //!   [`AlpineRuntime`](helpers::AlpineRuntime), [`OciLabels`](helpers::OciLabels).
 //! - [`StepLog`] / [`StepError`]: every helper records its commands; an engine exec error is
 //!   explained as pipeline, step, command, exit code and the last lines of stderr.
+//! - [`BuildContext::build`] gives a [`BuiltImage`] (the container and its step log), which
+//!   [`Publisher::publish_built`](crate::Publisher::publish_built) publishes, naming a failed step.
 
+mod built;
 mod context;
 pub mod helpers;
 pub mod steps;
 
-pub use context::{BuildContext, ForgeConfig, ForgeConfigError, Pipeline};
+pub use built::BuiltImage;
+pub use context::{BuildContext, BuildContextError, ForgeConfig, ForgeConfigError, Pipeline};
 pub use steps::{Step, StepError, StepLog};

@@ -17,6 +17,7 @@
 //! Then add the file's `TYPE` to [`TYPES`] below (and a `mod` line). Validation, argument defaults,
 //! IDs, `node(id:)`, errors with paths and null propagation come from the executor for free.
 
+pub(crate) mod address;
 pub(crate) mod cache;
 pub(crate) mod container;
 pub(crate) mod directory;
@@ -57,6 +58,7 @@ pub(crate) type Apply = fn(&Ctx, State, &Call, &Args) -> Result<State, FieldErro
 /// Every type of the mock's schema.
 pub(crate) const TYPES: &[TypeImpl] = &[
     query::TYPE,
+    address::TYPE,
     container::TYPE,
     directory::TYPE,
     file::TYPE,

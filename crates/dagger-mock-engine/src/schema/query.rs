@@ -18,6 +18,7 @@ pub(crate) const TYPE: super::TypeImpl = super::TypeImpl {
     name: "Query",
     sdl: r#"
 extend type Query {
+  address(value: String!): Address!
   cacheVolume(key: String!, source: ID @expectedType(name: "Directory"), sharing: CacheSharingMode = SHARED, owner: String = ""): CacheVolume!
   container(platform: Platform): Container!
   defaultPlatform: Platform!
@@ -44,6 +45,10 @@ fn resolve(ctx: &Ctx, _parent: &Obj, field: &str, args: &Args) -> Result<Out, Fi
         // nullable, so a failure here nulls only this field.
         "node" => Ok(Out::Object(ctx.load(args.str("id")?, None)?)),
         "setSecret" | "secret" => super::secret::resolve_root(ctx, field, args),
+        "address" => {
+            super::address::check_value(args)?;
+            Ok(Out::Chain)
+        }
         _ => Ok(Out::Chain),
     }
 }
@@ -74,6 +79,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             message: args.str("message")?.to_string(),
         }),
         "setSecret" | "secret" => super::secret::apply_root(ctx, call, args),
+        "address" => Ok(State::Other(serde_json::Value::from(args.str("value")?))),
         _ => Err(wrong_state(call, &state)),
     }
 }

@@ -55,11 +55,11 @@ impl Pipeline for Upstream {
 
 fn local_context(engine: &MockEngine) -> BuildContext {
     engine.add_host_directory(
-        "/work/app",
+        "/home/me/app",
         &[("go.mod", "module app\n"), ("main.go", "package main\n")],
     );
     let dag: Query = engine.query();
-    let src = dag.host().directory("/work/app");
+    let src = dag.host().directory("/home/me/app");
     BuildContext::new(dag, src, "app")
 }
 

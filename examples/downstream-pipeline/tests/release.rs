@@ -23,7 +23,7 @@ fn engine_where(go_build: CommandEffect) -> MockEngine {
         .allow_anonymous_push(false)
         .account("me", PASSWORD, AccountRights::CreateOnly);
     engine.add_host_directory(
-        "/work/app",
+        "/home/me/app",
         &[
             ("go.mod", "module example.com/app\n\ngo 1.24\n"),
             (
@@ -42,7 +42,7 @@ fn engine() -> MockEngine {
 }
 
 fn src(engine: &MockEngine) -> Directory {
-    engine.query().host().directory("/work/app")
+    engine.query().host().directory("/home/me/app")
 }
 
 /// The release of the tests: no existing-tag check (policy `overwrite`), so the registry's own

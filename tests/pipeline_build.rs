@@ -76,7 +76,7 @@ fn declare_sources(engine: MockEngine) -> MockEngine {
 fn context(engine: &MockEngine, pipeline: &str) -> BuildContext {
     let dag = engine.query();
     let src = dag.host().directory(REPO);
-    BuildContext::new(dag, src, blumeops::defaults::forge(), pipeline)
+    BuildContext::new(dag, src, pipeline).with_forge(blumeops::defaults::forge())
 }
 
 async fn describe(engine: &MockEngine, container: &Container) -> ContainerDescription {
@@ -620,7 +620,7 @@ async fn a_custom_forge_is_used_for_clones_and_labels() {
     );
     let dag = engine.query();
     let src = dag.host().directory(REPO);
-    let ctx = BuildContext::new(dag.clone(), src, forge.clone(), "miniflux");
+    let ctx = BuildContext::new(dag.clone(), src, "miniflux").with_forge(forge.clone());
     let go = Miniflux::server(git_tag_source(&ctx, "miniflux", miniflux::VERSION)).container(&ctx);
     // The clone resolves only from the registered custom mirror.
     describe(&engine, &go).await;
@@ -628,7 +628,10 @@ async fn a_custom_forge_is_used_for_clones_and_labels() {
     let labels = catalog
         .labels("miniflux", None)
         .expect("a native pipeline is labelled");
-    assert_eq!(labels.source, "http://127.0.0.1:3000/mirrors/miniflux.git");
+    assert_eq!(
+        labels.source.as_deref(),
+        Some("http://127.0.0.1:3000/mirrors/miniflux.git")
+    );
     assert_eq!(labels.version, "2.2.19");
 }
 
@@ -856,12 +859,8 @@ async fn navidrome_for_two_platforms_builds_the_server_per_platform_and_the_ui_o
     assert_eq!(ui_stages[0], ui_stages[1]);
 
     // The same call chain, hence the same ID: one build for both platforms.
-    let ctx = BuildContext::new(
-        dag.clone(),
-        src.clone(),
-        blumeops::defaults::forge(),
-        "navidrome",
-    );
+    let ctx = BuildContext::new(dag.clone(), src.clone(), "navidrome")
+        .with_forge(blumeops::defaults::forge());
     let ui_id = |platform: &str| {
         let ctx = ctx
             .clone()

@@ -4,10 +4,11 @@
 //! every crate's events), any error message or `Debug` output, any panic message, or the module
 //! binary's stdout/stderr (run with `RUST_LOG=trace`).
 //!
-//! Where the plaintext is read on purpose (the existing-tag check and `container_list` read it
-//! with `Secret.plaintext` to call the registry's HTTP API), the scenarios run against a real
-//! registry on loopback with basic auth, so the plaintext really flows through the HTTP client
-//! while every log is captured.
+//! Where the plaintext is read on purpose (the existing-tag check reads it with
+//! `Secret.plaintext` to call the registry's HTTP API; `container_list` hands it to a registry
+//! client inside the engine as a secret variable, so the mock engine lists through the real
+//! registry with it), the scenarios run against a real registry on loopback with basic auth, so
+//! the plaintext really flows through the HTTP clients while every log is captured.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -363,7 +364,8 @@ async fn module_scenarios(out: &Captured, reg: &LocalRegistry) {
         .await;
         // The check cannot reach this host (DNS): it warns and the push decides.
         run_module(out, label, &engine, publish(&src, HOST, &secret, "fail")).await;
-        // container_list reads the plaintext to ask the registry's tags list.
+        // container_list: the registry client inside the engine gets the password as a secret
+        // variable (the mock lists through the real registry with it).
         run_module(
             out,
             label,

@@ -4,7 +4,7 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
-use dagger_sdk::{Directory, Id, Secret};
+use dagger_sdk::{Directory, Id};
 
 use super::{Blumeops, Published};
 use crate::pipeline::nix::{archive_version, nix_tags, VERSION_LABEL};
@@ -13,11 +13,9 @@ use crate::pipeline::{
     CatalogError, ListError, Provenance, TargetPlatform, CONTAINERS_DIR,
 };
 use crate::release::{check_version, release_tag, CommitSha, Created, VPrefix, Version};
-use dagger_engine::query_error_from_sdk;
-use dagger_engine::registry::{repository, RegistryHost, RepositoryName, Tag};
+use dagger_engine::registry::{repository, RepositoryName, Tag};
 use dagger_module_runtime::{cli_flag, Args, CallContext, FunctionError, FunctionResult};
 use dagger_publish::{ExistingTagPolicy, PublishError, PublishRequest, Publisher, RegistryAuth};
-use oci_registry_api::{RegistryApi, RegistryCredentials};
 
 /// A bad argument value: the flag, then the rule it broke.
 fn invalid(arg: &str, err: impl Display) -> FunctionError {
@@ -148,7 +146,9 @@ async fn publish_failure(
     err: PublishError,
 ) -> FunctionError {
     match (&err, built, src) {
-        (PublishError::BuildFailed { exec }, Some(built), _) => failed(built.steps.explain(exec)),
+        (PublishError::BuildFailed { exec, .. }, Some(built), _) => {
+            failed(built.steps.explain(exec))
+        }
         (PublishError::Engine(q), Some(built), Some(src)) => {
             match module.catalog.classify_failure(src, built, q).await {
                 // Not a build step nor an unknown container: the publish's own wording
@@ -300,8 +300,11 @@ pub(super) async fn container_list(
     args: &Args,
 ) -> Result<FunctionResult, FunctionError> {
     let registry = args.string("registry")?;
-    let host = RegistryHost::parse(&registry).map_err(|e| invalid("registry", e))?;
-    let username = username(args)?;
+    // Passed on by ID: the registry client inside the engine gets it as a secret variable;
+    // nothing is read here.
+    let auth = RegistryAuth::new(&registry, username(args)?)
+        .map_err(|e| invalid("registry", e))?
+        .with_optional_password(args.optional_id("registry_password")?.map(Into::into));
     let namespace = args.string("namespace")?;
     let mut names = args.string_list("container_names")?;
     for name in &names {
@@ -314,22 +317,7 @@ pub(super) async fn container_list(
             None => module.catalog.native_names(),
         };
     }
-    let credentials = match args.optional_id("registry_password")? {
-        None => None,
-        Some(id) => {
-            // The registry's tags list is asked directly, so the password is needed here; it
-            // stays in memory only and goes to this registry host only.
-            let plaintext = dag.r#ref::<Secret>(id).plaintext().await.map_err(|e| {
-                failed(format!(
-                    "reading --registry-password failed: {}",
-                    query_error_from_sdk(&e)
-                ))
-            })?;
-            Some(RegistryCredentials::new(username, plaintext))
-        }
-    };
-    let api = RegistryApi::new(host, credentials);
-    let listed = list_tags(&api, &namespace, &names)
+    let listed = list_tags(ctx.client(), &auth, &namespace, &names)
         .await
         .map_err(|e| match e {
             ListError::Name(e) => catalog_error(e),

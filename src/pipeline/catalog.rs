@@ -357,7 +357,8 @@ impl Catalog {
         let mut images = Vec::new();
         let (steps, kind, smoke_check) = match self.native(name) {
             Some(pipeline) => {
-                let ctx = BuildContext::new(dag.clone(), src.clone(), self.forge.clone(), name);
+                let ctx = BuildContext::new(dag.clone(), src.clone(), name)
+                    .with_forge(self.forge.clone());
                 for platform in platforms {
                     images.push(label(pipeline.build(&ctx.clone().for_platform(platform))));
                 }
@@ -393,18 +394,16 @@ impl Catalog {
     /// one). The vendor always; the provenance's revision and creation time when given.
     pub fn labels(&self, name: &str, provenance: Option<&Provenance>) -> Option<OciLabels> {
         let labels = match (self.native(name), provenance) {
-            (Some(pipeline), _) => OciLabels::new(
-                pipeline.name(),
-                pipeline.description(),
-                pipeline.version(),
-                self.forge.repository_url(pipeline.upstream_repo()),
-            ),
+            (Some(pipeline), _) => {
+                OciLabels::new(pipeline.name(), pipeline.description(), pipeline.version())
+                    .with_source(self.forge.repository_url(pipeline.upstream_repo()))
+            }
             (None, Some(provenance)) => OciLabels::new(
                 name,
                 format!("{name}, built from {CONTAINERS_DIR}/{name}/Dockerfile"),
                 provenance.version.clone(),
-                self.forge.repository_url(name),
-            ),
+            )
+            .with_source(self.forge.repository_url(name)),
             (None, None) => return None,
         };
         let labels = labels.with_vendor(defaults::VENDOR);

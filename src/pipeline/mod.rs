@@ -13,7 +13,8 @@
 //!   explained as pipeline, step, command, exit code and the last lines of stderr.
 //! - [`Catalog`]: hybrid dispatch, a native pipeline when one is registered, otherwise the legacy
 //!   `containers/<name>/Dockerfile`; [`Catalog::container_version`]; unknown names listed.
-//! - [`container_list`]: the version tags of each container in the registry.
+//! - [`container_list`]: the version tags of each container in the registry, listed by a
+//!   registry client inside the engine.
 //! - [`nix`]: Nix-built `docker-archive` images published through the same path.
 //!
 //! # Adding a pipeline
@@ -97,4 +98,6 @@ pub use dagger_publish::pipeline::{
     helpers, steps, BuildContext, ForgeConfig, ForgeConfigError, Pipeline, PlatformError,
     SmokeCheck, Step, StepError, StepLog, TargetPlatform,
 };
-pub use list::{container_list, ListError};
+pub use list::{
+    container_list, ListError, CACHE_BUSTER_VARIABLE, PASSWORD_VARIABLE, REGISTRY_CLIENT_IMAGE,
+};

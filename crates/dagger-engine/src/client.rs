@@ -5,7 +5,7 @@ use dagger_sdk::core::gql_client::{GraphQLErrorMessage, GraphQLErrorPathParam, G
 use dagger_sdk::core::graphql_client::{GraphQLClient, GraphQLError};
 
 use super::error::{GraphQLErrorEntry, PathSegment, QueryError};
-use super::http::{HttpTransport, HttpTransportConfig, SessionParams};
+use super::http::{HttpTransport, HttpTransportConfig, SessionEnvError, SessionParams};
 use super::transport::{Response, Transport};
 
 /// A typed client over a [`Transport`]: raw queries for what `dagger-sdk` cannot express
@@ -52,8 +52,9 @@ impl EngineClient {
 
     /// A client for the session named by `DAGGER_SESSION_PORT` / `DAGGER_SESSION_TOKEN`,
     /// `Ok(None)` when the process runs outside a session. Each query may take up to an hour
-    /// (a build runs inside one query), or `DAGGER_QUERY_TIMEOUT_SECS` seconds.
-    pub fn from_session_env() -> Result<Option<Self>, String> {
+    /// (a build runs inside one query), or `DAGGER_QUERY_TIMEOUT_SECS` seconds. Variables that
+    /// are set but unusable are a [`SessionEnvError`].
+    pub fn from_session_env() -> Result<Option<Self>, SessionEnvError> {
         let Some(session) = SessionParams::from_env()? else {
             return Ok(None);
         };

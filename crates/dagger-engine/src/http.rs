@@ -30,29 +30,48 @@ impl SessionParams {
     /// Reads the session from the environment, as `dagger-sdk` does (`core/engine.rs`,
     /// `from_session_env`). `Ok(None)` when neither variable is set; an error when they are
     /// set but unusable.
-    pub fn from_env() -> Result<Option<Self>, String> {
-        let port = std::env::var("DAGGER_SESSION_PORT").ok();
-        let token = std::env::var("DAGGER_SESSION_TOKEN").ok();
+    pub fn from_env() -> Result<Option<Self>, SessionEnvError> {
+        Self::from_values(
+            std::env::var("DAGGER_SESSION_PORT").ok(),
+            std::env::var("DAGGER_SESSION_TOKEN").ok(),
+        )
+    }
+
+    /// [`SessionParams::from_env`] on given values of `DAGGER_SESSION_PORT` and
+    /// `DAGGER_SESSION_TOKEN`.
+    ///
+    /// ```
+    /// use dagger_engine::{SessionEnvError, SessionParams};
+    ///
+    /// assert!(SessionParams::from_values(None, None).unwrap().is_none());
+    /// let session = SessionParams::from_values(Some("41234".into()), Some("tok".into()));
+    /// assert_eq!(session.unwrap().unwrap().port, 41234);
+    /// assert_eq!(
+    ///     SessionParams::from_values(Some("41234".into()), None).unwrap_err(),
+    ///     SessionEnvError::MissingToken
+    /// );
+    /// ```
+    pub fn from_values(
+        port: Option<String>,
+        token: Option<String>,
+    ) -> Result<Option<Self>, SessionEnvError> {
         match (port, token) {
             (None, None) => Ok(None),
             (Some(port), Some(token)) => {
-                let port = port.trim().parse::<u16>().map_err(|_| {
-                    format!("DAGGER_SESSION_PORT must be a port number (1-65535), got {port:?}")
-                })?;
+                let port = port
+                    .trim()
+                    .parse::<u16>()
+                    .map_err(|_| SessionEnvError::InvalidPort { value: port })?;
                 if token.is_empty() {
-                    return Err("DAGGER_SESSION_TOKEN is set but empty".into());
+                    return Err(SessionEnvError::EmptyToken);
                 }
                 Ok(Some(Self {
                     port,
                     token: SecretString::from(token),
                 }))
             }
-            (Some(_), None) => {
-                Err("DAGGER_SESSION_PORT is set but DAGGER_SESSION_TOKEN is not".into())
-            }
-            (None, Some(_)) => {
-                Err("DAGGER_SESSION_TOKEN is set but DAGGER_SESSION_PORT is not".into())
-            }
+            (Some(_), None) => Err(SessionEnvError::MissingToken),
+            (None, Some(_)) => Err(SessionEnvError::MissingPort),
         }
     }
 
@@ -85,24 +104,53 @@ impl HttpTransportConfig {
     pub const TIMEOUT_VAR: &'static str = "DAGGER_QUERY_TIMEOUT_SECS";
 
     /// The defaults, with the request timeout from `DAGGER_QUERY_TIMEOUT_SECS` when set.
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, SessionEnvError> {
+        Self::from_timeout(std::env::var(Self::TIMEOUT_VAR).ok())
+    }
+
+    /// [`HttpTransportConfig::from_env`] on a given value of `DAGGER_QUERY_TIMEOUT_SECS`.
+    pub fn from_timeout(raw: Option<String>) -> Result<Self, SessionEnvError> {
         let mut config = Self::default();
-        if let Ok(raw) = std::env::var(Self::TIMEOUT_VAR) {
-            let seconds = raw
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|s| *s > 0)
-                .ok_or_else(|| {
-                    format!(
-                        "{} must be a whole number of seconds above 0, got {raw:?}",
-                        Self::TIMEOUT_VAR
-                    )
-                })?;
+        if let Some(raw) = raw {
+            let seconds = raw.trim().parse::<u64>().ok().filter(|s| *s > 0).ok_or(
+                SessionEnvError::InvalidTimeout {
+                    variable: Self::TIMEOUT_VAR,
+                    value: raw,
+                },
+            )?;
             config.request_timeout = Duration::from_secs(seconds);
         }
         Ok(config)
     }
+}
+
+/// Why the session environment cannot be used (the variables are set, but wrong). No variant
+/// holds the session token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionEnvError {
+    /// `DAGGER_SESSION_PORT` is not a port number.
+    #[error("DAGGER_SESSION_PORT must be a port number (1-65535), got {value:?}")]
+    InvalidPort {
+        /// The value found.
+        value: String,
+    },
+    /// `DAGGER_SESSION_TOKEN` is set to the empty string.
+    #[error("DAGGER_SESSION_TOKEN is set but empty")]
+    EmptyToken,
+    /// `DAGGER_SESSION_PORT` is set without `DAGGER_SESSION_TOKEN`.
+    #[error("DAGGER_SESSION_PORT is set but DAGGER_SESSION_TOKEN is not")]
+    MissingToken,
+    /// `DAGGER_SESSION_TOKEN` is set without `DAGGER_SESSION_PORT`.
+    #[error("DAGGER_SESSION_TOKEN is set but DAGGER_SESSION_PORT is not")]
+    MissingPort,
+    /// The query timeout variable is not a whole number of seconds above 0.
+    #[error("{variable} must be a whole number of seconds above 0, got {value:?}")]
+    InvalidTimeout {
+        /// The variable (`DAGGER_QUERY_TIMEOUT_SECS`).
+        variable: &'static str,
+        /// The value found.
+        value: String,
+    },
 }
 
 /// The engine's session protocol over HTTP: `POST /query` with a JSON body and Basic auth
@@ -239,5 +287,67 @@ fn snippet(text: &str) -> String {
     match text.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn the_session_variables_are_read_into_typed_errors() {
+        assert!(SessionParams::from_values(None, None).unwrap().is_none());
+        let session = SessionParams::from_values(some(" 8080 "), some("tok"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(session.endpoint(), "http://127.0.0.1:8080/query");
+        assert_eq!(
+            SessionParams::from_values(some("http"), some("tok")).unwrap_err(),
+            SessionEnvError::InvalidPort {
+                value: "http".into()
+            }
+        );
+        assert_eq!(
+            SessionParams::from_values(some("1"), some("")).unwrap_err(),
+            SessionEnvError::EmptyToken
+        );
+        assert_eq!(
+            SessionParams::from_values(some("1"), None).unwrap_err(),
+            SessionEnvError::MissingToken
+        );
+        let err = SessionParams::from_values(None, some("secret-token")).unwrap_err();
+        assert_eq!(err, SessionEnvError::MissingPort);
+        assert!(!format!("{err} {err:?}").contains("secret-token"));
+    }
+
+    #[test]
+    fn the_timeout_variable_is_whole_seconds_above_zero() {
+        assert_eq!(
+            HttpTransportConfig::from_timeout(None)
+                .unwrap()
+                .request_timeout,
+            HttpTransportConfig::default().request_timeout
+        );
+        assert_eq!(
+            HttpTransportConfig::from_timeout(some("90"))
+                .unwrap()
+                .request_timeout,
+            Duration::from_secs(90)
+        );
+        for bad in ["0", "-1", "1.5", "soon"] {
+            let err = HttpTransportConfig::from_timeout(some(bad)).unwrap_err();
+            assert_eq!(
+                err,
+                SessionEnvError::InvalidTimeout {
+                    variable: HttpTransportConfig::TIMEOUT_VAR,
+                    value: bad.into()
+                }
+            );
+            assert!(err.to_string().contains("DAGGER_QUERY_TIMEOUT_SECS"));
+        }
     }
 }

@@ -37,5 +37,9 @@ mod transport;
 
 pub use client::{query_error_from_sdk, EngineClient, SdkAdapter};
 pub use error::{ExecError, GraphQLErrorEntry, PathSegment, QueryError};
-pub use http::{HttpTransport, HttpTransportConfig, SessionParams};
+pub use http::{HttpTransport, HttpTransportConfig, SessionEnvError, SessionParams};
 pub use transport::{Response, Transport, TransportError};
+
+/// The `dagger-sdk` this crate speaks (`dagger-sdk = "=0.21.11"`), so a user needs no version
+/// of their own.
+pub use dagger_sdk;

@@ -115,6 +115,9 @@ pub enum BuildStep {
     Import { source: String },
     /// `Directory.dockerBuild`: the build context (its digest) and the Dockerfile's path.
     DockerBuild { context: String, dockerfile: String },
+    /// `withSecretVariable(name, secret)`: the variable and the secret's name (never its
+    /// plaintext); not part of the image (nor its digest).
+    SecretVariable { name: String, secret_name: String },
     /// `withRegistryAuth(address, username, secret)`: recorded for inspection; it does not
     /// change the container (nor its digest).
     RegistryAuth {
@@ -135,6 +138,9 @@ impl fmt::Display for BuildStep {
                 write!(f, "RUN {} (expect {expect})", display_command(args))
             }
             BuildStep::EnvVariable { name, value } => write!(f, "ENV {name}={}", quoted(value)),
+            BuildStep::SecretVariable { name, secret_name } => {
+                write!(f, "SECRET ENV {name} (secret {secret_name})")
+            }
             BuildStep::MountedCache { path, volume } => write!(f, "CACHE {volume} -> {path}"),
             BuildStep::Directory { path, source } | BuildStep::File { path, source } => {
                 write!(f, "COPY to {path}: {source}")

@@ -21,12 +21,83 @@
 //! assert_eq!(out, "hi\n");
 //! # });
 //! ```
+//!
+//! # Build-then-copy pipelines
+//!
+//! The mock runs no command, so what a command writes exists only when the test declares it:
+//! one [`CommandEffect`] per command ([`MockEngine::on_exec`]), matched by exact arguments, by a
+//! part of the command line, or by a predicate; the first match wins. Files a base image
+//! brings are declared the same way with [`ImageFiles`] ([`MockEngine::on_from`]). A path
+//! nothing put there fails as on the engine (`lstat /out/app: no such file or directory`),
+//! followed by the commands that ran and the declaration that would put it there.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use dagger_mock_engine::{BuildStep, CommandEffect, MockEngine};
+//!
+//! /// A Go builder stage, its binary copied into a runtime image.
+//! fn pipeline(dag: &dagger_mock_engine::dagger_sdk::Query) -> dagger_mock_engine::dagger_sdk::Container {
+//!     let src = dag.directory().with_new_file("main.go", "package main\nfunc main() {}\n");
+//!     let binary = dag
+//!         .container()
+//!         .from("golang:1.24-alpine")
+//!         .with_directory("/src", src)
+//!         .with_workdir("/src")
+//!         .with_exec(vec!["go", "build", "-o", "/out/app", "."])
+//!         .file("/out/app");
+//!     dag.container()
+//!         .from("alpine:3.22")
+//!         .with_file("/usr/local/bin/app", binary)
+//!         .with_entrypoint(vec!["/usr/local/bin/app"])
+//! }
+//!
+//! let engine = MockEngine::new();
+//! engine.on_exec(CommandEffect::containing("go build").writes_file("/out/app", "\x7fELF app"));
+//! let reference = pipeline(&engine.query())
+//!     .publish("registry.example.org/team/app:v1")
+//!     .await
+//!     .unwrap();
+//! assert!(reference.starts_with("registry.example.org/team/app:v1@sha256:"));
+//!
+//! // What was built: the runtime image, and the builder stage its binary comes from.
+//! let published = &engine.published()[0].container;
+//! assert_eq!(published.stages[0].output, "/out/app");
+//! assert!(published.stages[0].container.steps.contains(&BuildStep::Exec {
+//!     args: ["go", "build", "-o", "/out/app", "."].map(String::from).to_vec(),
+//!     expect: "SUCCESS".into(),
+//! }));
+//!
+//! // Without the declaration, the copy fails with the engine's words and a hint.
+//! let strict = MockEngine::new();
+//! let err = pipeline(&strict.query())
+//!     .publish("registry.example.org/team/app:v1")
+//!     .await
+//!     .unwrap_err()
+//!     .to_string();
+//! assert!(err.contains("lstat /out/app: no such file or directory"), "{err}");
+//! assert!(err.contains("`go build -o /out/app .`"), "{err}");
+//! assert!(err.contains(r#"CommandEffect::containing("go build").writes_file("/out/app""#), "{err}");
+//! # });
+//! ```
+//!
+//! [`MockEngine::recording`] is the lenient engine for plans: there an undeclared path reads as
+//! empty.
+//!
+//! # Registry clients inside the engine
+//!
+//! A command the test did not declare may still be one the registry model answers: `skopeo
+//! list-tags docker://<repository>`, run directly or through `sh -c` with the password in a
+//! secret variable (`withSecretVariable`), lists the model's tags with the model's accounts
+//! (or the real registry's, for a model [`RegistryModel::backed_by`] one), worded as skopeo
+//! words its answers and failures.
 
 mod describe;
+mod effects;
 mod exec;
 mod ids;
 pub mod local_registry;
 mod plan;
+mod registry_client;
 mod registry_model;
 pub(crate) mod schema;
 mod server;
@@ -40,6 +111,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use describe::{BuildStep, ContainerDescription, Stage};
+pub use effects::{
+    AddressPredicate, ArgvPredicate, CommandEffect, CommandMatch, ExecFailure, ImageFiles,
+    ImageMatch,
+};
 pub use local_registry::LocalRegistry;
 pub use plan::Plan;
 pub use registry_model::{AccountRights, PushFailure, RegistryModel};
@@ -51,8 +126,13 @@ pub use schema::query::DEFAULT_PLATFORM;
 pub use server::SessionServer;
 pub use stub_http::{StubAnswer, StubRequest, StubServer};
 
-use dagger_engine::{EngineClient, Response, Transport, TransportError};
-use state::{Shared, StdoutRule};
+/// The engine seam the mock is a transport of.
+pub use dagger_engine::{self, EngineClient};
+/// The `dagger-sdk` this engine speaks (so a test needs no version of its own).
+pub use dagger_sdk;
+
+use dagger_engine::{Response, Transport, TransportError};
+use state::Shared;
 
 /// The mock engine. Cloning gives another handle on the same state.
 #[derive(Clone)]
@@ -70,20 +150,6 @@ impl std::fmt::Debug for MockEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MockEngine").finish_non_exhaustive()
     }
-}
-
-/// A command that fails: any `withExec` whose command line (arguments joined by spaces)
-/// contains every string of `args_contains`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecFailure {
-    /// Strings the command line must contain.
-    pub args_contains: Vec<String>,
-    /// The exit code reported.
-    pub exit_code: i32,
-    /// What the command printed on standard output.
-    pub stdout: String,
-    /// What the command printed on standard error.
-    pub stderr: String,
 }
 
 /// One successful `publish`, as the engine performed it.
@@ -195,17 +261,35 @@ impl MockEngine {
         }
     }
 
-    /// Makes matching commands fail (the first matching rule wins).
-    pub fn fail_exec(&self, rule: ExecFailure) {
-        self.shared.lock().exec_failures.push(rule);
+    /// Declares what matching commands do: the files and directories they write, what they
+    /// print, their exit code (see [`CommandEffect`]). Declarations are tried in the order they
+    /// were made; the first that matches a command wins.
+    pub fn on_exec(&self, effect: impl Into<CommandEffect>) {
+        self.shared.lock().commands.push(effect.into());
     }
 
-    /// Sets what matching commands print (the latest matching rule wins).
+    /// Declares the files an image brings (see [`ImageFiles`]); the first declaration that
+    /// matches a `from` wins.
+    pub fn on_from(&self, image: ImageFiles) {
+        self.shared.lock().images.push(image);
+    }
+
+    /// Makes matching commands fail: the shorthand of [`MockEngine::on_exec`] for an
+    /// [`ExecFailure`] (same list, so the first matching declaration wins).
+    pub fn fail_exec(&self, rule: ExecFailure) {
+        self.on_exec(rule);
+    }
+
+    /// Sets what the commands containing every string of `args_contains` print: the shorthand
+    /// of [`MockEngine::on_exec`] with [`CommandMatch::ContainsAll`] (same list, so the first
+    /// matching declaration wins).
     pub fn set_exec_stdout(&self, args_contains: &[&str], stdout: &str) {
-        self.shared.lock().exec_stdout.push(StdoutRule {
-            args_contains: args_contains.iter().map(|s| s.to_string()).collect(),
-            stdout: stdout.to_string(),
-        });
+        self.on_exec(
+            CommandEffect::new(CommandMatch::ContainsAll(
+                args_contains.iter().map(|s| s.to_string()).collect(),
+            ))
+            .prints(stdout),
+        );
     }
 
     /// Declares the labels in the image configuration of an image archive (`container.import`)

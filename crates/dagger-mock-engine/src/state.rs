@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
+use super::effects::{CommandEffect, ImageFiles};
 use super::registry_model::RegistryState;
-use super::{CommandOutputRead, ExecFailure, PublishRecord};
+use super::{CommandOutputRead, PublishRecord};
 
 /// The state behind a [`super::MockEngine`] and its session servers.
 pub(crate) struct Shared {
@@ -25,13 +26,6 @@ impl Shared {
     pub fn lock(&self) -> MutexGuard<'_, EngineState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// A command whose standard output is set by the test.
-#[derive(Debug, Clone)]
-pub(crate) struct StdoutRule {
-    pub args_contains: Vec<String>,
-    pub stdout: String,
 }
 
 /// A registry credential of the session (upstream `auth/registry.go`: the session's auth
@@ -57,8 +51,10 @@ pub(crate) struct EngineState {
     pub host_dirs: HashMap<String, BTreeMap<String, String>>,
     /// Git trees by (url, ref).
     pub git: HashMap<(String, String), BTreeMap<String, String>>,
-    pub exec_failures: Vec<ExecFailure>,
-    pub exec_stdout: Vec<StdoutRule>,
+    /// What commands do, as the test declared it (the first match wins).
+    pub commands: Vec<CommandEffect>,
+    /// The files base images bring, as the test declared them (the first match wins).
+    pub images: Vec<ImageFiles>,
     /// Labels of image archives' configs, by the archive file's contents.
     pub archive_labels: HashMap<String, BTreeMap<String, String>>,
     /// Registry credentials of the session, by normalised host.
@@ -84,8 +80,8 @@ impl EngineState {
             env: HashMap::new(),
             host_dirs: HashMap::new(),
             git: HashMap::new(),
-            exec_failures: Vec::new(),
-            exec_stdout: Vec::new(),
+            commands: Vec::new(),
+            images: Vec::new(),
             archive_labels: HashMap::new(),
             auth: HashMap::new(),
             registries: HashMap::new(),

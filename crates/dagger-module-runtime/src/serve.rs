@@ -61,7 +61,7 @@ pub async fn run<M: Module>(module: M) -> ExitCode {
             return ExitCode::from(1);
         }
         Err(e) => {
-            eprintln!("error: {}", RuntimeError::NoSession(e));
+            eprintln!("error: {}", RuntimeError::NoSession(e.to_string()));
             return ExitCode::from(1);
         }
     };

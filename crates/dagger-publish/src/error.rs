@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::pipeline::StepError;
 use dagger_engine::registry::{AddressError, ReferenceError};
 use dagger_engine::{ExecError, GraphQLErrorEntry, QueryError};
 use oci_registry_api::RegistryApiError;
@@ -79,11 +80,15 @@ pub enum PublishError {
         /// The engine's message.
         message: String,
     },
-    /// A command of the container's build failed.
-    #[error("{}", build_failed_message(.exec))]
+    /// A command of the container's build failed. With the build's step log
+    /// ([`Publisher::publish_built`](crate::Publisher::publish_built)), the message names the
+    /// pipeline and the step: `pipeline "app", step "go build" failed with exit code 1 ...`.
+    #[error("{}", build_failed_message(.exec, .step.as_deref()))]
     BuildFailed {
         /// The failed command as the engine reported it.
         exec: ExecError,
+        /// The pipeline and step the command belongs to, when the step log was given.
+        step: Option<Box<StepError>>,
     },
     /// The engine pushed the tag but its digest could not be read back (see `Partial`).
     #[error("the engine pushed {reference} but its digest could not be read back from the registry ({reason}); check the registry for this tag")]
@@ -96,7 +101,9 @@ pub enum PublishError {
     /// Another engine failure.
     #[error("the Dagger engine failed during publish: {0}")]
     Engine(QueryError),
-    /// Some tags were published and some were not: exactly which, so nothing is left unknown.
+    /// Several tags failed, each for its own reason, and some may have been published: exactly
+    /// which, so nothing is left unknown. Reads "publish partly failed" only when at least one
+    /// tag was published; otherwise "publish failed" with each tag's reason.
     #[error("{}", partial_message(.published, .failed))]
     Partial {
         /// The tags that are in the registry now, with their digests.
@@ -169,7 +176,10 @@ fn codes_suffix(codes: &[String]) -> String {
     }
 }
 
-fn build_failed_message(exec: &ExecError) -> String {
+fn build_failed_message(exec: &ExecError, step: Option<&StepError>) -> String {
+    if let Some(step) = step {
+        return step.to_string();
+    }
     let mut out = format!(
         "a build step failed: `{}` exited with code {}",
         exec.cmd.join(" "),
@@ -191,11 +201,18 @@ pub(crate) fn tail_lines(text: &str, n: usize) -> String {
 }
 
 fn partial_message(published: &[super::PublishedTag], failed: &[FailedTag]) -> String {
-    let mut out = format!(
-        "publish partly failed: {} tag(s) published, {} not",
-        published.len(),
-        failed.len()
-    );
+    let mut out = if published.is_empty() {
+        format!(
+            "publish failed: none of the {} tags was published",
+            failed.len()
+        )
+    } else {
+        format!(
+            "publish partly failed: {} tag(s) published, {} not",
+            published.len(),
+            failed.len()
+        )
+    };
     for p in published {
         out.push_str(&format!("\n  published: {}", p.reference));
     }
@@ -381,6 +398,80 @@ mod tests {
             )),
             PushFailure::Unreachable
         );
+    }
+
+    #[test]
+    fn partly_failed_only_when_a_tag_was_published() {
+        let exists = |tag: &str| FailedTag {
+            tag: tag.into(),
+            error: Box::new(PublishError::TagExists {
+                reference: format!("r/team/app:{tag}"),
+                evidence: TagExistsEvidence::RefusedAsExisting,
+            }),
+        };
+        let none = PublishError::Partial {
+            published: vec![],
+            failed: vec![exists("v1"), exists("latest")],
+        }
+        .to_string();
+        assert!(
+            none.starts_with(
+                "publish failed: none of the 2 tags was published\n  NOT published: v1: tag exists"
+            ),
+            "{none}"
+        );
+        assert!(none.contains("NOT published: latest: tag exists"), "{none}");
+        assert!(!none.contains("partly"), "{none}");
+        let published = crate::PublishedTag {
+            tag: dagger_engine::registry::Tag::parse("v1").unwrap(),
+            reference: dagger_engine::registry::PublishedRef {
+                image: dagger_engine::registry::ImageRef::parse("r.example/team/app:v1").unwrap(),
+                digest: dagger_engine::registry::Digest::parse(&format!(
+                    "sha256:{}",
+                    "a".repeat(64)
+                ))
+                .unwrap(),
+            },
+            outcome: crate::TagOutcome::Pushed,
+        };
+        let some = PublishError::Partial {
+            published: vec![published],
+            failed: vec![exists("latest")],
+        }
+        .to_string();
+        assert!(
+            some.starts_with("publish partly failed: 1 tag(s) published, 1 not"),
+            "{some}"
+        );
+    }
+
+    #[test]
+    fn a_build_failure_with_its_step_names_pipeline_and_step() {
+        let exec = ExecError {
+            cmd: vec!["go".into(), "build".into(), ".".into()],
+            exit_code: 1,
+            stdout: String::new(),
+            stderr: "main.go:3:1: syntax error\n".into(),
+        };
+        let bare = PublishError::BuildFailed {
+            exec: exec.clone(),
+            step: None,
+        };
+        assert!(bare
+            .to_string()
+            .starts_with("a build step failed: `go build .` exited with code 1"));
+        let log = crate::pipeline::StepLog::new("app");
+        log.record("go build", &exec.cmd);
+        let named =
+            crate::pipeline::BuiltImage::new(crate::pipeline::helpers::offline_container(), log)
+                .explain(bare);
+        assert!(
+            named
+                .to_string()
+                .starts_with("pipeline \"app\", step \"go build\" failed with exit code 1"),
+            "{named}"
+        );
+        assert!(named.to_string().contains("main.go:3:1: syntax error"));
     }
 
     #[test]

@@ -32,3 +32,10 @@ pub use publisher::{
     ExistingTagPolicy, PublishReport, PublishRequest, PublishedTag, Publisher, TagOutcome,
 };
 pub use retry::RetryPolicy;
+
+/// The engine seam: [`EngineClient`], and the registry types requests are made of
+/// ([`registry::Tag`], [`registry::repository`], ...).
+pub use dagger_engine::{self, registry, EngineClient, QueryError};
+/// The `dagger-sdk` this crate speaks (`dagger-sdk = "=0.21.11"`), so a user needs no version
+/// of their own.
+pub use dagger_sdk;

@@ -776,7 +776,7 @@ impl Publisher {
             .map(|a| a.username().to_string());
         let transient = failure.is_transient();
         match failure {
-            PushFailure::Exec(exec) => PublishError::BuildFailed { exec },
+            PushFailure::Exec(exec) => PublishError::BuildFailed { exec, step: None },
             _ if transient => PublishError::RetriesExhausted {
                 host,
                 attempts,
@@ -818,7 +818,7 @@ impl Publisher {
 
     fn engine_or_build_error(&self, err: QueryError) -> PublishError {
         match err.exec_error() {
-            Some(exec) => PublishError::BuildFailed { exec },
+            Some(exec) => PublishError::BuildFailed { exec, step: None },
             None => PublishError::Engine(err),
         }
     }

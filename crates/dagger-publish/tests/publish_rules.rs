@@ -515,7 +515,7 @@ async fn a_failing_build_step_is_a_build_error_with_its_stderr() {
         .publish(&failing, &request(&["v5"], None))
         .await
         .unwrap_err();
-    let PublishError::BuildFailed { exec } = &err else {
+    let PublishError::BuildFailed { exec, .. } = &err else {
         panic!("expected BuildFailed, got {err:?}")
     };
     assert_eq!(exec.exit_code, 1);

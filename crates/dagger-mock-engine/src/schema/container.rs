@@ -6,6 +6,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use super::super::describe::{BuildStep, ContainerDescription, Stage};
+use super::super::effects::CommandEffect;
 use super::super::ids::{Call, Obj};
 use super::super::CommandOutputRead;
 use super::directory::{self, DirState, StandIn, NOTHING_RUNS};
@@ -42,6 +43,7 @@ type Container implements Node & Syncer {
   withMountedCache(path: String!, cache: ID! @expectedType(name: "CacheVolume"), source: ID @expectedType(name: "Directory"), sharing: CacheSharingMode = SHARED, owner: String = "", expand: Boolean = false): Container!
   withNewFile(path: String!, contents: String!, permissions: Int = 420, owner: String = "", expand: Boolean = false): Container!
   withRegistryAuth(address: String!, username: String!, secret: ID! @expectedType(name: "Secret")): Container!
+  withSecretVariable(name: String!, secret: ID! @expectedType(name: "Secret")): Container!
   withUser(name: String!): Container!
   withWorkdir(path: String!, expand: Boolean = false): Container!
   withoutRegistryAuth(address: String!): Container!
@@ -75,6 +77,11 @@ pub(crate) struct ContainerState {
     /// Labels of the image configuration the container started from (an imported archive's,
     /// see `MockEngine::set_archive_labels`); `withLabel` steps come on top.
     pub image_labels: BTreeMap<String, String>,
+    /// Environment variables (`withEnvVariable`).
+    pub env: BTreeMap<String, String>,
+    /// Secret variables (`withSecretVariable`): the secret's ID by variable name; the plaintext
+    /// stays in the engine's store until a command reads it.
+    pub secret_env: BTreeMap<String, String>,
 }
 
 impl ContainerState {
@@ -89,6 +96,8 @@ impl ContainerState {
             image_ref: None,
             stages: Vec::new(),
             image_labels: BTreeMap::new(),
+            env: BTreeMap::new(),
+            secret_env: BTreeMap::new(),
         }
     }
 
@@ -114,13 +123,20 @@ impl ContainerState {
     }
 
     /// The digest of the container's build: the same chain gives the same digest; registry
-    /// auth is not part of the image (upstream `withRegistryAuth` leaves the container as is).
+    /// auth is not part of the image (upstream `withRegistryAuth` leaves the container as is),
+    /// nor are secret variables (upstream `core/container.go`: secrets are mounted at run time
+    /// and left out of the image's config).
     pub fn build_digest(&self, variants: &[ContainerState]) -> String {
         fn image(c: &ContainerState) -> Value {
             let steps: Vec<&BuildStep> = c
                 .steps
                 .iter()
-                .filter(|s| !matches!(s, BuildStep::RegistryAuth { .. }))
+                .filter(|s| {
+                    !matches!(
+                        s,
+                        BuildStep::RegistryAuth { .. } | BuildStep::SecretVariable { .. }
+                    )
+                })
                 .collect();
             serde_json::json!({ "platform": c.platform, "steps": steps })
         }
@@ -248,6 +264,11 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 address: address.to_string(),
             });
             c.image_ref = Some(image_ref);
+            // The files the test declared for this image (the mock has no image contents).
+            let state = ctx.state();
+            if let Some(image) = state.images.iter().find(|i| i.matcher.matches(address)) {
+                image.apply(&mut c.fs);
+            }
         }
         "withExec" => {
             let argv = args.strings("args");
@@ -255,7 +276,16 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 return Err(FieldError::new("withExec: args must not be empty"));
             }
             let expect = args.opt_str("expect").unwrap_or("SUCCESS").to_string();
-            let output = run_exec(ctx, &argv);
+            let effect = declared_effect(ctx, &argv);
+            let output = match &effect {
+                Some(e) => ExecOutput {
+                    stdout: e.stdout.clone(),
+                    stderr: e.stderr.clone(),
+                    exit_code: e.exit_code,
+                },
+                None => super::super::registry_client::answer(ctx, &c, &argv)
+                    .unwrap_or_else(|| undeclared_exec(&argv)),
+            };
             c.push(BuildStep::Exec {
                 args: argv.clone(),
                 expect: expect.clone(),
@@ -268,12 +298,34 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             if !ok {
                 return Err(exec_error(&argv, &output));
             }
+            if let Some(effect) = effect {
+                let workdir = c.workdir.clone();
+                effect.apply_writes(&mut c.fs, &workdir);
+            }
             c.last = Some(output);
         }
-        "withEnvVariable" => c.push(BuildStep::EnvVariable {
-            name: args.str("name")?.to_string(),
-            value: args.str("value")?.to_string(),
-        }),
+        "withEnvVariable" => {
+            let (name, value) = (args.str("name")?, args.str("value")?);
+            c.env.insert(name.to_string(), value.to_string());
+            c.push(BuildStep::EnvVariable {
+                name: name.to_string(),
+                value: value.to_string(),
+            });
+        }
+        "withSecretVariable" => {
+            let name = args.str("name")?.to_string();
+            let secret_id = args.str("secret")?;
+            let State::Secret(secret) = ctx.eval_id(secret_id)? else {
+                return Err(FieldError::new(
+                    "withSecretVariable: secret is not a Secret",
+                ));
+            };
+            c.secret_env.insert(name.clone(), secret_id.to_string());
+            c.push(BuildStep::SecretVariable {
+                name,
+                secret_name: secret.name,
+            });
+        }
         "withMountedCache" => {
             let State::CacheVolume { key } = ctx.eval_id(args.str("cache")?)? else {
                 return Err(FieldError::new(
@@ -394,6 +446,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 Err(_) if ctx.state().recording => Ok(State::Directory(DirState::standing_in(
                     StandIn::new(format!("{} {path}", c.build_digest(&[])), NOTHING_RUNS),
                 ))),
+                Err(e) if !c.fs.contains_key(&path) => Err(undeclared_path(&c, &path, e, true)),
                 found => Ok(State::Directory(found?)),
             };
         }
@@ -408,9 +461,12 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                     name,
                     StandIn::new(format!("{} {path}", c.build_digest(&[])), NOTHING_RUNS),
                 ))),
-                None => Err(FieldError::new(format!(
-                    "lstat {path}: no such file or directory"
-                ))),
+                // upstream core/container.go (File) stats the path in the container's rootfs.
+                None => {
+                    let engine =
+                        FieldError::new(format!("lstat {path}: no such file or directory"));
+                    Err(undeclared_path(&c, &path, engine, false))
+                }
             };
         }
         _ => return Err(wrong_state(call, &State::Container(c))),
@@ -500,35 +556,18 @@ fn dir_state(ctx: &Ctx, id: &str) -> Result<DirState, FieldError> {
     }
 }
 
-/// Runs a command in the model: an injected failure, a configured output, `echo`, or success
-/// with empty output.
-fn run_exec(ctx: &Ctx, argv: &[String]) -> ExecOutput {
-    let state = ctx.state();
-    let line = argv.join(" ");
-    let matches = |needles: &[String]| needles.iter().all(|n| line.contains(n.as_str()));
-    if let Some(f) = state
-        .exec_failures
+/// The first declared effect matching the command (see `MockEngine::on_exec`).
+fn declared_effect(ctx: &Ctx, argv: &[String]) -> Option<CommandEffect> {
+    ctx.state()
+        .commands
         .iter()
-        .find(|f| matches(&f.args_contains))
-    {
-        return ExecOutput {
-            stdout: f.stdout.clone(),
-            stderr: f.stderr.clone(),
-            exit_code: f.exit_code,
-        };
-    }
-    if let Some(rule) = state
-        .exec_stdout
-        .iter()
-        .rev()
-        .find(|r| matches(&r.args_contains))
-    {
-        return ExecOutput {
-            stdout: rule.stdout.clone(),
-            stderr: String::new(),
-            exit_code: 0,
-        };
-    }
+        .find(|e| e.matcher.matches(argv))
+        .cloned()
+}
+
+/// A command no test declared and no model answers: `echo` prints its arguments; anything
+/// else succeeds silently and writes nothing.
+fn undeclared_exec(argv: &[String]) -> ExecOutput {
     let stdout = if argv[0] == "echo" {
         format!("{}\n", argv[1..].join(" "))
     } else {
@@ -539,6 +578,66 @@ fn run_exec(ctx: &Ctx, argv: &[String]) -> ExecOutput {
         stderr: String::new(),
         exit_code: 0,
     }
+}
+
+/// The engine's error for a path that is not in the container (`engine`), followed by what a
+/// test needs to know: the mock runs no command, so only declared outputs exist. Names the
+/// commands that ran in the container and the declaration that would put the path there.
+fn undeclared_path(c: &ContainerState, path: &str, engine: FieldError, dir: bool) -> FieldError {
+    let commands: Vec<&Vec<String>> = c
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            BuildStep::Exec { args, .. } => Some(args),
+            _ => None,
+        })
+        .collect();
+    let image = c.steps.iter().find_map(|s| match s {
+        BuildStep::From { address } => Some(address.as_str()),
+        _ => None,
+    });
+    let output = if dir {
+        format!(".writes_directory({path:?}, &[(\"name\", \"contents\")])")
+    } else {
+        format!(".writes_file({path:?}, \"contents\")")
+    };
+    let hint = match commands.last() {
+        Some(last) => {
+            // The command most likely to write the path: the last one naming it (or its
+            // folder), else the last one.
+            let parent = path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+            let writer = commands
+                .iter()
+                .rev()
+                .find(|a| {
+                    let line = a.join(" ");
+                    line.contains(path) || (parent.len() > 1 && line.contains(parent))
+                })
+                .unwrap_or(last);
+            let key: Vec<&str> = writer.iter().take(2).map(String::as_str).collect();
+            let ran: Vec<String> = commands
+                .iter()
+                .map(|a| format!("`{}`", a.join(" ")))
+                .collect();
+            format!(
+                "the mock engine runs no command, so {path} exists only if the test declares it; \
+                 ran in this container: {}; declare what the command writes, e.g. \
+                 engine.on_exec(CommandEffect::containing({:?}){output})",
+                ran.join(", "),
+                key.join(" ")
+            )
+        }
+        None => match image {
+            Some(address) => format!(
+                "the mock engine has no image contents: no command ran in this container, and \
+                 {path} exists only if the test declares it for {address}, e.g. \
+                 engine.on_from(ImageFiles::address({address:?}){})",
+                output.replace(".writes_", ".with_")
+            ),
+            None => format!("no command ran in this container and nothing put {path} there"),
+        },
+    };
+    FieldError::new(format!("{} ({hint})", engine.message))
 }
 
 /// The engine's error for a failed command (upstream `core/exec_error.go` for the
@@ -562,7 +661,7 @@ pub(crate) fn exec_error(argv: &[String], output: &ExecOutput) -> FieldError {
 }
 
 /// Go's `strconv.Quote` (what `%q` prints) for the characters a command line holds.
-fn go_quote(text: &str) -> String {
+pub(crate) fn go_quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {

@@ -59,6 +59,7 @@ pub(crate) type Apply = fn(&Ctx, State, &Call, &Args) -> Result<State, FieldErro
 /// Every type of the mock's schema.
 pub(crate) const TYPES: &[TypeImpl] = &[
     query::TYPE,
+    address::TYPE,
     container::TYPE,
     directory::TYPE,
     file::TYPE,

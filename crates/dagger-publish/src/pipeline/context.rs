@@ -1,8 +1,11 @@
 //! The [`Pipeline`] trait, what a build gets ([`BuildContext`]), and where upstream sources come
-//! from ([`ForgeConfig`]).
+//! from ([`ForgeConfig`], only for builds that clone them).
+
+use std::sync::{Arc, Mutex};
 
 use dagger_sdk::{Container, Directory, Query, QueryContainerOpts};
 
+use super::built::BuiltImage;
 use super::platform::TargetPlatform;
 use super::smoke::SmokeCheck;
 use super::steps::StepLog;
@@ -41,31 +44,61 @@ pub trait Pipeline: Send + Sync {
     }
 }
 
-/// Everything a [`Pipeline::build`] needs: the engine, the repository's source, the forge, the
+/// Everything a [`Pipeline::build`] needs: the engine, the source directory, where upstream
+/// sources are cloned from (only for [`git_tag_source`](super::helpers::git_tag_source)), the
 /// platform to build for, and the step log its commands are recorded in.
+///
+/// A build from a local directory needs no forge:
+///
+/// ```
+/// # fn example(dag: dagger_sdk::Query, pipeline: &dyn dagger_publish::pipeline::Pipeline) {
+/// use dagger_publish::pipeline::BuildContext;
+/// let ctx = BuildContext::new(dag.clone(), dag.host().directory("."), "app");
+/// let image = ctx.build(pipeline).expect("a local build needs no forge");
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct BuildContext {
     /// The platform the image is built for; `None`: the engine's own (Dagger's default).
     pub platform: Option<TargetPlatform>,
     /// The engine's API root.
     pub dag: Query,
-    /// This repository's source directory (the one holding `containers/`).
+    /// The source directory the build starts from.
     pub src: Directory,
-    /// Where upstream sources are cloned from.
-    pub forge: ForgeConfig,
+    /// Where upstream sources are cloned from, when the build clones any.
+    pub forge: Option<ForgeConfig>,
     /// The build's commands, for [`StepLog::explain`].
     pub steps: StepLog,
+    /// What the pipeline asked for that this context cannot give (see [`BuildContext::build`]).
+    problems: Arc<Mutex<Vec<BuildContextError>>>,
+}
+
+/// A build asked for something its [`BuildContext`] does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildContextError {
+    /// [`git_tag_source`](super::helpers::git_tag_source) needs a forge to clone from.
+    #[error("pipeline {pipeline:?} clones {repo} at {tag} from the forge, but its build context has none: give one with BuildContext::with_forge")]
+    NoForge {
+        /// The pipeline.
+        pipeline: String,
+        /// The upstream repository asked for.
+        repo: String,
+        /// The tag asked for.
+        tag: String,
+    },
 }
 
 impl BuildContext {
-    /// A context for building the pipeline (container) named `pipeline`, with an empty step log.
-    pub fn new(dag: Query, src: Directory, forge: ForgeConfig, pipeline: &str) -> Self {
+    /// A context for building the pipeline (container) named `pipeline` from `src`, with an
+    /// empty step log and no forge.
+    pub fn new(dag: Query, src: Directory, pipeline: &str) -> Self {
         Self {
             platform: None,
             dag,
             src,
-            forge,
+            forge: None,
             steps: StepLog::new(pipeline),
+            problems: Arc::default(),
         }
     }
 
@@ -87,6 +120,12 @@ impl BuildContext {
         }
     }
 
+    /// The same context, cloning upstream sources from `forge`.
+    pub fn with_forge(mut self, forge: ForgeConfig) -> Self {
+        self.forge = Some(forge);
+        self
+    }
+
     /// The pipeline being built.
     pub fn pipeline(&self) -> &str {
         self.steps.pipeline()
@@ -96,6 +135,27 @@ impl BuildContext {
     pub fn exec(&self, container: &Container, step: &str, args: Vec<String>) -> Container {
         self.steps.record(step, &args);
         container.with_exec(args)
+    }
+
+    /// Describes `pipeline`'s build (lazy: nothing runs) and pairs it with the step log, so a
+    /// failing step comes back named ([`BuiltImage`]). Fails when the build asked for what this
+    /// context does not have (a forge).
+    pub fn build(&self, pipeline: &dyn Pipeline) -> Result<BuiltImage, BuildContextError> {
+        let container = pipeline.build(self);
+        if let Some(problem) = self.lock_problems().first() {
+            return Err(problem.clone());
+        }
+        Ok(BuiltImage::new(container, self.steps.clone()))
+    }
+
+    /// Records what the build asked for and this context cannot give.
+    pub(crate) fn record_problem(&self, problem: BuildContextError) {
+        self.lock_problems().push(problem);
+    }
+
+    fn lock_problems(&self) -> std::sync::MutexGuard<'_, Vec<BuildContextError>> {
+        // Each operation is one push or read: a poisoned lock holds a consistent list.
+        self.problems.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -12,14 +12,18 @@
 //!   [`GoBuild`](helpers::GoBuild).
 //! - [`SmokeCheck`] / [`run_smoke_checks`]: the final image runs its program before it is
 //!   published, in one engine round trip, without changing the image.
+//! - [`BuildContext::build`] gives a [`BuiltImage`] (the container and its step log), which
+//!   [`Publisher::publish_built`](crate::Publisher::publish_built) publishes, naming a failed step.
 
+mod built;
 mod context;
 pub mod helpers;
 mod platform;
 mod smoke;
 pub mod steps;
 
-pub use context::{BuildContext, ForgeConfig, ForgeConfigError, Pipeline};
+pub use built::BuiltImage;
+pub use context::{BuildContext, BuildContextError, ForgeConfig, ForgeConfigError, Pipeline};
 pub use platform::{PlatformError, TargetPlatform};
 pub use smoke::{run_smoke_checks, CheckedImage, SmokeCheck, SmokeCheckError, WrongOutput};
 pub use steps::{Step, StepError, StepLog};

@@ -9,7 +9,8 @@ use crate::pipeline::{BuildContext, Pipeline};
 ///
 /// ```
 /// use dagger_publish::pipeline::helpers::OciLabels;
-/// let labels = OciLabels::new("app", "An app", "1.2.3", "https://git.example/app.git")
+/// let labels = OciLabels::new("app", "An app", "1.2.3")
+///     .with_source("https://git.example/app.git")
 ///     .with_revision("c86b5d7")
 ///     .with_created("1970-01-01T00:00:00Z");
 /// let names: Vec<&str> = labels.pairs().into_iter().map(|(name, _)| name).collect();
@@ -30,8 +31,9 @@ pub struct OciLabels {
     pub description: String,
     /// `org.opencontainers.image.version`.
     pub version: String,
-    /// `org.opencontainers.image.source`: where the source the image is built from lives.
-    pub source: String,
+    /// `org.opencontainers.image.source`: where the source the image is built from lives,
+    /// when known (the forge mirror, or [`OciLabels::with_source`]).
+    pub source: Option<String>,
     /// `org.opencontainers.image.revision`: the source revision (a commit sha) the image was
     /// built from, when set ([`OciLabels::with_revision`]).
     pub revision: Option<String>,
@@ -44,19 +46,18 @@ pub struct OciLabels {
 }
 
 impl OciLabels {
-    /// Labels with a title, a description, a version and a source; no revision, creation time
-    /// or vendor until set.
+    /// Labels with a title, a description and a version; no source, revision, creation time or
+    /// vendor until set.
     pub fn new(
         title: impl Into<String>,
         description: impl Into<String>,
         version: impl Into<String>,
-        source: impl Into<String>,
     ) -> Self {
         Self {
             title: title.into(),
             description: description.into(),
             version: version.into(),
-            source: source.into(),
+            source: None,
             revision: None,
             created: None,
             vendor: None,
@@ -64,14 +65,19 @@ impl OciLabels {
     }
 
     /// The labels of `pipeline`: its name, description and version, and the forge mirror it is
-    /// built from.
+    /// built from when the context has a forge.
     pub fn for_pipeline(pipeline: &dyn Pipeline, ctx: &BuildContext) -> Self {
-        Self::new(
-            pipeline.name(),
-            pipeline.description(),
-            pipeline.version(),
-            ctx.forge.repository_url(pipeline.upstream_repo()),
-        )
+        let labels = Self::new(pipeline.name(), pipeline.description(), pipeline.version());
+        match &ctx.forge {
+            Some(forge) => labels.with_source(forge.repository_url(pipeline.upstream_repo())),
+            None => labels,
+        }
+    }
+
+    /// Sets `org.opencontainers.image.source` (e.g. the project's repository URL).
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
     }
 
     /// Sets `org.opencontainers.image.revision`.
@@ -92,15 +98,16 @@ impl OciLabels {
         self
     }
 
-    /// The names and values, in a fixed order; revision, creation time and vendor only when set.
+    /// The names and values, in a fixed order; source, revision, creation time and vendor only
+    /// when set.
     pub fn pairs(&self) -> Vec<(&'static str, &str)> {
         let mut pairs = vec![
             ("org.opencontainers.image.title", self.title.as_str()),
             ("org.opencontainers.image.description", &self.description),
             ("org.opencontainers.image.version", &self.version),
-            ("org.opencontainers.image.source", &self.source),
         ];
         let optional = [
+            ("org.opencontainers.image.source", &self.source),
             ("org.opencontainers.image.revision", &self.revision),
             ("org.opencontainers.image.created", &self.created),
             ("org.opencontainers.image.vendor", &self.vendor),

@@ -80,3 +80,9 @@ pub(crate) fn offline_query() -> dagger_sdk::Query {
     }
     dagger_engine::EngineClient::new(std::sync::Arc::new(NoEngine)).dagger()
 }
+
+/// A container of [`offline_query`], for unit tests.
+#[cfg(test)]
+pub(crate) fn offline_container() -> dagger_sdk::Container {
+    offline_query().container()
+}

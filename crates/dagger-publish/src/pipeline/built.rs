@@ -1,0 +1,82 @@
+//! A built image that carries its step log, so that the publisher names a failed step.
+
+use dagger_sdk::Container;
+
+use super::steps::StepLog;
+use crate::{PublishError, PublishReport, PublishRequest, Publisher};
+
+/// A pipeline's container paired with the log of its steps ([`super::BuildContext::build`]).
+///
+/// Published with [`Publisher::publish_built`], a failed command comes back as
+/// [`PublishError::BuildFailed`] naming the pipeline and the step:
+///
+/// ```text
+/// pipeline "app", step "go build" failed with exit code 1
+///   command: go build -o /out/app .
+///   last line of stderr:
+///     main.go:3:1: syntax error: non-declaration statement outside function body
+/// ```
+#[derive(Clone)]
+pub struct BuiltImage {
+    /// The built container (lazy: nothing has run yet).
+    pub container: Container,
+    /// The commands its build recorded.
+    pub steps: StepLog,
+}
+
+impl std::fmt::Debug for BuiltImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuiltImage")
+            .field("pipeline", &self.steps.pipeline())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BuiltImage {
+    /// `container` as built by the steps in `steps`.
+    pub fn new(container: Container, steps: StepLog) -> Self {
+        Self { container, steps }
+    }
+
+    /// The pipeline (container) name.
+    pub fn pipeline(&self) -> &str {
+        self.steps.pipeline()
+    }
+
+    /// `err` with a failed build step named from this image's step log (also inside
+    /// [`PublishError::Partial`]); other errors unchanged.
+    pub fn explain(&self, err: PublishError) -> PublishError {
+        match err {
+            PublishError::BuildFailed { exec, step: None } => {
+                let step = Some(Box::new(self.steps.explain(&exec)));
+                PublishError::BuildFailed { exec, step }
+            }
+            PublishError::Partial { published, failed } => PublishError::Partial {
+                published,
+                failed: failed
+                    .into_iter()
+                    .map(|mut f| {
+                        f.error = Box::new(self.explain(*f.error));
+                        f
+                    })
+                    .collect(),
+            },
+            other => other,
+        }
+    }
+}
+
+impl Publisher {
+    /// [`Publisher::publish`] for a pipeline's [`BuiltImage`]: a failed build step comes back
+    /// as [`PublishError::BuildFailed`] naming the pipeline and the step, without the caller
+    /// keeping the build context.
+    pub async fn publish_built(
+        &self,
+        image: &BuiltImage,
+        request: &PublishRequest,
+    ) -> Result<PublishReport, PublishError> {
+        self.publish(&image.container, request)
+            .await
+            .map_err(|e| image.explain(e))
+    }
+}

@@ -220,6 +220,15 @@ impl MockEngine {
         self.shared.lock().queries.len()
     }
 
+    /// Ends the session and starts another on the same engine: the registry credentials given
+    /// with `withRegistryAuth` and the tags resolved by `from` are forgotten (both belong to a
+    /// session upstream); registries, secrets and the recorder stay.
+    pub fn new_session(&self) {
+        let mut s = self.shared.lock();
+        s.auth.clear();
+        s.resolved.clear();
+    }
+
     /// Forgets the recorded queries, publishes and plaintext reads.
     pub fn reset_recorder(&self) {
         let mut s = self.shared.lock();

@@ -61,6 +61,9 @@ pub(crate) struct EngineState {
     pub exec_stdout: Vec<StdoutRule>,
     /// Registry credentials of the session, by normalised host.
     pub auth: HashMap<String, SessionCredential>,
+    /// Tags the session resolved with `from`, `host/repository:tag` to digest (upstream
+    /// `core/schema/container.go`, `fromSessionScopeInput`: once per session).
+    pub resolved: HashMap<String, String>,
     /// Registry models by normalised host.
     pub registries: HashMap<String, RegistryState>,
     /// The recording engine's leniency: nothing runs, so what a command would have written is
@@ -84,6 +87,7 @@ impl EngineState {
             exec_failures: Vec::new(),
             exec_stdout: Vec::new(),
             auth: HashMap::new(),
+            resolved: HashMap::new(),
             registries: HashMap::new(),
             recording: false,
             queries: Vec::new(),

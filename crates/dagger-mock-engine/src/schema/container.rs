@@ -154,6 +154,32 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             })
         }
         "publish" => super::super::registry_model::publish(ctx, parent, args),
+        // upstream core/schema/container.go (from): the tag is resolved when the field is
+        // selected, not when the container is used; a tag the registry lacks fails here.
+        "from" => {
+            let address = args.str("address")?.to_string();
+            let platform = container(ctx.eval(parent)?)?
+                .platform
+                .unwrap_or_else(|| super::query::DEFAULT_PLATFORM.to_string());
+            match super::super::registry_model::needs_backend(ctx, &address)? {
+                Some(api) => {
+                    let ctx = Ctx {
+                        shared: ctx.shared.clone(),
+                    };
+                    Ok(Out::Later(Box::pin(async move {
+                        super::super::registry_model::resolve_from_backend(
+                            ctx, api, address, platform,
+                        )
+                        .await?;
+                        Ok(Out::Chain)
+                    })))
+                }
+                None => {
+                    super::super::registry_model::resolve_from(ctx, &address, &platform)?;
+                    Ok(Out::Chain)
+                }
+            }
+        }
         // upstream core/schema/container.go (withRegistryAuth): the credential goes to the
         // session's auth provider, keyed by host; the container is returned unchanged.
         "withRegistryAuth" => {
@@ -185,9 +211,15 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
     match call.field.as_str() {
         "from" => {
             let address = args.str("address")?;
-            let image_ref = super::super::registry_model::resolve_from(ctx, address)?;
-            // upstream core/container.go (From): the previous state is replaced by the image.
             let platform = c.platform.take();
+            let image_ref = super::super::registry_model::resolve_from(
+                ctx,
+                address,
+                platform
+                    .as_deref()
+                    .unwrap_or(super::query::DEFAULT_PLATFORM),
+            )?;
+            // upstream core/container.go (From): the previous state is replaced by the image.
             *c = ContainerState::new(platform.as_deref());
             c.steps.push(BuildStep::From {
                 address: address.to_string(),
@@ -477,7 +509,7 @@ pub(crate) fn exec_error(argv: &[String], output: &ExecOutput) -> FieldError {
     FieldError {
         message: format!(
             "process {} did not complete successfully: exit code: {}",
-            go_quote(&argv.join(" ")),
+            super::go_quote(&argv.join(" ")),
             output.exit_code
         ),
         extensions: Some(serde_json::json!({
@@ -488,27 +520,6 @@ pub(crate) fn exec_error(argv: &[String], output: &ExecOutput) -> FieldError {
             "stderr": output.stderr,
         })),
     }
-}
-
-/// Go's `strconv.Quote` (what `%q` prints) for the characters a command line holds.
-fn go_quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Evaluates a container object (for `publish` and the recorder).

@@ -17,6 +17,7 @@
 //! Then add the file's `TYPE` to [`TYPES`] below (and a `mod` line). Validation, argument defaults,
 //! IDs, `node(id:)`, errors with paths and null propagation come from the executor for free.
 
+pub(crate) mod address;
 pub(crate) mod cache;
 pub(crate) mod container;
 pub(crate) mod directory;
@@ -57,6 +58,7 @@ pub(crate) type Apply = fn(&Ctx, State, &Call, &Args) -> Result<State, FieldErro
 /// Every type of the mock's schema.
 pub(crate) const TYPES: &[TypeImpl] = &[
     query::TYPE,
+    address::TYPE,
     container::TYPE,
     directory::TYPE,
     file::TYPE,
@@ -151,6 +153,8 @@ pub(crate) enum State {
     GitRef { url: String, reference: String },
     /// The host.
     Host,
+    /// An address (`Query.address(value:)`).
+    Address { value: String },
     /// An error object.
     Error { message: String },
     /// State of a type defined outside this folder's built-in types (e.g. module types).
@@ -170,6 +174,7 @@ impl State {
             State::GitRepository { .. } => "GitRepository",
             State::GitRef { .. } => "GitRef",
             State::Host => "Host",
+            State::Address { .. } => "Address",
             State::Error { .. } => "Error",
             State::Other(_) => "object",
         }
@@ -297,6 +302,27 @@ pub(crate) fn resolve(
 /// The implementation of a type, by name.
 pub(crate) fn type_impl(name: &str) -> Option<&'static TypeImpl> {
     TYPES.iter().find(|t| t.name == name)
+}
+
+/// Go's `strconv.Quote` (what `%q` prints) for the characters a command line holds.
+pub(crate) fn go_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The ID strings inside an argument value (one ID or a list of IDs).

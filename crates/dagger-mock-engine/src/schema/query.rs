@@ -1,5 +1,5 @@
 //! Fields of `Query`, the root (upstream `core/schema/query.go`, `container.go`,
-//! `directory.go`, `git.go`, `host.go`, `secret.go`, `cache.go`).
+//! `directory.go`, `git.go`, `host.go`, `secret.go`, `cache.go`, `address.go`).
 
 use std::collections::BTreeMap;
 
@@ -44,6 +44,10 @@ fn resolve(ctx: &Ctx, _parent: &Obj, field: &str, args: &Args) -> Result<Out, Fi
         // nullable, so a failure here nulls only this field.
         "node" => Ok(Out::Object(ctx.load(args.str("id")?, None)?)),
         "setSecret" | "secret" => super::secret::resolve_root(ctx, field, args),
+        "address" => {
+            super::address::check_value(args)?;
+            Ok(Out::Chain)
+        }
         _ => Ok(Out::Chain),
     }
 }
@@ -74,6 +78,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             message: args.str("message")?.to_string(),
         }),
         "setSecret" | "secret" => super::secret::apply_root(ctx, call, args),
+        "address" => super::address::apply_root(args),
         _ => Err(wrong_state(call, &state)),
     }
 }

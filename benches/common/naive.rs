@@ -11,8 +11,8 @@
 //! - `publish` builds the same container through the same catalog, then pushes one tag after
 //!   another with `Container::publish`, as Dagger's own docs do; the password is a `Secret`
 //!   object, so each push first resolves its ID again (nested IDs resolved per argument). The
-//!   existing-tag check reads the password with `Secret::plaintext` and asks the same
-//!   [`TagLookup`] as the library.
+//!   existing-tag check asks the engine tag by tag, as `dagger-sdk` allows:
+//!   `container().with_registry_auth(...).from(<ref>).image_ref()`, a "not found" meaning absent.
 //! - `returnValue` goes raw through the client: `dagger-sdk`'s `return_value` sends the same one
 //!   query but fails to deserialize the engine's `null` answer.
 //!
@@ -20,7 +20,6 @@
 //! there is the dispatch alone.
 
 use std::str::FromStr;
-use std::sync::Arc;
 
 use blumeops::module::Blumeops;
 use blumeops::pipeline::Catalog;
@@ -31,12 +30,11 @@ use dagger_module_runtime::{
     return_error, return_value, ArgDef, Args, CallContext, FunctionResult, Module, ModuleDef,
     TypeRef,
 };
-use dagger_publish::{ExistingTagPolicy, TagLookup};
+use dagger_publish::ExistingTagPolicy;
 use dagger_sdk::{
     Directory, FunctionWithArgOpts, Json, Query, Secret, TypeDef, TypeDefKind,
     TypeDefWithObjectOpts,
 };
-use oci_registry_api::RegistryCredentials;
 use serde_json::Value;
 
 /// Why a naive run failed (the message only; the bench prints it).
@@ -136,11 +134,7 @@ pub async fn register(def: &ModuleDef, dag: &Query) -> Result<String, NaiveError
 }
 
 /// `publish` the naive way (see the file's documentation).
-async fn publish(
-    dag: &Query,
-    lookup: &dyn TagLookup,
-    args: &Args,
-) -> Result<FunctionResult, NaiveError> {
+async fn publish(dag: &Query, args: &Args) -> Result<FunctionResult, NaiveError> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let name = args.string("container_name").map_err(|e| err(&e))?;
     let version = Version::parse(&args.string("version").map_err(|e| err(&e))?, VPrefix::Keep)
@@ -179,22 +173,18 @@ async fn publish(
 
     let mut existing = vec![None; tags.len()];
     if policy != ExistingTagPolicy::Overwrite {
-        let credentials = match &password {
-            Some(secret) => Some(RegistryCredentials {
-                username: username.clone(),
-                password: secret
-                    .plaintext()
-                    .await
-                    .map_err(sdk("password plaintext"))?
-                    .into(),
-            }),
-            None => None,
-        };
         for (i, tag) in tags.iter().enumerate() {
-            existing[i] = lookup
-                .manifest_digest(&host, credentials.as_ref(), &repository, tag)
-                .await
-                .map_err(|e| err(&e))?;
+            let mut lookup = dag.container();
+            if let Some(secret) = &password {
+                lookup =
+                    lookup.with_registry_auth(host.as_str(), username.as_str(), secret.clone());
+            }
+            let address = format!("{host}/{repository}:{tag}");
+            existing[i] = match lookup.from(address.as_str()).image_ref().await {
+                Ok(image_ref) => image_ref.rsplit_once('@').map(|(_, d)| d.to_string()),
+                Err(e) if e.to_string().contains(&format!("{address}: not found")) => None,
+                Err(e) => return Err(format!("existing-tag check: {e}")),
+            };
         }
     }
     let mut published = Vec::new();
@@ -217,11 +207,7 @@ async fn publish(
 }
 
 /// Serves the current call the naive way; `Ok(true)` when a value was returned.
-pub async fn serve(
-    module: &Blumeops,
-    lookup: Arc<dyn TagLookup>,
-    client: &EngineClient,
-) -> Result<bool, NaiveError> {
+pub async fn serve(module: &Blumeops, client: &EngineClient) -> Result<bool, NaiveError> {
     let dag = client.dagger();
     let call = read_call(&dag).await?;
     let def = module.definition();
@@ -237,7 +223,7 @@ pub async fn serve(
     };
     let outcome = match Args::decode(function, &call.input_args) {
         Err(e) => Err(e.to_string()),
-        Ok(args) if function.name == "publish" => publish(&dag, lookup.as_ref(), &args).await,
+        Ok(args) if function.name == "publish" => publish(&dag, &args).await,
         Ok(args) => {
             let ctx = CallContext::new(client.clone(), call.parent);
             module

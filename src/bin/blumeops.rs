@@ -437,7 +437,6 @@ async fn run_plan(module: Blumeops, function: &FunctionDef, cli: &Cli) -> ExitCo
             return ExitCode::from(2);
         }
     };
-    let module = module.with_tag_lookup(std::sync::Arc::new(engine.clone()));
     let client = engine.client();
     let input = match input_args(function, cli, &client).await {
         Ok(input) => input,

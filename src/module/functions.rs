@@ -202,7 +202,7 @@ pub(super) async fn publish(
         built.container = builds.remove(0);
         request = request.with_platform_variants(builds);
     }
-    let publisher = Publisher::new(ctx.client().clone()).with_tag_lookup(module.lookup.clone());
+    let publisher = Publisher::new(ctx.client().clone());
     match publisher.publish(&built.container, &request).await {
         Ok(report) => Ok(FunctionResult::string(report.primary().to_string())),
         Err(err) => Err(publish_failure(module, Some(&src), Some(&built), err).await),
@@ -340,7 +340,7 @@ pub(super) async fn publish_nix(
     // `pipeline::nix::nix_image` with the archive's ID rather than a `File`, so that
     // `dagger-sdk` does not spend a round trip resolving the File's ID again.
     let image = ctx.query().container().import(args.id("archive")?);
-    let publisher = Publisher::new(ctx.client().clone()).with_tag_lookup(module.lookup.clone());
+    let publisher = Publisher::new(ctx.client().clone());
     match publisher.publish(&image, &request).await {
         Ok(report) => Ok(FunctionResult::string(report.primary().to_string())),
         Err(err) => Err(publish_failure(module, None, None, err).await),

@@ -31,7 +31,6 @@ mod registry_model;
 pub(crate) mod schema;
 mod server;
 mod state;
-mod tag_lookup;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -88,9 +88,11 @@ impl Default for RegistryState {
 
 /// A handle on the model of one registry host; every method changes the engine's shared state.
 ///
-/// A host with a model answers `from` with what it holds: a tag it lacks is not found. A host
-/// without one (no test configured it, nothing was pushed to it) stands for a public registry
-/// whose every image exists, with a digest derived from its name.
+/// A registry holds the tags declared with [`RegistryModel::existing_tag`] and those pushed to
+/// it; `from` of any other tag is not found, as the engine reports it. One exception, so that
+/// pipelines can start from public base images: Docker Hub's official images
+/// (`docker.io/library/...`, what `alpine` or `golang:alpine` name) all exist, with a digest
+/// derived from their name, unless a test declared tags in that repository.
 #[derive(Clone)]
 pub struct RegistryModel {
     pub(crate) shared: Arc<Shared>,
@@ -471,7 +473,7 @@ fn resolve_error(name: &str, platform: &str, cause: String) -> FieldError {
     ))
 }
 
-/// The digest of an image on a host without a model (a public image): derived from its name.
+/// The digest of a public image (Docker Hub's official ones): derived from its name.
 fn public_digest(name: &str) -> String {
     format!(
         "sha256:{}",
@@ -613,19 +615,23 @@ fn resolve_in_model(ctx: &Ctx, r: &Resolution, platform: &str) -> Result<String,
                         r.host
                     )));
                 }
+                let tags = reg.repositories.get(&r.repository);
                 Some((
                     reg.accounts.clone(),
                     reg.allow_anonymous_pull,
-                    reg.repositories
-                        .get(&r.repository)
-                        .and_then(|tags| tags.get(&r.tag))
-                        .cloned(),
+                    tags.and_then(|tags| tags.get(&r.tag)).cloned(),
+                    tags.is_some_and(|tags| !tags.is_empty()),
                 ))
             }
         }
     };
-    let Some((accounts, anonymous_pull, found)) = modelled else {
-        return Ok(public_digest(&r.name));
+    let official = r.host == "docker.io" && r.repository.starts_with("library/");
+    let Some((accounts, anonymous_pull, found, declared)) = modelled else {
+        return if official {
+            Ok(public_digest(&r.name))
+        } else {
+            Err(fail(format!("{}: not found", r.name)))
+        };
     };
     let allowed = match session_credential(ctx, &r.host)? {
         Some((c, password)) => accounts
@@ -636,7 +642,11 @@ fn resolve_in_model(ctx: &Ctx, r: &Resolution, platform: &str) -> Result<String,
     if !allowed {
         return Err(fail(status_message("HEAD", &r.manifest_url(), 401, &[])));
     }
-    found.ok_or_else(|| fail(format!("{}: not found", r.name)))
+    match found {
+        Some(digest) => Ok(digest),
+        None if official && !declared => Ok(public_digest(&r.name)),
+        None => Err(fail(format!("{}: not found", r.name))),
+    }
 }
 
 /// Where one publish goes, with what.

@@ -87,6 +87,18 @@ impl SecretState {
     /// The plaintext, read from the engine's store, environment or a file.
     pub fn plaintext(&self, ctx: &Ctx) -> Result<String, FieldError> {
         let state = ctx.state();
+        if state.recording
+            && !matches!(
+                self.source,
+                SecretSource::Stored { .. } | SecretSource::Env { .. }
+            )
+        {
+            // Plans never read a secret from outside (a file, a command, a vault).
+            return Err(FieldError::new(format!(
+                "the recording engine does not read secret {:?}: a plan reads no secret from files, commands or vaults; pass an environment variable (NAME or env:NAME) to see the plan",
+                self.name
+            )));
+        }
         match &self.source {
             SecretSource::Stored { digest } => {
                 state.secrets.get(digest).cloned().ok_or_else(|| {

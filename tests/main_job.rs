@@ -41,7 +41,8 @@ fn publish_plan_shows_steps_caches_targets_and_auth_without_the_secret() {
         "npm at /root/.npm",
         "registry.ops.eblu.me/blumeops/navidrome:v0.61.1-c86b5d7",
         "registry.ops.eblu.me/blumeops/navidrome:v0.61.1\n",
-        "registry.ops.eblu.me: user zot-ci, password [REDACTED] (secret env:ZOT_CI_API_KEY)",
+        // The secret as `address(value:).secret` names it: the provider URI.
+        "registry.ops.eblu.me: user zot-ci, password [REDACTED] (secret env://ZOT_CI_API_KEY)",
     ] {
         assert!(
             stdout.contains(expected),
@@ -84,10 +85,27 @@ fn bad_input_is_a_clear_error_with_exit_code_2() {
         "--container-name=navidrome",
         "--version=v1",
         "--commit-sha=c86b5d7",
+        "--registry-password=foo:ZOT_CI_API_KEY",
+    ]);
+    // The engine's own words for a provider it does not know (address(value:).secret).
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(r#"unsupported secret provider: "foo""#),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bare_variable_name_is_a_secret_as_in_the_dagger_cli() {
+    let (code, stdout, stderr) = blumeops(&[
+        "publish",
+        "--container-name=navidrome",
+        "--version=v0.61.1",
+        "--commit-sha=c86b5d7",
         "--registry-password=ZOT_CI_API_KEY",
     ]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("env:NAME"), "{stderr}");
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("(secret env://ZOT_CI_API_KEY)"), "{stdout}");
 }
 
 #[test]

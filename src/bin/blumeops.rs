@@ -232,15 +232,9 @@ async fn object_id(client: &EngineClient, kind: &str, raw: &str) -> Result<Strin
                 gql::string(&name)
             )
         }
-        "Secret" => {
-            if !(raw.starts_with("env:") || raw.starts_with("file:")) {
-                return Err(format!(
-                    "a secret is given as env:NAME or file:PATH, got {:?}",
-                    raw.split(':').next().unwrap_or_default()
-                ));
-            }
-            format!("secret(uri:{}){{id}}", gql::string(raw))
-        }
+        // As the Dagger CLI makes a secret of a flag (cmd/dagger/flags.go): the engine maps
+        // NAME, env:NAME, file:PATH, cmd:... to its provider URIs (core/schema/address.go).
+        "Secret" => format!("address(value:{}){{secret{{id}}}}", gql::string(raw)),
         other => return Err(format!("arguments of type {other} cannot be given here")),
     };
     let data = client
@@ -394,7 +388,13 @@ fn recording_engine(function: &FunctionDef, cli: &Cli) -> Result<MockEngine, Str
                     }
                 }
                 "Secret" => {
-                    if let Some(var) = given.and_then(|v| v.strip_prefix("env:")) {
+                    // The variable `address(value:).secret` reads: NAME, env:NAME, env://NAME.
+                    let var = given.and_then(|v| match v.split_once(':') {
+                        None => Some(v.as_str()),
+                        Some(("env", rest)) => Some(rest.trim_start_matches("//")),
+                        Some(_) => None,
+                    });
+                    if let Some(var) = var {
                         engine.set_env(var, PLAN_PLACEHOLDER);
                     }
                 }

@@ -129,10 +129,10 @@ fn below<'s, 'a>(
         [] => Ok((None, None)),
         [GqlSelection::Field(f)] => Ok((None, Some(f))),
         [GqlSelection::InlineFragment(fr)] => {
-            let condition = match &fr.type_condition {
-                Some(graphql_parser::query::TypeCondition::On(name)) => Some(*name),
-                None => None,
-            };
+            let condition = fr
+                .type_condition
+                .as_ref()
+                .map(|graphql_parser::query::TypeCondition::On(name)| *name);
             match fr.selection_set.items.as_slice() {
                 [GqlSelection::Field(f)] => Ok((condition, Some(f))),
                 _ => Err(malformed("a fragment with other than one field")),

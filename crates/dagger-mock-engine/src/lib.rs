@@ -187,7 +187,8 @@ impl MockEngine {
         });
     }
 
-    /// Sets a variable of the engine's environment (for `secret(uri: "env:NAME")`).
+    /// Sets a variable of the session's environment, what the `env` secret provider reads
+    /// (`secret(uri: "env://NAME")`, `address(value: "NAME").secret`).
     pub fn set_env(&self, name: &str, value: &str) {
         self.shared
             .lock()

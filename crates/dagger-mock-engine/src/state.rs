@@ -51,7 +51,7 @@ pub(crate) struct EngineState {
     pub secret_salt: [u8; 32],
     /// Plaintexts of `setSecret`, keyed by their salted digest.
     pub secrets: HashMap<String, String>,
-    /// Environment for `secret(uri: "env:NAME")`.
+    /// Environment for `secret(uri: "env://NAME")` (and `address(value: "NAME").secret`).
     pub env: HashMap<String, String>,
     /// `host.directory(path)` contents by path.
     pub host_dirs: HashMap<String, BTreeMap<String, String>>,

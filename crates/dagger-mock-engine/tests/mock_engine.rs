@@ -365,7 +365,7 @@ async fn garbled_or_wrong_type_ids_are_errors() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Exec errors and null propagation
+// Exec errors and all-or-nothing answers
 
 #[tokio::test]
 async fn exec_error_has_the_engine_message_and_extensions() {

@@ -15,7 +15,7 @@
 //!   leaves such as `stdout` or `publish` call [`Ctx::eval`], which folds `apply` over the chain.
 //!
 //! Then add the file's `TYPE` to [`TYPES`] below (and a `mod` line). Validation, argument defaults,
-//! IDs, `node(id:)`, errors with paths and null propagation come from the executor for free.
+//! IDs, `node(id:)`, errors with paths and dagql's all-or-nothing answers come from the executor.
 
 pub(crate) mod address;
 pub(crate) mod cache;

@@ -27,13 +27,13 @@ use blumeops::release::{release_tag, VPrefix, Version};
 use dagger_engine::registry::{repository, RegistryHost, RepositoryName, Tag};
 use dagger_engine::EngineClient;
 use dagger_module_runtime::{
-    return_error, return_value, ArgDef, Args, CallContext, FunctionResult, Module, ModuleDef,
-    TypeRef,
+    return_error, return_value, ArgDef, Args, CachePolicy, CallContext, FunctionResult, Module,
+    ModuleDef, TypeRef,
 };
 use dagger_publish::ExistingTagPolicy;
 use dagger_sdk::{
-    Directory, FunctionWithArgOpts, Json, Query, Secret, TypeDef, TypeDefKind,
-    TypeDefWithObjectOpts,
+    Directory, FunctionCachePolicy, FunctionWithArgOpts, FunctionWithCachePolicyOpts, Json, Query,
+    Secret, TypeDef, TypeDefKind, TypeDefWithObjectOpts,
 };
 use serde_json::Value;
 
@@ -91,6 +91,7 @@ fn type_def(dag: &Query, type_ref: &TypeRef, optional: bool) -> TypeDef {
 
 fn with_arg(function: dagger_sdk::Function, dag: &Query, arg: &ArgDef) -> dagger_sdk::Function {
     let default = arg.default.as_ref().map(|v| Json(v.to_string()));
+    let ignore: Vec<&str> = arg.ignore.iter().map(String::as_str).collect();
     function.with_arg_opts(
         arg.engine_name(),
         type_def(dag, &arg.type_ref, arg.optional),
@@ -100,7 +101,7 @@ fn with_arg(function: dagger_sdk::Function, dag: &Query, arg: &ArgDef) -> dagger
             default_value: default,
             deprecated: None,
             description: Some(arg.description.as_str()),
-            ignore: None,
+            ignore: (!ignore.is_empty()).then_some(ignore),
             source_map: None,
         },
     )
@@ -122,6 +123,20 @@ pub async fn register(def: &ModuleDef, dag: &Query) -> Result<String, NaiveError
             .with_description(f.description.as_str());
         for arg in &f.args {
             function = with_arg(function, dag, arg);
+        }
+        if let Some(policy) = &f.cache_policy {
+            let sdk_policy = match policy {
+                CachePolicy::Default { .. } => FunctionCachePolicy::Default,
+                CachePolicy::PerSession => FunctionCachePolicy::PerSession,
+                CachePolicy::Never => FunctionCachePolicy::Never,
+            };
+            let ttl = policy.time_to_live_arg();
+            function = function.with_cache_policy_opts(
+                sdk_policy,
+                FunctionWithCachePolicyOpts {
+                    time_to_live: ttl.as_deref(),
+                },
+            );
         }
         object = object.with_function(function);
     }

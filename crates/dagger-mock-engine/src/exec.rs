@@ -285,7 +285,9 @@ struct Executor<'q> {
 /// Where an error of field `key` selected on `obj` is reported: the names of the fields of the
 /// object's call chain, then the selection's key (upstream `dagql/server.go`, `resolvePath`:
 /// `append(idToPath(recipeID), sel.Name())`). Only the last element is the selection's alias;
-/// the ones before are field names from the object's ID, so aliases there are lost.
+/// the ones before are field names from the object's ID, so aliases there are lost. (Upstream
+/// also numbers an element of a list after its list field, `idToPath`'s `nth`; the mock's list
+/// elements carry no position, so their errors name the list field alone.)
 fn error_path(obj: &Obj, key: &str) -> Vec<PathSegment> {
     obj.calls
         .iter()

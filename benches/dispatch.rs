@@ -10,7 +10,6 @@
 mod common;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use blumeops::module::Blumeops;
@@ -18,7 +17,6 @@ use common::fixtures;
 use common::stats::{ms, ratio, samples, Samples};
 use dagger_engine::EngineClient;
 use dagger_mock_engine::{FunctionCallSpec, MockEngine, SessionServer};
-use dagger_publish::RegistryApiLookup;
 
 const NAIVE_ENV: &str = "BLUMEOPS_BENCH_NAIVE_MODULE";
 
@@ -43,7 +41,7 @@ fn naive_module() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        match common::naive::serve(&Blumeops::new(), Arc::new(RegistryApiLookup), &client).await {
+        match common::naive::serve(&Blumeops::new(), &client).await {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(e) => {

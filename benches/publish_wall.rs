@@ -69,7 +69,6 @@ async fn publish_once(setup: &Setup, way: Way, n: usize, run: u64) -> Result<Dur
                 .map_err(|e| e.to_string())?
                 .with_policy(policy);
             let report = Publisher::new(setup.client.clone())
-                .with_tag_lookup(Arc::new(setup.engine.clone()))
                 .publish(&built.container, &request)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -58,7 +58,8 @@ async fn main() -> eyre::Result<()> {
     let client = EngineClient::from_session_env()
         .map_err(eyre::Report::msg)?
         .ok_or_else(|| eyre::eyre!("not inside a Dagger session: run it with `dagger run`"))?;
-    // As `dagger call` takes a secret: an address (`env:NAME`), loaded by the engine.
+    // As the Dagger CLI makes a secret of a flag value: `address(value:).secret` (the engine
+    // reads the variable; `secret(uri:)` would need `env://REGISTRY_PASSWORD`).
     let password = std::env::var_os("REGISTRY_PASSWORD")
         .map(|_| client.dagger().address("env:REGISTRY_PASSWORD").secret());
     let report = pipeline(&client, &image, password).await?;

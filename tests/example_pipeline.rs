@@ -17,7 +17,7 @@ async fn run(engine: &MockEngine, client: &EngineClient, with_password: bool) {
         .allow_anonymous_push(!with_password)
         .account("ci", "s3cret-pw", AccountRights::CreateOnly);
     engine.set_env("REGISTRY_PASSWORD", "s3cret-pw");
-    let password = with_password.then(|| client.dagger().secret("env:REGISTRY_PASSWORD"));
+    let password = with_password.then(|| client.dagger().address("env:REGISTRY_PASSWORD").secret());
     let report = example::pipeline(client, IMAGE, password)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
@@ -35,7 +35,7 @@ async fn run(engine: &MockEngine, client: &EngineClient, with_password: bool) {
     if with_password {
         assert!(
             line.ends_with(
-                "with credentials for host registry.example.com and user ci from secret env:REGISTRY_PASSWORD"
+                "with credentials for host registry.example.com and user ci from secret env://REGISTRY_PASSWORD"
             ),
             "{line}"
         );

@@ -658,3 +658,23 @@ async fn a_session_failure_after_the_arguments_exits_1_and_bad_arguments_exit_2(
     }
     assert!(s.engine.published().is_empty());
 }
+
+#[test]
+fn a_bare_variable_name_is_a_secret_as_in_the_dagger_cli() {
+    let (code, stdout, stderr) = run(&with(
+        &NAVIDROME[..4],
+        &["--registry-password=ZOT_CI_API_KEY"],
+    ));
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("(secret env://ZOT_CI_API_KEY)"), "{stderr}");
+    // The engine's own words for a provider it does not know (address(value:).secret).
+    let (code, _, stderr) = run(&with(
+        &NAVIDROME[..4],
+        &["--registry-password=foo:ZOT_CI_API_KEY"],
+    ));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(r#"unsupported secret provider: "foo""#),
+        "{stderr}"
+    );
+}

@@ -6,7 +6,7 @@ mod fixed_http;
 
 use std::time::Duration;
 
-use dagger_mock_engine::{AccountRights, FunctionCallSpec, MockEngine};
+use dagger_mock_engine::{AccountRights, FunctionCallSpec, MockEngine, PushFailure};
 use serde_json::{json, Value};
 
 /// Exit code and standard error of one run of the module binary for `spec`.
@@ -102,6 +102,8 @@ async fn registration_lists_every_function_and_argument() {
             })
             .collect()
     };
+    // `registry` and `registryUsername` are non-null strings with defaults, as the Python
+    // module registered them (`registry: str = "..."`).
     assert_eq!(
         signature("publish"),
         [
@@ -109,16 +111,53 @@ async fn registration_lists_every_function_and_argument() {
             "containerName: String",
             "version: String",
             "commitSha: String",
-            "registry: String? = \"registry.ops.eblu.me\"",
-            "registryUsername: String? = \"zot-ci\"",
+            "registry: String = \"registry.ops.eblu.me\"",
+            "registryUsername: String = \"zot-ci\"",
             "registryPassword: Secret?",
-            "namespace: String? = \"blumeops\"",
+            "namespace: String = \"blumeops\"",
             "extraTags: [String]?",
-            "existingTagPolicy: String? = \"fail\"",
+            "existingTagPolicy: String = \"fail\"",
             "platforms: [String]?",
-            "created: String? = \"1970-01-01T00:00:00Z\"",
+            "created: String = \"1970-01-01T00:00:00Z\"",
         ]
     );
+    assert_eq!(
+        signature("containerList")[2..4],
+        [
+            "registry: String = \"registry.ops.eblu.me\"".to_string(),
+            "registryUsername: String = \"zot-ci\"".to_string(),
+        ]
+    );
+    // Pushes and listings must run on every call; builds keep the engine's caching.
+    for (function, policy) in [
+        ("publish", Some("Never")),
+        ("publishNix", Some("Never")),
+        ("containerList", Some("Never")),
+        ("build", None),
+        ("containerVersion", None),
+    ] {
+        let f = object.function(function).unwrap();
+        assert_eq!(f.cache_policy.as_deref(), policy, "{function}");
+        assert_eq!(f.cache_ttl_seconds, None, "{function}");
+    }
+    // Every `src` leaves build outputs and caches behind when the engine loads it.
+    for function in ["publish", "build", "containerVersion", "containerList"] {
+        let src = object.function(function).unwrap().arg("src").unwrap();
+        assert_eq!(
+            src.ignore,
+            [
+                "**/target",
+                "fuzz/corpus",
+                "fuzz/artifacts",
+                "sdk/.venv",
+                "sdk/.pytest_cache",
+                "**/__pycache__",
+                "**/node_modules",
+                ".git"
+            ],
+            "{function}"
+        );
+    }
     assert_eq!(
         signature("build"),
         ["src: Directory", "containerName: String"]
@@ -243,19 +282,28 @@ async fn publish_without_a_password_sends_no_auth() {
     );
 }
 
-/// A registry that has no tags at all: every request gets 404 (what the existing-tag check
-/// asks is `HEAD /v2/<name>/manifests/<tag>`).
-async fn empty_registry() -> (String, tokio::task::JoinHandle<()>) {
-    fixed_http::fixed_answer_server(
-        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
-    )
-    .await
+/// A registry only the engine reaches: the engine's model answers for it, and a listener at
+/// its address counts any connection the module process would make (none may come).
+async fn engine_only_registry(
+    engine: &MockEngine,
+) -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (host, connections, task) = fixed_http::sentinel().await;
+    engine.registry(&host).allow_anonymous_push(true);
+    (host, connections, task)
+}
+
+fn connections(count: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> usize {
+    count.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn publish_with_the_existing_tag_check_in_five_round_trips() {
     let engine = MockEngine::new();
-    let (registry, server) = empty_registry().await;
+    let (registry, seen, server) = engine_only_registry(&engine).await;
     let src = legacy_src(&engine, "homepage", "v1.2.3").await;
     let (code, stderr) = run_module(
         &engine,
@@ -279,27 +327,157 @@ async fn publish_with_the_existing_tag_check_in_five_round_trips() {
     // check), the pushes, return.
     assert!(engine.round_trips() <= 5, "{:#?}", engine.queries());
     assert_eq!(engine.published().len(), 3);
+    assert_eq!(connections(&seen), 0, "the module reached the registry");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_unreachable_existing_tag_check_warns_and_lets_the_push_decide() {
+async fn a_check_that_cannot_tell_warns_and_lets_the_push_decide() {
     let engine = MockEngine::new();
-    let (registry, server) = empty_registry().await;
-    server.abort();
-    // The check cannot reach the registry (nothing listens there any more): the module says
-    // so on stderr and the push decides; the engine's registry model accepts it.
+    let (registry, seen, server) = engine_only_registry(&engine).await;
+    // The registry stays overloaded for lookups: after its retries the check says so on
+    // stderr and the push decides; the engine's registry model accepts it.
+    engine
+        .registry(&registry)
+        .fail_next_resolves(10, PushFailure::Status(503));
     let src = legacy_src(&engine, "homepage", "v1.2.3").await;
     let (code, stderr) = run_module(
         &engine,
         publish_call(&src, "homepage").arg("registry", json!(registry)),
     )
     .await;
+    server.abort();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("could not check whether the tag exists; the push decides"),
         "{stderr}"
     );
     assert_eq!(engine.published().len(), 1);
+    assert_eq!(connections(&seen), 0);
+}
+
+/// The zot-like registry of issue 11: only the engine reaches it, a `zot-ci` account.
+async fn zot_behind_the_engine(
+    engine: &MockEngine,
+    rights: AccountRights,
+) -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (host, seen, task) = engine_only_registry(engine).await;
+    engine
+        .registry(&host)
+        .allow_anonymous_push(false)
+        .account("zot-ci", "zak_right", rights);
+    (host, seen, task)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_re_push_on_a_create_only_account_reads_tag_exists() {
+    for policy in ["fail", "overwrite"] {
+        let engine = MockEngine::new();
+        let (registry, seen, server) =
+            zot_behind_the_engine(&engine, AccountRights::CreateOnly).await;
+        let src = legacy_src(&engine, "homepage", "v1.2.3").await;
+        let password = secret(&engine, "zak_right").await;
+        let call = publish_call(&src, "homepage")
+            .arg("registry", json!(registry))
+            .arg("registryPassword", json!(password));
+        let (code, stderr) = run_module(&engine, call.clone()).await;
+        assert_eq!(code, Some(0), "{stderr}");
+        // The same release again.
+        let (code, stderr) =
+            run_module(&engine, call.arg("existingTagPolicy", json!(policy))).await;
+        server.abort();
+        assert_eq!(code, Some(1), "{policy}: {stderr}");
+        let error = engine.returned_error().expect("an error was returned");
+        assert!(error.starts_with("tag exists"), "{policy}: {error}");
+        assert!(
+            error.contains(&format!("{registry}/blumeops/homepage:v1.2.3-c86b5d7")),
+            "{error}"
+        );
+        assert_eq!(
+            engine.published().len(),
+            0,
+            "{policy}: nothing pushed again"
+        );
+        assert_eq!(connections(&seen), 0);
+        assert!(engine.plaintext_reads().is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_key_reads_rejected_credentials_of_the_user() {
+    for policy in ["fail", "overwrite"] {
+        let engine = MockEngine::new();
+        let (registry, seen, server) =
+            zot_behind_the_engine(&engine, AccountRights::CreateOnly).await;
+        let src = legacy_src(&engine, "homepage", "v1.2.3").await;
+        let password = secret(&engine, "zak_expired").await;
+        let (code, stderr) = run_module(
+            &engine,
+            publish_call(&src, "homepage")
+                .arg("registry", json!(registry))
+                .arg("registryPassword", json!(password))
+                .arg("existingTagPolicy", json!(policy)),
+        )
+        .await;
+        server.abort();
+        assert_eq!(code, Some(1), "{policy}: {stderr}");
+        let error = engine.returned_error().expect("an error was returned");
+        assert!(
+            error.contains(&format!(
+                "registry {registry} rejected the credentials of user zot-ci"
+            )),
+            "{policy}: {error}"
+        );
+        assert!(!error.contains("zak_expired") && !stderr.contains("zak_expired"));
+        assert!(engine.published().is_empty());
+        assert_eq!(connections(&seen), 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fail_refuses_and_skip_keeps_an_existing_tag_even_where_it_could_be_overwritten() {
+    let engine = MockEngine::new();
+    let (registry, seen, server) = zot_behind_the_engine(&engine, AccountRights::ReadWrite).await;
+    let existing = format!("sha256:{}", "d".repeat(64));
+    engine.registry(&registry).existing_tag_with_digest(
+        "blumeops/homepage",
+        "v1.2.3-c86b5d7",
+        &existing,
+    );
+    let src = legacy_src(&engine, "homepage", "v1.2.3").await;
+    let password = secret(&engine, "zak_right").await;
+    let call = publish_call(&src, "homepage")
+        .arg("registry", json!(registry))
+        .arg("registryPassword", json!(password));
+
+    let (code, stderr) = run_module(&engine, call.clone()).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    let error = engine.returned_error().expect("an error was returned");
+    assert!(error.starts_with("tag exists"), "{error}");
+    assert!(error.contains(&existing), "{error}");
+    assert!(engine.published().is_empty(), "fail pushed nothing");
+    assert!(engine.queries().iter().all(|q| !q.contains("publish(")));
+
+    let (code, stderr) = run_module(&engine, call.arg("existingTagPolicy", json!("skip"))).await;
+    server.abort();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        engine.returned_value(),
+        Some(json!(format!(
+            "{registry}/blumeops/homepage:v1.2.3-c86b5d7@{existing}"
+        )))
+    );
+    assert!(engine.published().is_empty(), "skip pushed nothing");
+    assert_eq!(
+        engine
+            .registry(&registry)
+            .digest("blumeops/homepage", "v1.2.3-c86b5d7"),
+        Some(existing)
+    );
+    assert_eq!(connections(&seen), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -20,6 +20,10 @@ fn names(items: &[&str]) -> Vec<String> {
 /// A model registry with the robot account and these tags.
 fn engine_with_tags(tags: &[(&str, &[&str])]) -> MockEngine {
     let engine = MockEngine::new();
+    // The registry client's image is public, as on quay.io.
+    engine
+        .public_image(blumeops::pipeline::REGISTRY_CLIENT_IMAGE)
+        .unwrap();
     let model = engine.registry(HOST);
     model
         .allow_anonymous_push(false)
@@ -257,6 +261,10 @@ async fn push(api: &oci_registry_api::RegistryApi, name: &str, tags: &[&str]) {
 /// A mock engine whose model of the local registry's host is backed by it.
 fn engine_backed_by(registry: &LocalRegistry) -> MockEngine {
     let engine = MockEngine::new();
+    // The registry client's image is public, as on quay.io.
+    engine
+        .public_image(blumeops::pipeline::REGISTRY_CLIENT_IMAGE)
+        .unwrap();
     engine
         .registry(registry.host().as_str())
         .backed_by(registry.api(None));

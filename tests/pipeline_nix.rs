@@ -24,7 +24,8 @@ async fn setup(policy: ExistingTagPolicy) -> (MockEngine, PublishRequest) {
     // As a module receives it: the secret's ID, never its plaintext.
     let secret = engine
         .query()
-        .secret("env:ZOT_CI_API_KEY")
+        .address("env:ZOT_CI_API_KEY")
+        .secret()
         .id()
         .await
         .expect("secret id");

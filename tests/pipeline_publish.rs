@@ -3,8 +3,6 @@
 //! (before any push, the image unchanged, one round trip), provenance labels, and native
 //! multi-platform images.
 
-use std::sync::Arc;
-
 use blumeops::module::{definition, Blumeops};
 use blumeops::pipeline::containers::{miniflux, navidrome};
 use blumeops::pipeline::{BuildOptions, Catalog, Provenance};
@@ -49,10 +47,6 @@ fn engine() -> MockEngine {
     engine
 }
 
-fn module(engine: &MockEngine) -> Blumeops {
-    Blumeops::new().with_tag_lookup(Arc::new(engine.clone()))
-}
-
 async fn id(engine: &MockEngine, query: &str) -> String {
     let data = engine.client().query(query).await.expect("setup query");
     let mut value = &data;
@@ -84,7 +78,7 @@ async fn call(
         .collect();
     let args = Args::decode(f, &input).expect("arguments decode");
     let ctx = CallContext::new(engine.client(), json!({}));
-    module(engine).call(&ctx, function, &args).await
+    Blumeops::new().call(&ctx, function, &args).await
 }
 
 async fn publish(

@@ -42,7 +42,7 @@ async fn fifty_parallel_publishes_keep_their_own_credentials() {
         &server.session_params(),
         Default::default(),
     )));
-    let publisher = Publisher::new(client.clone()).with_tag_lookup(Arc::new(engine.clone()));
+    let publisher = Publisher::new(client.clone());
 
     let jobs = (0..HOSTS * PER_HOST).map(|n| {
         let h = n % HOSTS;
@@ -53,7 +53,7 @@ async fn fifty_parallel_publishes_keep_their_own_credentials() {
                 .container()
                 .from("alpine:3.20")
                 .with_exec(vec!["echo", &format!("container-{n}")]);
-            let secret = dag.secret(format!("env:KEY{h}"));
+            let secret = dag.address(format!("env:KEY{h}")).secret();
             let auth = RegistryAuth::new(&host(h), format!("robot{h}"))
                 .unwrap()
                 .with_password(secret);
@@ -117,4 +117,5 @@ async fn fifty_parallel_publishes_keep_their_own_credentials() {
     for h in 0..HOSTS {
         engine.assert_never_sent(&password(h));
     }
+    assert!(engine.plaintext_reads().is_empty());
 }

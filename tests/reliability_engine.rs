@@ -450,14 +450,15 @@ async fn module_publish_with_malformed_json_exits_1() {
     module_publish_fault(Fault::ok("{\"data\":"), true, "not GraphQL JSON", 0).await;
 }
 
-/// One alias fails with an error that has no `_type` (and dagger-sdk could not parse); the
-/// other alias's answer is erased by null propagation. The publisher never pushes again to
-/// learn a digest: it reads the tag back from the registry, which (the answer being forged
-/// here, nothing reached the engine) does not have it, so nothing is reported as published and
-/// the engine's own message survives.
+/// One of the two pushes fails with an error that has no `_type` (dagger-sdk could not parse
+/// it) and names no tag; dagql answers it alone, without data, its path made of the chain's
+/// field names. The publisher never pushes again to learn what happened: it looks both tags up
+/// through the engine, which (the answer being forged here, nothing was pushed) has neither, so
+/// nothing is reported as published and the engine's own message survives.
 #[tokio::test(flavor = "multi_thread")]
 async fn module_publish_with_an_error_without_type_on_one_tag_is_partial() {
-    let body = json!({"data": null, "errors": [{"message": "engine: internal failure", "path": ["tag0"],
+    let body = json!({"data": null, "errors": [{"message": "engine: internal failure",
+                      "path": ["directory", "directory", "dockerBuild", "publish"],
                       "extensions": {"unexpected": true}}]});
     module_publish_fault(
         Fault::ok(body.to_string()),

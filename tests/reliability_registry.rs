@@ -1,8 +1,9 @@
 //! Registry faults during publish that `publish_rules.rs` does not already cover: the registry
-//! unreachable (check and push), 403 DENIED for a create-only account when the check could not
-//! run, 429 through the engine (status only) and through the registry API (with Retry-After),
-//! partial failures over the HTTP session with digests checked against what the engine pushed,
-//! and the same faults against a real registry (Debian's `docker-registry` on loopback).
+//! unreachable (check and push), a manifest refused (403) for a create-only account when the
+//! check could not tell, 429 through the engine (status only) and through the registry API
+//! (with Retry-After), partial failures over the HTTP session with digests checked against
+//! what the engine pushed, and the same faults against a real registry (Debian's
+//! `docker-registry` on loopback). The publisher reaches registries only through the engine.
 
 mod fixed_http;
 
@@ -49,12 +50,12 @@ fn zot_secret(engine: &MockEngine, rights: AccountRights) -> dagger_sdk::Secret 
         .allow_anonymous_push(false)
         .account("zot-ci", KEY, rights);
     engine.set_env("ZOT_CI_API_KEY", KEY);
-    engine.query().secret("env:ZOT_CI_API_KEY")
+    engine.query().address("env:ZOT_CI_API_KEY").secret()
 }
 
-/// The existing-tag check through the mock's registry model.
+/// A publisher on the engine (its existing-tag check goes through the engine too).
 fn publisher(engine: &MockEngine) -> Publisher {
-    Publisher::new(engine.client()).with_tag_lookup(Arc::new(engine.clone()))
+    Publisher::new(engine.client())
 }
 
 #[tokio::test]
@@ -79,20 +80,14 @@ async fn an_unreachable_registry_is_named_and_not_retried() {
         }
         assert!(err.to_string().contains("could not be reached"), "{err}");
         assert!(!err.is_transient());
-        // One push request (no retry of an unreachable host), plus the ID request of the check.
+        // The check could not tell (it warned); one push request, never retried, and no
+        // read-back: both tags failed, one error each.
         let pushes = engine
             .queries()
             .iter()
             .filter(|q| q.contains("publish("))
             .count();
-        // Fail: one request (node form). Overwrite (chain form): the failed alias nulls the
-        // other's answer, so that tag is pushed once more by node ID; no retry beyond that.
-        let most = if policy == ExistingTagPolicy::Fail {
-            1
-        } else {
-            2
-        };
-        assert!(pushes <= most, "{policy}: {:#?}", engine.queries());
+        assert_eq!(pushes, 1, "{policy}: {:#?}", engine.queries());
         assert!(engine.published().is_empty());
     }
 }
@@ -114,9 +109,9 @@ async fn a_registry_that_comes_back_reachable_is_published_to() {
     assert_eq!(report.tags.len(), 1);
 }
 
-/// The check cannot reach the registry's API (the model's lookup is not used: the default
-/// HTTP lookup meets a DNS failure for this made-up host), so the push decides; a create-only
-/// account's push of an existing tag is refused with 403 DENIED, which means "the tag exists".
+/// The check cannot tell (the registry stays overloaded for its lookups), so the push decides;
+/// a create-only account's push of an existing tag is refused on the manifest (403), which
+/// means "the tag exists".
 #[tokio::test]
 async fn denied_on_an_existing_tag_without_a_check_says_the_tag_exists_and_is_not_retried() {
     let engine = MockEngine::new();
@@ -129,8 +124,11 @@ async fn denied_on_an_existing_tag_without_a_check_says_the_tag_exists_and_is_no
     engine
         .registry(host)
         .existing_tag("blumeops/navidrome", "v1");
+    engine
+        .registry(host)
+        .fail_next_resolves(3, PushFailure::Status(503));
     engine.set_env("KEY", KEY);
-    let secret = engine.query().secret("env:KEY");
+    let secret = engine.query().address("env:KEY").secret();
     let err = Publisher::new(engine.client())
         .publish(
             &container(&engine, "x"),
@@ -222,7 +220,7 @@ async fn a_partial_failure_over_the_session_reports_digests_the_engine_pushed() 
         .fail_next_pushes(1, PushFailure::Status(500));
     let all = ["v9-abc1234", "v9", "latest"];
     let req = request(HOST, &all, Some(secret)).with_retry(RetryPolicy::none());
-    let publisher = Publisher::new(client.clone()).with_tag_lookup(Arc::new(engine.clone()));
+    let publisher = Publisher::new(client.clone());
     let err = publisher
         .publish(&client.dagger().container().from("alpine:3.20"), &req)
         .await
@@ -270,11 +268,10 @@ async fn a_partial_failure_over_the_session_reports_digests_the_engine_pushed() 
     engine.assert_never_sent(KEY);
 }
 
-/// KNOWN BUG (reported, not fixed here): without the check (policy Overwrite, chain form), a
-/// failed alias nulls the whole answer and the publisher pushes the other tags again through
-/// `node(id:)` to learn their digests. For a create-only account that second push is refused
-/// (403: the tag now exists, because the first request pushed it), so a tag this very run
-/// published is reported as "NOT published: ... tag exists; bump the version".
+/// Without the check (policy Overwrite), a failed tag voids the whole answer (dagql). The
+/// publisher never pushes again to learn the others' digests (a create-only account could not:
+/// the tags now exist); it looks them up through the engine, so the tags this run pushed are
+/// reported as published, and the refused one as existing.
 #[tokio::test(flavor = "multi_thread")]
 async fn overwrite_with_a_create_only_account_reports_tags_it_pushed_as_published() {
     let engine = MockEngine::new();
@@ -288,11 +285,23 @@ async fn overwrite_with_a_create_only_account_reports_tags_it_pushed_as_publishe
         .publish(&container(&engine, "x"), &req)
         .await
         .unwrap_err();
-    let PublishError::Partial { published, .. } = &err else {
+    let PublishError::Partial { published, failed } = &err else {
         panic!("expected Partial, got {err:?}")
     };
     let tags: Vec<&str> = published.iter().map(|p| p.tag.as_str()).collect();
     assert_eq!(tags, ["v9-abc1234", "latest"], "{err}");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].tag, "old");
+    assert!(
+        matches!(*failed[0].error, PublishError::TagExists { .. }),
+        "{err}"
+    );
+    let pushes: usize = engine
+        .queries()
+        .iter()
+        .map(|q| q.matches("publish(").count())
+        .sum();
+    assert_eq!(pushes, 3, "each tag pushed once: {:#?}", engine.queries());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,19 +383,26 @@ async fn an_unparsable_retry_after_falls_back_to_the_backoff() {
     );
 }
 
-/// A rate-limited existing-tag check does not stop the publish: it warns and lets the push
-/// decide (the engine's registry model accepts it).
+/// A rate-limited existing-tag check does not stop the publish: after its retries it warns
+/// and lets the push decide (the engine's registry model accepts it).
 #[tokio::test]
 async fn a_rate_limited_check_lets_the_push_decide() {
-    let (addr, server) = rate_limited_registry("1").await;
     let engine = MockEngine::new();
-    let report = Publisher::new(engine.client())
-        .publish(&container(&engine, "x"), &request(&addr, &["v1"], None))
+    engine
+        .registry(HOST)
+        .fail_next_resolves(10, PushFailure::Status(429));
+    let report = publisher(&engine)
+        .publish(&container(&engine, "x"), &request(HOST, &["v1"], None))
         .await
         .unwrap();
-    server.abort();
     assert_eq!(report.tags[0].outcome, TagOutcome::Pushed);
     assert_eq!(engine.published().len(), 1);
+    let lookups = engine
+        .queries()
+        .iter()
+        .filter(|q| q.contains("imageRef"))
+        .count();
+    assert_eq!(lookups, 3, "the check's attempts: {:#?}", engine.queries());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,7 +428,7 @@ async fn real_registry_5xx_then_success_reports_the_registry_digest() {
         .registry(&host)
         .fail_next_pushes(2, PushFailure::Status(503));
     engine.set_env("KEY", KEY);
-    let secret = engine.query().secret("env:KEY");
+    let secret = engine.query().address("env:KEY").secret();
     let report = Publisher::new(engine.client())
         .publish(
             &container(&engine, "real"),

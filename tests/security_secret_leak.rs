@@ -4,11 +4,13 @@
 //! every crate's events), any error message or `Debug` output, any panic message, or the module
 //! binary's stdout/stderr (run with `RUST_LOG=trace`).
 //!
-//! Where the plaintext is read on purpose (the existing-tag check reads it with
-//! `Secret.plaintext` to call the registry's HTTP API; `container_list` hands it to a registry
-//! client inside the engine as a secret variable, so the mock engine lists through the real
-//! registry with it), the scenarios run against a real registry on loopback with basic auth, so
-//! the plaintext really flows through the HTTP clients while every log is captured.
+//! No publish path reads a password's plaintext: the existing-tag check, the push and the
+//! read-back after a partial failure all go through the engine, which holds the credential.
+//! The mock engine records every `Secret.plaintext` read, and every publish scenario (library
+//! and module binary) asserts there was none. `container_list` hands the password to a registry
+//! client inside the engine as a secret variable (the mock lists through the real registry with
+//! it); its scenario runs against a real registry on loopback with basic auth, so the plaintext
+//! really flows through HTTP while every log is captured.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -91,7 +93,8 @@ fn request(host: &str, tags: &[&str], secret: dagger_sdk::Secret) -> PublishRequ
     .with_retry(RetryPolicy::immediate(2))
 }
 
-/// Library scenarios on the in-process mock engine (existing-tag check through the model).
+/// Library scenarios on the in-process mock engine (existing-tag check through the engine's
+/// registry model).
 async fn library_on_the_model(out: &Captured) {
     let scenarios: Vec<(
         &str,
@@ -178,13 +181,13 @@ async fn library_on_the_model(out: &Captured) {
             model.fail_next_pushes(count, f);
         }
         engine.set_env("ZOT_CI_API_KEY", password);
-        let secret = engine.query().secret("env:ZOT_CI_API_KEY");
+        let secret = engine.query().address("env:ZOT_CI_API_KEY").secret();
         let mut req = request(HOST, &["v1", "latest", "v1.2"], secret).with_policy(policy);
         if label == "partial" {
             req = req.with_retry(RetryPolicy::none());
         }
         out.push(&format!("{label} request"), &format!("{req:?}"));
-        let publisher = Publisher::new(engine.client()).with_tag_lookup(Arc::new(engine.clone()));
+        let publisher = Publisher::new(engine.client());
         let result = publisher.publish(&container(&engine, label), &req).await;
         record(out, label, &result);
         if let Err(PublishError::Partial { failed, .. }) = &result {
@@ -198,21 +201,27 @@ async fn library_on_the_model(out: &Captured) {
         );
         out.push(&format!("{label} engine"), &format!("{engine:?}"));
         engine.assert_never_sent(CANARY);
+        assert_eq!(
+            engine.plaintext_reads(),
+            Vec::<String>::new(),
+            "{label}: a publish read a password's plaintext"
+        );
     }
 }
 
-/// Library scenarios against a real registry with basic auth: the check over HTTP with the
-/// plaintext (right and wrong), the tags list, a direct push, and their errors.
+/// Library scenarios against a real registry with basic auth: the check and the push through
+/// the engine (right and wrong password), and the registry API client used with the plaintext
+/// (the tags list, a lookup, a direct push) and their errors.
 async fn library_on_a_real_registry(out: &Captured, reg: &LocalRegistry) {
     let host = reg.host().to_string();
     for (label, password) in [("real-right", RIGHT), ("real-wrong", WRONG)] {
         let engine = MockEngine::new();
         engine.registry(&host).backed_by(reg.api(None));
         engine.set_env("KEY", password);
-        let secret = engine.query().secret("env:KEY");
+        let secret = engine.query().address("env:KEY").secret();
         let req =
             request(&host, &["v1", "latest"], secret.clone()).with_policy(ExistingTagPolicy::Skip);
-        // The default lookup: the registry's HTTP API with the plaintext.
+        // The check through the engine, which asks the real registry with the credential.
         let result = Publisher::new(engine.client())
             .publish(&container(&engine, "real"), &req)
             .await;
@@ -223,6 +232,7 @@ async fn library_on_a_real_registry(out: &Captured, reg: &LocalRegistry) {
             .await;
         record(out, label, &result);
         engine.assert_never_sent(CANARY);
+        assert!(engine.plaintext_reads().is_empty(), "{label}");
 
         let creds = RegistryCredentials::new("zot-ci", password);
         out.push(label, &format!("{creds:?}"));
@@ -252,7 +262,15 @@ async fn library_on_a_real_registry(out: &Captured, reg: &LocalRegistry) {
 // ---------------------------------------------------------------------------------------------
 // The module binary
 
-async fn run_module(out: &Captured, label: &str, engine: &MockEngine, spec: FunctionCallSpec) {
+/// Runs the module for `spec`; `reads_plaintext` is true only for `container_list`, which still
+/// reads the password to call the registry's tags API.
+async fn run_module(
+    out: &Captured,
+    label: &str,
+    engine: &MockEngine,
+    spec: FunctionCallSpec,
+    reads_plaintext: bool,
+) {
     let server = engine.serve_http().await.expect("session server");
     engine.set_function_call(spec);
     engine.reset_recorder();
@@ -286,6 +304,13 @@ async fn run_module(out: &Captured, label: &str, engine: &MockEngine, spec: Func
     );
     // The engine never sees the plaintext in a query, even where the module reads it.
     engine.assert_never_sent(CANARY);
+    if !reads_plaintext {
+        assert_eq!(
+            engine.plaintext_reads(),
+            Vec::<String>::new(),
+            "{label}: the module read a password's plaintext"
+        );
+    }
     drop(server);
 }
 
@@ -331,12 +356,13 @@ async fn module_scenarios(out: &Captured, reg: &LocalRegistry) {
             &["setSecret", "id"],
         )
         .await;
-        // The check over HTTP to the real registry with the plaintext, then the push.
+        // The check through the engine (which asks the real registry), then the push.
         run_module(
             out,
             label,
             &engine,
             publish(&src, &real_host, &secret, "fail"),
+            false,
         )
         .await;
         // Again: the tag exists now (fail policy), or the key is still wrong.
@@ -345,6 +371,7 @@ async fn module_scenarios(out: &Captured, reg: &LocalRegistry) {
             label,
             &engine,
             publish(&src, &real_host, &secret, "fail"),
+            false,
         )
         .await;
         run_module(
@@ -352,6 +379,7 @@ async fn module_scenarios(out: &Captured, reg: &LocalRegistry) {
             label,
             &engine,
             publish(&src, &real_host, &secret, "skip"),
+            false,
         )
         .await;
         // No check: the model's registry decides (create-only, 401 for the wrong key).
@@ -360,10 +388,18 @@ async fn module_scenarios(out: &Captured, reg: &LocalRegistry) {
             label,
             &engine,
             publish(&src, HOST, &secret, "overwrite"),
+            false,
         )
         .await;
-        // The check cannot reach this host (DNS): it warns and the push decides.
-        run_module(out, label, &engine, publish(&src, HOST, &secret, "fail")).await;
+        // The check against the model's registry, then the push (refused: the tag exists).
+        run_module(
+            out,
+            label,
+            &engine,
+            publish(&src, HOST, &secret, "fail"),
+            false,
+        )
+        .await;
         // container_list: the registry client inside the engine gets the password as a secret
         // variable (the mock lists through the real registry with it).
         run_module(
@@ -375,6 +411,7 @@ async fn module_scenarios(out: &Captured, reg: &LocalRegistry) {
                 .arg("containerNames", json!(["homepage", "navidrome"]))
                 .arg("registry", json!(real_host))
                 .arg("registryPassword", json!(secret)),
+            true,
         )
         .await;
         // A malformed argument next to a password.
@@ -383,6 +420,7 @@ async fn module_scenarios(out: &Captured, reg: &LocalRegistry) {
             label,
             &engine,
             publish(&src, &real_host, &secret, "fail").arg("commitSha", json!("nope")),
+            false,
         )
         .await;
     }

@@ -11,8 +11,8 @@
 //! - `publish` builds the same container through the same catalog, then pushes one tag after
 //!   another with `Container::publish`, as Dagger's own docs do; the password is a `Secret`
 //!   object, so each push first resolves its ID again (nested IDs resolved per argument). The
-//!   existing-tag check reads the password with `Secret::plaintext` and asks the same
-//!   [`TagLookup`] as the library.
+//!   existing-tag check asks the engine tag by tag, as `dagger-sdk` allows:
+//!   `container().with_registry_auth(...).from(<ref>).image_ref()`, a "not found" meaning absent.
 //! - `returnValue` goes raw through the client: `dagger-sdk`'s `return_value` sends the same one
 //!   query but fails to deserialize the engine's `null` answer.
 //!
@@ -20,7 +20,6 @@
 //! there is the dispatch alone.
 
 use std::str::FromStr;
-use std::sync::Arc;
 
 use blumeops::module::Blumeops;
 use blumeops::pipeline::Catalog;
@@ -28,15 +27,14 @@ use blumeops::release::{release_tag, VPrefix, Version};
 use dagger_engine::registry::{repository, RegistryHost, RepositoryName, Tag};
 use dagger_engine::EngineClient;
 use dagger_module_runtime::{
-    return_error, return_value, ArgDef, Args, CallContext, FunctionResult, Module, ModuleDef,
-    TypeRef,
+    return_error, return_value, ArgDef, Args, CachePolicy, CallContext, FunctionResult, Module,
+    ModuleDef, TypeRef,
 };
-use dagger_publish::{ExistingTagPolicy, TagLookup};
+use dagger_publish::ExistingTagPolicy;
 use dagger_sdk::{
-    Directory, FunctionWithArgOpts, Json, Query, Secret, TypeDef, TypeDefKind,
-    TypeDefWithObjectOpts,
+    Directory, FunctionCachePolicy, FunctionWithArgOpts, FunctionWithCachePolicyOpts, Json, Query,
+    Secret, TypeDef, TypeDefKind, TypeDefWithObjectOpts,
 };
-use oci_registry_api::RegistryCredentials;
 use serde_json::Value;
 
 /// Why a naive run failed (the message only; the bench prints it).
@@ -93,6 +91,7 @@ fn type_def(dag: &Query, type_ref: &TypeRef, optional: bool) -> TypeDef {
 
 fn with_arg(function: dagger_sdk::Function, dag: &Query, arg: &ArgDef) -> dagger_sdk::Function {
     let default = arg.default.as_ref().map(|v| Json(v.to_string()));
+    let ignore: Vec<&str> = arg.ignore.iter().map(String::as_str).collect();
     function.with_arg_opts(
         arg.engine_name(),
         type_def(dag, &arg.type_ref, arg.optional),
@@ -102,7 +101,7 @@ fn with_arg(function: dagger_sdk::Function, dag: &Query, arg: &ArgDef) -> dagger
             default_value: default,
             deprecated: None,
             description: Some(arg.description.as_str()),
-            ignore: None,
+            ignore: (!ignore.is_empty()).then_some(ignore),
             source_map: None,
         },
     )
@@ -125,6 +124,20 @@ pub async fn register(def: &ModuleDef, dag: &Query) -> Result<String, NaiveError
         for arg in &f.args {
             function = with_arg(function, dag, arg);
         }
+        if let Some(policy) = &f.cache_policy {
+            let sdk_policy = match policy {
+                CachePolicy::Default { .. } => FunctionCachePolicy::Default,
+                CachePolicy::PerSession => FunctionCachePolicy::PerSession,
+                CachePolicy::Never => FunctionCachePolicy::Never,
+            };
+            let ttl = policy.time_to_live_arg();
+            function = function.with_cache_policy_opts(
+                sdk_policy,
+                FunctionWithCachePolicyOpts {
+                    time_to_live: ttl.as_deref(),
+                },
+            );
+        }
         object = object.with_function(function);
     }
     let module = dag
@@ -136,11 +149,7 @@ pub async fn register(def: &ModuleDef, dag: &Query) -> Result<String, NaiveError
 }
 
 /// `publish` the naive way (see the file's documentation).
-async fn publish(
-    dag: &Query,
-    lookup: &dyn TagLookup,
-    args: &Args,
-) -> Result<FunctionResult, NaiveError> {
+async fn publish(dag: &Query, args: &Args) -> Result<FunctionResult, NaiveError> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let name = args.string("container_name").map_err(|e| err(&e))?;
     let version = Version::parse(&args.string("version").map_err(|e| err(&e))?, VPrefix::Keep)
@@ -193,22 +202,18 @@ async fn publish(
 
     let mut existing = vec![None; tags.len()];
     if policy != ExistingTagPolicy::Overwrite {
-        let credentials = match &password {
-            Some(secret) => Some(RegistryCredentials {
-                username: username.clone(),
-                password: secret
-                    .plaintext()
-                    .await
-                    .map_err(sdk("password plaintext"))?
-                    .into(),
-            }),
-            None => None,
-        };
         for (i, tag) in tags.iter().enumerate() {
-            existing[i] = lookup
-                .manifest_digest(&host, credentials.as_ref(), &repository, tag)
-                .await
-                .map_err(|e| err(&e))?;
+            let mut lookup = dag.container();
+            if let Some(secret) = &password {
+                lookup =
+                    lookup.with_registry_auth(host.as_str(), username.as_str(), secret.clone());
+            }
+            let address = format!("{host}/{repository}:{tag}");
+            existing[i] = match lookup.from(address.as_str()).image_ref().await {
+                Ok(image_ref) => image_ref.rsplit_once('@').map(|(_, d)| d.to_string()),
+                Err(e) if e.to_string().contains(&format!("{address}: not found")) => None,
+                Err(e) => return Err(format!("existing-tag check: {e}")),
+            };
         }
     }
     let mut published = Vec::new();
@@ -231,11 +236,7 @@ async fn publish(
 }
 
 /// Serves the current call the naive way; `Ok(true)` when a value was returned.
-pub async fn serve(
-    module: &Blumeops,
-    lookup: Arc<dyn TagLookup>,
-    client: &EngineClient,
-) -> Result<bool, NaiveError> {
+pub async fn serve(module: &Blumeops, client: &EngineClient) -> Result<bool, NaiveError> {
     let dag = client.dagger();
     let call = read_call(&dag).await?;
     let def = module.definition();
@@ -251,7 +252,7 @@ pub async fn serve(
     };
     let outcome = match Args::decode(function, &call.input_args) {
         Err(e) => Err(e.to_string()),
-        Ok(args) if function.name == "publish" => publish(&dag, lookup.as_ref(), &args).await,
+        Ok(args) if function.name == "publish" => publish(&dag, &args).await,
         Ok(args) => {
             let ctx = CallContext::new(client.clone(), call.parent);
             module

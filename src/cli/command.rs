@@ -183,7 +183,7 @@ fn flag(function: &str, def: &ArgDef) -> Result<Arg, CommandError> {
         .long(long)
         .value_name(kind)
         .help(format!("{}{}", def.description, value_note(&def.type_ref)))
-        .required(!def.optional && !is_directory);
+        .required(!def.optional && def.default.is_none() && !is_directory);
     let element = match &def.type_ref {
         TypeRef::List(inner) => {
             arg = arg.action(ArgAction::Append).value_delimiter(',');

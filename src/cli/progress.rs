@@ -5,7 +5,7 @@
 //! the client (under `dagger run` the engine's own view shows them). What can be seen is each
 //! engine request and each existing-tag check: [`CountingTransport`] names the requests that
 //! build, run or push (from the engine fields they select: `publish`, `sync`, `stdout`, ...),
-//! and [`ReportingLookup`] the checks; both report to one [`Reporter`], which `--quiet` (and the
+//! and the existing-tag checks (`from(address:){imageRef}`); it reports to one [`Reporter`], which `--quiet` (and the
 //! recording engine) silences. The transport also counts the round trips, for `--json`.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,10 +19,7 @@ use graphql_parser::query::{
 use serde_json::Value;
 
 use super::output;
-use dagger_engine::registry::{Digest, RegistryHost, RepositoryName, Tag};
 use dagger_engine::{Response, Transport, TransportError};
-use dagger_publish::TagLookup;
-use oci_registry_api::{RegistryApiError, RegistryCredentials};
 
 /// Writes the phase lines, or nothing when silenced.
 #[derive(Debug, Clone, Copy)]
@@ -89,6 +86,9 @@ struct Request {
     evaluates: bool,
     /// The last command it runs (`withExec(args:)`), if any.
     exec: Option<Vec<String>>,
+    /// The references it resolves to learn their digests (`from(address:){imageRef}`): the
+    /// existing-tag check.
+    checks: Vec<String>,
 }
 
 impl Request {
@@ -125,6 +125,17 @@ impl Request {
                                 self.pushes.push(address.clone());
                             }
                         }
+                        "from" => {
+                            let reads_ref =
+                                field.selection_set.items.iter().any(
+                                    |s| matches!(s, Selection::Field(f) if f.name == "imageRef"),
+                                );
+                            if let (true, Some(GqlValue::String(address))) =
+                                (reads_ref, arg("address"))
+                            {
+                                self.checks.push(address.clone());
+                            }
+                        }
                         "sync" | "stdout" | "stderr" | "exitCode" => self.evaluates = true,
                         "withExec" => {
                             if let Some(GqlValue::List(items)) = arg("args") {
@@ -156,13 +167,16 @@ impl Request {
         if !self.pushes.is_empty() {
             return Some(format!("{build}push of {}", self.pushes.join(", ")));
         }
+        if !self.checks.is_empty() {
+            return Some(format!("existing-tag check of {}", self.checks.join(", ")));
+        }
         if !self.evaluates {
             return None;
         }
         Some(match &self.exec {
             Some(args) => format!(
                 "{build}run `{}`",
-                dagger_publish::pipeline::steps::display_command(args)
+                dagger_engine::command::display_command(args)
             ),
             None if built => "evaluation".into(),
             None => "build".into(),
@@ -229,50 +243,26 @@ impl Transport for CountingTransport {
                 }
                 phase.end("done");
             }
+            // An absent tag fails its `from` (`<ref>: not found`); the publisher reads the answer.
+            Ok(response) if !request.checks.is_empty() => {
+                phase.end(if response.errors.is_empty() {
+                    "there"
+                } else if response
+                    .errors
+                    .iter()
+                    .all(|e| e.message.ends_with(": not found"))
+                {
+                    "not there yet"
+                } else {
+                    "answered"
+                })
+            }
             Ok(response) => phase.end(&format!(
                 "failed ({} error(s) from the engine)",
                 response.errors.len()
             )),
             Err(_) => phase.end("failed (no answer from the engine)"),
         }
-        answer
-    }
-}
-
-/// A [`TagLookup`] that reports each existing-tag check as a phase.
-pub struct ReportingLookup {
-    inner: Arc<dyn TagLookup>,
-    reporter: Reporter,
-}
-
-impl ReportingLookup {
-    /// Wraps `inner`.
-    pub fn new(inner: Arc<dyn TagLookup>, reporter: Reporter) -> Self {
-        Self { inner, reporter }
-    }
-}
-
-#[async_trait]
-impl TagLookup for ReportingLookup {
-    async fn manifest_digest(
-        &self,
-        host: &RegistryHost,
-        credentials: Option<&RegistryCredentials>,
-        repository: &RepositoryName,
-        tag: &Tag,
-    ) -> Result<Option<Digest>, RegistryApiError> {
-        let phase = self
-            .reporter
-            .start(format!("existing-tag check of {host}/{repository}:{tag}"));
-        let answer = self
-            .inner
-            .manifest_digest(host, credentials, repository, tag)
-            .await;
-        phase.end(&match &answer {
-            Ok(None) => "not there yet".to_string(),
-            Ok(Some(digest)) => format!("already there as {digest}"),
-            Err(_) => "failed".to_string(),
-        });
         answer
     }
 }

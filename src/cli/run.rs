@@ -13,12 +13,11 @@ use super::args::Call;
 use super::command::{self, kebab, COMPLETIONS, JSON, PLAN, QUIET, SHELL};
 use super::json::{self, Engine};
 use super::output::{self, FAILURE, USAGE};
-use super::progress::{CountingTransport, Reporter, ReportingLookup};
+use super::progress::{CountingTransport, Reporter};
 use super::{completions, plan};
 use crate::module::Blumeops;
 use dagger_engine::{EngineClient, HttpTransport, HttpTransportConfig, SessionParams};
 use dagger_module_runtime::{Args, CallContext, FunctionError, FunctionResult, Module};
-use dagger_publish::{RegistryApiLookup, TagLookup};
 
 /// The global flags.
 #[derive(Debug, Clone, Copy)]
@@ -113,7 +112,7 @@ async fn check_arguments(call: &Call) -> Result<(), String> {
         return Ok(());
     };
     let client = engine.client();
-    let module = Blumeops::new().with_tag_lookup(Arc::new(engine.clone()));
+    let module = Blumeops::new();
     let Ok(input) = call.input_args(&client).await else {
         return Ok(());
     };
@@ -244,7 +243,6 @@ async fn run_on_recording_engine(module: Blumeops, call: &Call, options: Options
         Reporter::new(false),
     ));
     let client = EngineClient::new(transport.clone());
-    let module = module.with_tag_lookup(Arc::new(engine.clone()));
     let why = if options.plan {
         "--plan"
     } else {
@@ -307,8 +305,6 @@ async fn run_in_session(
         reporter,
     ));
     let client = EngineClient::new(transport.clone());
-    let lookup: Arc<dyn TagLookup> = Arc::new(RegistryApiLookup);
-    let module = module.with_tag_lookup(Arc::new(ReportingLookup::new(lookup, reporter)));
     let objects: Vec<String> = call
         .given
         .iter()

@@ -6,20 +6,15 @@ use std::path::Path;
 use dagger_mock_engine::MockEngine;
 use dagger_module_runtime::ArgDef;
 
-use crate::module::SOURCE_IGNORE;
-
 /// Files larger than this are not loaded into the recording engine (the plan needs
 /// Dockerfiles and the like, not build outputs).
 const MAX_PLAN_FILE: u64 = 1 << 20;
 
 /// The patterns a Directory argument leaves out when the main job loads it
-/// (`address(value:).directory(exclude:)`).
-///
-/// The hook for per-argument ignore patterns: once `ArgDef` carries the patterns the module
-/// registers (`withArg(ignore:)`), return those here. Until then every Directory argument
-/// leaves out [`SOURCE_IGNORE`], the one list.
-pub fn ignore_patterns(_arg: &ArgDef) -> Vec<String> {
-    SOURCE_IGNORE.iter().map(|p| p.to_string()).collect()
+/// (`address(value:).directory(exclude:)`): the argument's own `ignore` patterns, the ones the
+/// module registers and `dagger call` applies.
+pub fn ignore_patterns(arg: &ArgDef) -> Vec<String> {
+    arg.ignore.iter().map(|p| p.to_string()).collect()
 }
 
 /// Whether the directory at `relative` is left out by `patterns`, as far as the loader can

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::defaults;
-use dagger_module_runtime::{ArgDef, FunctionDef, ModuleDef, ObjectDef, TypeRef};
+use dagger_module_runtime::{ArgDef, CachePolicy, FunctionDef, ModuleDef, ObjectDef, TypeRef};
 use dagger_publish::ExistingTagPolicy;
 
 /// The module's name (`dagger.json`).
@@ -18,10 +18,26 @@ pub const DEFAULT_NAMESPACE: &str = defaults::NAMESPACE;
 /// The existing-tag policy when `--existing-tag-policy` is not given.
 pub const DEFAULT_POLICY: &str = "fail";
 
-/// What a build never needs from this repository's source (`--src`): build outputs, git's
-/// store, Node modules. The main job leaves them out when it loads the directory (the one
-/// list; see `blumeops::cli`'s `ignore_patterns`, the hook for per-argument patterns).
-pub const SOURCE_IGNORE: &[&str] = &["**/target", "**/.git", "**/node_modules"];
+/// What every `src` argument leaves out when the engine loads it (`ignore` of the argument:
+/// `dagger call --src=.` uploads the folder minus these, and `.gitignore` is not read), so that
+/// build outputs, caches, git's store and Node modules never travel: `dagger.json`'s `include`
+/// excludes the same, and the main job loads `--src` with the same list.
+pub const SRC_IGNORE: &[&str] = &[
+    "**/target",
+    "fuzz/corpus",
+    "fuzz/artifacts",
+    "sdk/.venv",
+    "sdk/.pytest_cache",
+    "**/__pycache__",
+    "**/node_modules",
+    ".git",
+];
+
+/// This repository's source, as a `src` argument: a Directory with [`SRC_IGNORE`].
+fn src(arg: ArgDef) -> ArgDef {
+    arg.ignore(SRC_IGNORE.iter().copied())
+}
+
 /// The creation time when `--created` is not given: the Unix epoch, never the wall clock (the
 /// main job passes `SOURCE_DATE_EPOCH` when it is set).
 pub const DEFAULT_CREATED: &str = "1970-01-01T00:00:00Z";
@@ -34,6 +50,9 @@ fn container_name() -> ArgDef {
     )
 }
 
+/// `registry` and `registry_username` are non-null strings with a default, as the Python
+/// module this one replaces registered them (`registry: str = "..."`), so clients generated from
+/// the module's schema see the same types.
 fn registry_args() -> Vec<ArgDef> {
     vec![
         ArgDef::with_default(
@@ -108,11 +127,14 @@ pub fn definition() -> ModuleDef {
         "Build a container and publish it as <registry>/<namespace>/<name>:<version>-<sha7>; \
          returns the published reference with its digest",
     )
-    .arg(ArgDef::required(
+    // A push must happen each time it is asked for: the engine must not answer a stored
+    // reference (the tag may have been deleted or moved since).
+    .cache_policy(CachePolicy::Never)
+    .arg(src(ArgDef::required(
         "src",
         TypeRef::object("Directory"),
         "This repository's source (the folder holding containers/)",
-    ))
+    )))
     .arg(container_name());
     let publish = with_args(publish, release_args());
     let publish = with_args(publish, registry_args());
@@ -136,11 +158,11 @@ pub fn definition() -> ModuleDef {
         TypeRef::object("Container"),
         "Build a container (native pipeline, or containers/<name>/Dockerfile)",
     )
-    .arg(ArgDef::required(
+    .arg(src(ArgDef::required(
         "src",
         TypeRef::object("Directory"),
         "This repository's source (the folder holding containers/)",
-    ))
+    )))
     .arg(container_name());
 
     let version = FunctionDef::new(
@@ -149,12 +171,12 @@ pub fn definition() -> ModuleDef {
         "The upstream version a container pins (a pipeline's version, or the Dockerfile's ARG \
          CONTAINER_APP_VERSION)",
     )
-    .arg(ArgDef::contextual(
+    .arg(src(ArgDef::contextual(
         "src",
         TypeRef::object("Directory"),
         "/",
         "This repository's source (default: the module's own source)",
-    ))
+    )))
     .arg(container_name());
 
     let list = FunctionDef::new(
@@ -162,12 +184,14 @@ pub fn definition() -> ModuleDef {
         TypeRef::String,
         "The version tags of each container in the registry, one line per container",
     )
-    .arg(ArgDef::contextual(
+    // The registry's tags change outside the engine: list afresh each time.
+    .cache_policy(CachePolicy::Never)
+    .arg(src(ArgDef::contextual(
         "src",
         TypeRef::object("Directory"),
         "/",
         "This repository's source (default: the module's own source)",
-    ))
+    )))
     .arg(ArgDef::optional(
         "container_names",
         TypeRef::list(TypeRef::String),
@@ -181,6 +205,7 @@ pub fn definition() -> ModuleDef {
         "Publish a Nix-built image (the docker-archive in result) as <version>-<sha7>-nix; \
          returns the published reference with its digest",
     )
+    .cache_policy(CachePolicy::Never)
     .arg(ArgDef::required(
         "archive",
         TypeRef::object("File"),
@@ -257,6 +282,58 @@ mod tests {
             "--created",
         ] {
             assert!(flags.iter().any(|f| f == flag), "{flag} missing: {flags:?}");
+        }
+    }
+
+    #[test]
+    fn pushes_and_listings_are_never_cached_and_builds_keep_the_default() {
+        let def = definition();
+        let policy = |name: &str| def.object.find_function(name).unwrap().cache_policy.clone();
+        for f in ["publish", "publish_nix", "container_list"] {
+            assert_eq!(policy(f), Some(CachePolicy::Never), "{f}");
+        }
+        for f in ["build", "container_version"] {
+            assert_eq!(policy(f), None, "{f}");
+        }
+    }
+
+    #[test]
+    fn every_src_leaves_out_build_outputs_as_dagger_json_does() {
+        let def = definition();
+        let mut seen = 0;
+        for f in &def.object.functions {
+            if let Some(src) = f.find_arg("src") {
+                assert_eq!(src.ignore, SRC_IGNORE, "{}", f.name);
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 4);
+        let text = include_str!("../../dagger.json");
+        let cfg: serde_json::Value = serde_json::from_str(text).unwrap();
+        let include: Vec<String> = cfg["include"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        let expected: Vec<String> = SRC_IGNORE.iter().map(|p| format!("!{p}")).collect();
+        assert_eq!(include, expected);
+    }
+
+    #[test]
+    fn registry_and_user_are_non_null_strings_with_defaults_as_the_seed_had() {
+        let def = definition();
+        for f in ["publish", "publish_nix", "container_list"] {
+            let f = def.object.find_function(f).unwrap();
+            for (name, default) in [
+                ("registry", DEFAULT_REGISTRY),
+                ("registry_username", defaults::REGISTRY_USERNAME),
+            ] {
+                let a = f.find_arg(name).unwrap();
+                assert_eq!(a.type_ref, TypeRef::String);
+                assert!(!a.optional, "{name} is non-null");
+                assert_eq!(a.default, Some(json!(default)));
+            }
         }
     }
 }

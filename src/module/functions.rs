@@ -221,7 +221,7 @@ pub(super) async fn publish_outcome(
         .await
         .map_err(catalog_error)?;
     let request = request.with_platform_variants(built.variants.clone());
-    let publisher = Publisher::new(ctx.client().clone()).with_tag_lookup(module.lookup.clone());
+    let publisher = Publisher::new(ctx.client().clone());
     match publisher.publish(&built.container, &request).await {
         Ok(report) => Ok(Published {
             report,
@@ -380,7 +380,7 @@ pub(super) async fn publish_nix_outcome(
     // `pipeline::nix::nix_image` with the archive's ID rather than a `File`, so that
     // `dagger-sdk` does not spend a round trip resolving the File's ID again.
     let image = ctx.query().container().import(archive);
-    let publisher = Publisher::new(ctx.client().clone()).with_tag_lookup(module.lookup.clone());
+    let publisher = Publisher::new(ctx.client().clone());
     match publisher.publish(&image, &request).await {
         Ok(report) => Ok(Published {
             report,

@@ -23,26 +23,24 @@ use crate::pipeline::Catalog;
 use dagger_module_runtime::{
     Args, CallContext, FunctionError, FunctionResult, Module as RuntimeModule, ModuleDef,
 };
-use dagger_publish::{PublishReport, RegistryApiLookup, TagLookup};
+use dagger_publish::PublishReport;
 
 pub use definition::{
     definition, DEFAULT_CREATED, DEFAULT_NAMESPACE, DEFAULT_POLICY, DEFAULT_REGISTRY, MODULE_NAME,
-    SOURCE_IGNORE,
 };
 pub use functions::parse_platform;
 
-/// The `blumeops` module: the container catalog and how existing tags are looked up.
+/// The `blumeops` module: the container catalog.
 #[derive(Clone)]
 pub struct Blumeops {
     catalog: Arc<Catalog>,
-    lookup: Arc<dyn TagLookup>,
 }
 
 impl std::fmt::Debug for Blumeops {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Blumeops")
             .field("catalog", &self.catalog)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -53,24 +51,16 @@ impl Default for Blumeops {
 }
 
 impl Blumeops {
-    /// The module with the standard catalog, checking existing tags through the registry's
-    /// HTTP API.
+    /// The module with the standard catalog.
     pub fn new() -> Self {
         Self {
             catalog: Arc::new(Catalog::standard()),
-            lookup: Arc::new(RegistryApiLookup),
         }
     }
 
     /// Uses another catalog (more pipelines, another forge).
     pub fn with_catalog(mut self, catalog: Catalog) -> Self {
         self.catalog = Arc::new(catalog);
-        self
-    }
-
-    /// Looks existing tags up another way (tests use the mock engine's registry model).
-    pub fn with_tag_lookup(mut self, lookup: Arc<dyn TagLookup>) -> Self {
-        self.lookup = lookup;
         self
     }
 }

@@ -28,6 +28,7 @@
 //! ```
 
 mod client;
+pub mod command;
 mod error;
 pub mod gql;
 mod http;

@@ -5,8 +5,10 @@ use super::error::GraphQLErrorEntry;
 
 /// One answer of the engine's GraphQL endpoint: `data` and `errors` as the engine sent them.
 ///
-/// Both may be present at once: an aliased query whose second alias failed still carries the
-/// first alias's data.
+/// The GraphQL spec lets both be present (a partial answer); the Dagger engine's server (dagql)
+/// never does that: when any field of a request fails, the answer has the errors and
+/// `"data": null`, and the fields that succeeded are not reported (upstream `dagql/server.go`,
+/// `Resolve` and `Exec`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct Response {
     /// The `data` object, `None` when the engine answered `null` or nothing.

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use dagger_publish::pipeline::steps::display_command;
+use dagger_engine::command::display_command;
 
 /// One word as a POSIX shell would need it: the quoting of step errors
 /// ([`display_command`]), so a plan and an error show a command the same way.

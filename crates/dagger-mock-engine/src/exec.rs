@@ -3,8 +3,10 @@
 //! Validation follows the GraphQL spec as the engine's parser applies it (upstream dagql uses
 //! `vektah/gqlparser`, whose messages are reproduced: `validator/rules/fields_on_correct_type.go`,
 //! `known_argument_names.go`, `provided_required_arguments.go`, `scalar_leafs.go`). Execution
-//! resolves fields in order; an error nulls the field and the null propagates to the nearest
-//! nullable parent (GraphQL spec §6.4.4 "Handling Field Errors").
+//! follows dagql rather than the GraphQL spec's null propagation (upstream `dagql/server.go`):
+//! every field runs, and when any failed the answer has no data at all, only one error per
+//! failing field, whose `path` is the failing object's call chain (field names, not aliases)
+//! followed by the failing selection's name or alias.
 
 use std::sync::Arc;
 
@@ -65,10 +67,14 @@ pub(crate) async fn run(shared: Arc<Shared>, query: &str, variables: Option<&Val
         vars,
         errors: Vec::new(),
     };
+    // dagql answers all or nothing: when any field failed, the answer carries the errors only
+    // and `"data": null`, whatever succeeded beside them (upstream `dagql/server.go`, `Resolve`
+    // returns `nil, errs` and `Exec` builds a response without data).
     let data = exec
-        .selection_set(&Obj::root(), set, Vec::new())
+        .selection_set(&Obj::root(), set)
         .await
         .ok()
+        .filter(|_| exec.errors.is_empty())
         .map(Value::Object);
     Outcome {
         response: Response {
@@ -276,14 +282,28 @@ struct Executor<'q> {
     errors: Vec<GraphQLErrorEntry>,
 }
 
+/// Where an error of field `key` selected on `obj` is reported: the names of the fields of the
+/// object's call chain, then the selection's key (upstream `dagql/server.go`, `resolvePath`:
+/// `append(idToPath(recipeID), sel.Name())`). Only the last element is the selection's alias;
+/// the ones before are field names from the object's ID, so aliases there are lost. (Upstream
+/// also numbers an element of a list after its list field, `idToPath`'s `nth`; the mock's list
+/// elements carry no position, so their errors name the list field alone.)
+fn error_path(obj: &Obj, key: &str) -> Vec<PathSegment> {
+    obj.calls
+        .iter()
+        .map(|c| PathSegment::Field(c.field.clone()))
+        .chain(std::iter::once(PathSegment::Field(key.to_string())))
+        .collect()
+}
+
 impl<'q> Executor<'q> {
-    /// Resolves a selection set on `obj`; `Err(())` when a non-null field failed (the error is
-    /// recorded) and the null must propagate.
+    /// Resolves a selection set on `obj`; `Err(())` when any field in it failed (the errors are
+    /// recorded). Every field runs even when a sibling failed, as dagql resolves the siblings
+    /// concurrently without cancelling them (upstream `dagql/server.go`, `Resolve`).
     fn selection_set<'a>(
         &'a mut self,
         obj: &'a Obj,
         set: &'a SelectionSet<'q, String>,
-        path: Vec<PathSegment>,
     ) -> BoxFuture<'a, Result<Map<String, Value>, ()>>
     where
         'q: 'a,
@@ -291,7 +311,7 @@ impl<'q> Executor<'q> {
         async move {
             let mut out = Map::new();
             let mut failed = false;
-            self.collect(obj, set, &path, &mut out, &mut failed).await;
+            self.collect(obj, set, &mut out, &mut failed).await;
             if failed {
                 Err(())
             } else {
@@ -305,7 +325,6 @@ impl<'q> Executor<'q> {
         &'a mut self,
         obj: &'a Obj,
         set: &'a SelectionSet<'q, String>,
-        path: &'a [PathSegment],
         out: &'a mut Map<String, Value>,
         failed: &'a mut bool,
     ) -> BoxFuture<'a, ()>
@@ -321,16 +340,10 @@ impl<'q> Executor<'q> {
                             out.insert(key, Value::from(obj.ty.clone()));
                             continue;
                         }
-                        let mut field_path = path.to_vec();
-                        field_path.push(PathSegment::Field(key.clone()));
-                        match self.field(obj, f, field_path).await {
+                        match self.field(obj, f, &key).await {
                             Ok(v) => {
                                 out.insert(key, v);
                             }
-                            // The field is null now; its siblings still execute (GraphQL
-                            // spec §6.4.4: a field error does not stop the other fields of the
-                            // selection set; dagql resolves them concurrently), and the null
-                            // reaches the parent once they are done.
                             Err(()) => *failed = true,
                         }
                     }
@@ -342,8 +355,7 @@ impl<'q> Executor<'q> {
                             None => true,
                         };
                         if applies {
-                            self.collect(obj, &frag.selection_set, path, out, failed)
-                                .await;
+                            self.collect(obj, &frag.selection_set, out, failed).await;
                         }
                     }
                     Selection::FragmentSpread(_) => {}
@@ -353,13 +365,13 @@ impl<'q> Executor<'q> {
         .boxed()
     }
 
-    /// Resolves one field and completes its value; `Err(())` means "null, and the field is
-    /// non-null": the parent must become null too.
+    /// Resolves one field and what is selected below it; `Err(())` when it or anything below
+    /// it failed.
     async fn field(
         &mut self,
         obj: &Obj,
         f: &graphql_parser::query::Field<'q, String>,
-        path: Vec<PathSegment>,
+        key: &str,
     ) -> Result<Value, ()> {
         let Some(def) = self.schema.field(&obj.ty, &f.name) else {
             // A field of an interface selected on an object of another type cannot happen
@@ -369,21 +381,20 @@ impl<'q> Executor<'q> {
                     "Cannot query field \"{}\" on type \"{}\".",
                     f.name, obj.ty
                 )),
-                path,
-                true,
+                obj,
+                key,
             );
         };
-        let nullable = def.ty.nullable();
         let result = self.resolve(obj, f, def).await;
         match result {
-            Err(e) => self.fail(e, path, nullable),
-            Ok(Out::Value(Value::Null)) if !nullable => self.fail(
+            Err(e) => self.fail(e, obj, key),
+            Ok(Out::Value(Value::Null)) if !def.ty.nullable() => self.fail(
                 FieldError::new(format!(
                     "Cannot return null for non-nullable field {}.{}.",
                     obj.ty, f.name
                 )),
-                path,
-                false,
+                obj,
+                key,
             ),
             Ok(Out::Value(v)) => Ok(v),
             Ok(Out::Chain) => {
@@ -392,55 +403,44 @@ impl<'q> Executor<'q> {
                     args: self.explicit_args(def, f),
                 };
                 let next = obj.then(call, def.ty.named());
-                self.complete(&next, f, path, nullable).await
+                self.selection_set(&next, &f.selection_set)
+                    .await
+                    .map(Value::Object)
             }
-            Ok(Out::Object(next)) => self.complete(&next, f, path, nullable).await,
+            Ok(Out::Object(next)) => self
+                .selection_set(&next, &f.selection_set)
+                .await
+                .map(Value::Object),
             Ok(Out::Objects(items)) => {
                 let mut list = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    let mut item_path = path.clone();
-                    item_path.push(PathSegment::Index(i as u64));
-                    match self.selection_set(item, &f.selection_set, item_path).await {
+                let mut failed = false;
+                for item in &items {
+                    match self.selection_set(item, &f.selection_set).await {
                         Ok(v) => list.push(Value::Object(v)),
-                        Err(()) if nullable => return Ok(Value::Null),
-                        Err(()) => return Err(()),
+                        Err(()) => failed = true,
                     }
                 }
-                Ok(Value::Array(list))
+                if failed {
+                    Err(())
+                } else {
+                    Ok(Value::Array(list))
+                }
             }
             Ok(Out::Later(_)) => self.fail(
                 FieldError::new("mock engine bug: a deferred result resolved to another deferral"),
-                path,
-                nullable,
+                obj,
+                key,
             ),
         }
     }
 
-    async fn complete(
-        &mut self,
-        next: &Obj,
-        f: &graphql_parser::query::Field<'q, String>,
-        path: Vec<PathSegment>,
-        nullable: bool,
-    ) -> Result<Value, ()> {
-        match self.selection_set(next, &f.selection_set, path).await {
-            Ok(v) => Ok(Value::Object(v)),
-            Err(()) if nullable => Ok(Value::Null),
-            Err(()) => Err(()),
-        }
-    }
-
-    fn fail(&mut self, e: FieldError, path: Vec<PathSegment>, nullable: bool) -> Result<Value, ()> {
+    fn fail(&mut self, e: FieldError, obj: &Obj, key: &str) -> Result<Value, ()> {
         self.errors.push(GraphQLErrorEntry {
             message: e.message,
-            path,
+            path: error_path(obj, key),
             extensions: e.extensions,
         });
-        if nullable {
-            Ok(Value::Null)
-        } else {
-            Err(())
-        }
+        Err(())
     }
 
     async fn resolve(

@@ -103,7 +103,6 @@ pub(crate) mod schema;
 mod server;
 mod state;
 mod stub_http;
-mod tag_lookup;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -261,6 +260,26 @@ impl MockEngine {
         }
     }
 
+    /// Declares a public image (`quay.io/skopeo/stable:v1.16.1`): its tag exists in its
+    /// registry's model and anyone may pull it, as for Docker Hub's official images. Returns
+    /// its digest. An address that is not a tagged image reference is an error naming the rule.
+    ///
+    /// ```
+    /// let engine = dagger_mock_engine::MockEngine::new();
+    /// let digest = engine.public_image("quay.io/skopeo/stable:v1.16.1").unwrap();
+    /// assert!(digest.starts_with("sha256:"));
+    /// assert!(engine.public_image("quay.io/skopeo/stable").is_err());
+    /// ```
+    pub fn public_image(&self, address: &str) -> Result<String, String> {
+        let image = registry_model::parse_address(address).map_err(|e| e.message)?;
+        let tag = image.tag.ok_or_else(|| {
+            format!("{address:?} names no tag: a public image is declared by tag")
+        })?;
+        let registry = self.registry(&image.host);
+        registry.allow_anonymous_pull(true);
+        Ok(registry.existing_tag(&image.repository, &tag))
+    }
+
     /// Declares what matching commands do: the files and directories they write, what they
     /// print, their exit code (see [`CommandEffect`]). Declarations are tried in the order they
     /// were made; the first that matches a command wins.
@@ -306,7 +325,8 @@ impl MockEngine {
         );
     }
 
-    /// Sets a variable of the engine's environment (for `secret(uri: "env:NAME")`).
+    /// Sets a variable of the session's environment, what the `env` secret provider reads
+    /// (`secret(uri: "env://NAME")`, `address(value: "NAME").secret`).
     pub fn set_env(&self, name: &str, value: &str) {
         self.shared
             .lock()
@@ -336,6 +356,15 @@ impl MockEngine {
     /// The number of queries received (one per round trip).
     pub fn round_trips(&self) -> usize {
         self.shared.lock().queries.len()
+    }
+
+    /// Ends the session and starts another on the same engine: the registry credentials given
+    /// with `withRegistryAuth` and the tags resolved by `from` are forgotten (both belong to a
+    /// session upstream); registries, secrets and the recorder stay.
+    pub fn new_session(&self) {
+        let mut s = self.shared.lock();
+        s.auth.clear();
+        s.resolved.clear();
     }
 
     /// Forgets the recorded queries, publishes, output reads and plaintext reads.

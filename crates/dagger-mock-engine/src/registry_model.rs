@@ -2,11 +2,23 @@
 //!
 //! Rules followed (cited where they apply):
 //! - upstream dagger `core/schema/container.go` (withRegistryAuth / withoutRegistryAuth) and
-//!   `auth/registry.go`: credentials belong to the session, keyed by the address's host.
-//! - containerd `remotes/errors/errors.go` (`ErrUnexpectedStatus.Error`): a registry status is
-//!   reported as `unexpected status from <METHOD> request to <URL>: <code> <reason>`, followed by
-//!   `: <body>` when the registry sent one; `remotes/docker/pusher.go` issues the requests
-//!   (`HEAD`/`PUT` of manifests, `POST`/`PUT` of blob uploads).
+//!   `auth/registry.go`: credentials belong to the session, keyed by the address's host;
+//!   `withRegistryAuth` reads the secret's plaintext at once; pulls (`from`) and pushes
+//!   (`publish`) both use the credential (`engine/server/session.go`, `Auth`).
+//! - upstream `core/schema/container.go` (`from`, `fromSessionScopeInput`): a tag is resolved to
+//!   a digest once per session; a failed resolution is not kept. Failures read
+//!   `failed to resolve image "<name>" (platform: "<platform>"): <cause>`, and a tag the
+//!   registry lacks has the cause `<name>: not found` (containerd v2.2.3
+//!   `core/remotes/docker/resolver.go`).
+//! - containerd v2.2.3 `core/remotes/errors/errors.go` (`ErrUnexpectedStatus.Error`): a
+//!   registry status reads `unexpected status from <METHOD> request to <URL>: <code> <reason>`,
+//!   without the body; when the body is a registry error envelope, a second line follows with
+//!   the errors (`core/remotes/docker/errcode.go`, `unexpectedResponseErr` joins them:
+//!   `denied`, or `denied: <message>` when the message is not the code's own); a `HEAD` answer
+//!   has no body. Push errors reach the client without any prefix naming the image
+//!   (upstream `engine/server/resolver/resolver.go`, `PushImage`, returns containerd's errors
+//!   as they are); a manifest refused is wrapped as the engine wraps it:
+//!   `push content <digest> (<size> bytes): failed commit on ref "manifest-<digest>": ...`.
 //! - zot's access control (zot's docs, "Authentication and authorization": the `read`, `create`,
 //!   `update` and `delete` actions): `create` without `update` cannot overwrite a tag.
 
@@ -29,9 +41,11 @@ pub enum AccountRights {
     ReadWrite,
     /// zot's `read` + `create` without `update`: a new tag can be pushed, an existing one not.
     CreateOnly,
+    /// zot's `read` alone: pulls work, every push is refused with 403.
+    ReadOnly,
 }
 
-/// A transient fault injected into the next pushes.
+/// A transient fault injected into the next pushes (or resolutions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PushFailure {
     /// The registry answers this HTTP status (500, 502, 503, 429, ...).
@@ -44,12 +58,16 @@ pub enum PushFailure {
 #[derive(Clone)]
 pub(crate) struct RegistryState {
     pub allow_anonymous_push: bool,
+    pub allow_anonymous_pull: bool,
+    /// Whether refusals carry a distribution-spec error body (then containerd adds its line).
+    pub error_bodies: bool,
     pub accounts: HashMap<String, (String, AccountRights)>,
     /// Tags and their digests, by repository.
     pub repositories: HashMap<String, BTreeMap<String, String>>,
     pub fail_next: VecDeque<PushFailure>,
+    pub fail_next_resolves: VecDeque<PushFailure>,
     pub unreachable: bool,
-    /// A real registry receiving the pushes.
+    /// A real registry receiving the pushes and answering the resolutions.
     pub backend: Option<oci_registry_api::RegistryApi>,
 }
 
@@ -57,9 +75,12 @@ impl Default for RegistryState {
     fn default() -> Self {
         Self {
             allow_anonymous_push: true,
+            allow_anonymous_pull: true,
+            error_bodies: false,
             accounts: HashMap::new(),
             repositories: HashMap::new(),
             fail_next: VecDeque::new(),
+            fail_next_resolves: VecDeque::new(),
             unreachable: false,
             backend: None,
         }
@@ -67,6 +88,12 @@ impl Default for RegistryState {
 }
 
 /// A handle on the model of one registry host; every method changes the engine's shared state.
+///
+/// A registry holds the tags declared with [`RegistryModel::existing_tag`] and those pushed to
+/// it; `from` of any other tag is not found, as the engine reports it. One exception, so that
+/// pipelines can start from public base images: Docker Hub's official images
+/// (`docker.io/library/...`, what `alpine` or `golang:alpine` name) all exist, with a digest
+/// derived from their name, unless a test declared tags in that repository.
 #[derive(Clone)]
 pub struct RegistryModel {
     pub(crate) shared: Arc<Shared>,
@@ -98,6 +125,20 @@ impl RegistryModel {
         self
     }
 
+    /// Whether a pull (`from`) without credentials is accepted (default: true).
+    pub fn allow_anonymous_pull(&self, allow: bool) -> &Self {
+        self.with(|r| r.allow_anonymous_pull = allow);
+        self
+    }
+
+    /// Whether the registry's refusals carry an error body (default: false, as zot's 403 on a
+    /// manifest in the engine's messages): with one, containerd adds a line naming the error
+    /// codes (`denied`, `unauthorized`, `toomanyrequests`).
+    pub fn error_bodies(&self, send: bool) -> &Self {
+        self.with(|r| r.error_bodies = send);
+        self
+    }
+
     /// Adds (or replaces) an account.
     pub fn account(&self, username: &str, password: &str, rights: AccountRights) -> &Self {
         self.with(|r| {
@@ -116,13 +157,20 @@ impl RegistryModel {
                 format!("{}/{repository}:{tag}", self.host).as_bytes()
             ))
         );
+        self.existing_tag_with_digest(repository, tag, &digest);
+        digest
+    }
+
+    /// Declares that `repository:tag` exists and points at `digest` (`sha256:<64 hex>`, for
+    /// example the digest an earlier push answered).
+    pub fn existing_tag_with_digest(&self, repository: &str, tag: &str, digest: &str) -> &Self {
         self.with(|r| {
             r.repositories
                 .entry(repository.to_string())
                 .or_default()
-                .insert(tag.to_string(), digest.clone())
+                .insert(tag.to_string(), digest.to_string())
         });
-        digest
+        self
     }
 
     /// The next `count` pushes fail with `failure`, then pushes work again.
@@ -131,9 +179,18 @@ impl RegistryModel {
         self
     }
 
-    /// Makes the real pushes to this host go to `api`'s registry (with the session's credentials
-    /// for the host, which the engine holds); the registry, not the model, then decides.
-    /// Injected faults and `unreachable` still apply first.
+    /// The next `count` resolutions of a tag (`from`) fail with `failure`.
+    pub fn fail_next_resolves(&self, count: usize, failure: PushFailure) -> &Self {
+        self.with(|r| {
+            r.fail_next_resolves
+                .extend(std::iter::repeat_n(failure, count))
+        });
+        self
+    }
+
+    /// Makes the real pushes and resolutions of this host go to `api`'s registry (with the
+    /// session's credentials for the host, which the engine holds); the registry, not the
+    /// model, then decides. Injected faults and `unreachable` still apply first.
     pub fn backed_by(&self, api: oci_registry_api::RegistryApi) -> &Self {
         self.with(|r| r.backend = Some(api));
         self
@@ -152,6 +209,16 @@ impl RegistryModel {
                 .get(repository)
                 .map(|t| t.keys().cloned().collect())
                 .unwrap_or_default()
+        })
+    }
+
+    /// The digest a tag points at in the model, if it exists.
+    pub fn digest(&self, repository: &str, tag: &str) -> Option<String> {
+        self.with(|r| {
+            r.repositories
+                .get(repository)
+                .and_then(|t| t.get(tag))
+                .cloned()
         })
     }
 }
@@ -239,12 +306,17 @@ pub(crate) fn parse_address(address: &str) -> Result<ImageAddress, FieldError> {
     })
 }
 
-/// `withRegistryAuth`: stores the credential in the session (replacing one for the same host).
+/// `withRegistryAuth`: reads the secret's plaintext (a secret that cannot be read fails here,
+/// as upstream `Plaintext` runs at once), then stores the credential in the session
+/// (replacing one for the same host).
 pub(crate) fn store_auth(ctx: &Ctx, args: &Args) -> Result<(), FieldError> {
     let host = auth_host(args.str("address")?)?;
     let secret_id = args.str("secret")?.to_string();
     let secret_name = match ctx.eval_id(&secret_id)? {
-        State::Secret(s) => s.name,
+        State::Secret(s) => {
+            s.plaintext(ctx)?;
+            s.name
+        }
         other => {
             return Err(FieldError::new(format!(
                 "withRegistryAuth: secret must be a Secret, got a {}",
@@ -270,52 +342,33 @@ pub(crate) fn remove_auth(ctx: &Ctx, args: &Args) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// `from(address)`: a malformed address is an error; a ref the model knows resolves to its
-/// digest; any other ref is taken for a public image whose digest is derived from its name.
-/// Answers what `imageRef` gives right after `from`: the normalised name with `@digest`
-/// (upstream `core/container.go`, From: `reference.ParseNormalizedNamed` + `TagNameOnly`, then
-/// the resolved digest).
-pub(crate) fn resolve_from(ctx: &Ctx, address: &str) -> Result<String, FieldError> {
-    let a = parse_address(address)?;
-    let tag = a.tag.clone().unwrap_or_else(|| "latest".into());
-    let name = format!("{}/{}:{tag}", a.host, a.repository);
-    if let Some(digest) = &a.digest {
-        return Ok(format!("{name}@{digest}"));
-    }
-    let mut state = ctx.state();
-    let known = match state.registries.get_mut(&a.host) {
-        Some(reg) if reg.unreachable => {
-            return Err(FieldError::new(format!(
-                "failed to resolve source metadata for {name}: {}",
-                unreachable_message(
-                    "Head",
-                    &a.host,
-                    &format!("{}/manifests/{tag}", a.repository)
-                )
-            )))
-        }
-        Some(reg) => reg
-            .repositories
-            .get(&a.repository)
-            .and_then(|tags| tags.get(&tag))
-            .cloned(),
-        None => None,
-    };
-    let digest = known.unwrap_or_else(|| {
-        format!(
-            "sha256:{}",
-            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(name.as_bytes()))
-        )
-    });
-    Ok(format!("{name}@{digest}"))
-}
-
 /// The session credential for a host (upstream `auth/registry.go`, `Credentials`: Docker
 /// Hub's other names are folded into `docker.io` before the lookup).
 fn credential_host(host: &str) -> &str {
     match host {
         "index.docker.io" | "registry-1.docker.io" => "docker.io",
         other => other,
+    }
+}
+
+/// The session's credential for `host` with its password, read from the engine's secrets.
+fn session_credential(
+    ctx: &Ctx,
+    host: &str,
+) -> Result<Option<(SessionCredential, String)>, FieldError> {
+    let credential = ctx.state().auth.get(credential_host(host)).cloned();
+    let Some(credential) = credential else {
+        return Ok(None);
+    };
+    match ctx.eval_id(&credential.secret_id)? {
+        State::Secret(s) => {
+            let password = s.plaintext(ctx)?;
+            Ok(Some((credential, password)))
+        }
+        other => Err(FieldError::new(format!(
+            "registry credential for {host} names a {}, not a Secret",
+            other.kind()
+        ))),
     }
 }
 
@@ -331,20 +384,14 @@ fn registry_url(host: &str, path: &str) -> String {
 }
 
 /// Go's `net/http` wording for a DNS failure, as containerd's resolver reports it.
-fn unreachable_message(method: &str, host: &str, path: &str) -> String {
+fn unreachable_message(method: &str, url: &str, host: &str) -> String {
     let hostname = host.split(':').next().unwrap_or(host);
-    format!(
-        "failed to do request: {method} \"{}\": dial tcp: lookup {hostname}: no such host",
-        registry_url(host, path)
-    )
+    format!("failed to do request: {method} \"{url}\": dial tcp: lookup {hostname}: no such host")
 }
 
-/// containerd's `ErrUnexpectedStatus` (`remotes/errors/errors.go`):
-/// `unexpected status from <METHOD> request to <URL>: <code> <reason>`. containerd keeps the
-/// registry's body in the error value (and logs it); the crate's contract (ARCHITECTURE.md,
-/// "Push failures as the engine words them") lets it follow as `: <body>`, which the mock does
-/// when the registry would send an error envelope.
-fn status_message(method: &str, url: &str, status: u16, body: Option<&str>) -> String {
+/// containerd's `ErrUnexpectedStatus` text, followed by the registry errors' line when the
+/// registry sent an error body (`codes`, each with its standard message; never for `HEAD`).
+fn status_message(method: &str, url: &str, status: u16, codes: &[&str]) -> String {
     let reason = reqwest::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
@@ -352,16 +399,255 @@ fn status_message(method: &str, url: &str, status: u16, body: Option<&str>) -> S
     let mut msg = format!("unexpected status from {method} request to {url}: {status} {reason}")
         .trim_end()
         .to_string();
-    if let Some(body) = body {
-        msg.push_str(": ");
-        msg.push_str(body);
+    if method != "HEAD" && !codes.is_empty() {
+        msg.push('\n');
+        msg.push_str(&registry_errors_line(codes));
     }
     msg
 }
 
-/// A push failure worded as buildkit's exporter reports it (`failed to push <ref>: <cause>`).
-fn push_error(target: &str, cause: String) -> FieldError {
-    FieldError::new(format!("failed to push {target}: {cause}"))
+/// containerd's `Errors.Error()` for an envelope whose errors carry their code's standard
+/// message and no detail: each is the code lowercased with `_` as spaces (codes containerd does
+/// not know read `unknown: <code>`); several are listed under `errors:`.
+fn registry_errors_line(codes: &[&str]) -> String {
+    const KNOWN: &[&str] = &[
+        "UNKNOWN",
+        "UNSUPPORTED",
+        "UNAUTHORIZED",
+        "DENIED",
+        "UNAVAILABLE",
+        "TOOMANYREQUESTS",
+    ];
+    let one = |code: &str| {
+        if KNOWN.contains(&code) {
+            code.to_lowercase().replace('_', " ")
+        } else {
+            format!("unknown: {}", code.to_lowercase().replace('_', " "))
+        }
+    };
+    match codes {
+        [single] => one(single),
+        many => {
+            let mut out = String::from("errors:\n");
+            for code in many {
+                out.push_str(&one(code));
+                out.push('\n');
+            }
+            out
+        }
+    }
+}
+
+/// The error codes a refusal's body carries, when the registry sends bodies.
+fn body_codes(bodies: bool, code: &'static str) -> Vec<&'static str> {
+    if bodies {
+        vec![code]
+    } else {
+        Vec::new()
+    }
+}
+
+/// A tag's resolution for `from`.
+struct Resolution {
+    /// `host/repository:tag`, as the engine names it.
+    name: String,
+    host: String,
+    repository: String,
+    tag: String,
+}
+
+impl Resolution {
+    fn manifest_url(&self) -> String {
+        registry_url(
+            &self.host,
+            &format!("{}/manifests/{}", self.repository, self.tag),
+        )
+    }
+}
+
+/// The engine's wording of a failed `from`.
+fn resolve_error(name: &str, platform: &str, cause: String) -> FieldError {
+    FieldError::new(format!(
+        "failed to resolve image {} (platform: {}): {cause}",
+        super::schema::go_quote(name),
+        super::schema::go_quote(platform)
+    ))
+}
+
+/// The digest of a public image (Docker Hub's official ones): derived from its name.
+fn public_digest(name: &str) -> String {
+    format!(
+        "sha256:{}",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(name.as_bytes()))
+    )
+}
+
+/// What a `from` of `address` answers with `imageRef` right after it: the normalised name with
+/// the digest (upstream `core/container.go`, From: `reference.ParseNormalizedNamed` +
+/// `TagNameOnly`, then the resolved digest). A tag is resolved once per session: a second
+/// resolution answers the first one's digest even when the registry changed since.
+///
+/// A host backed by a real registry is asked by [`resolve_from_backend`], which the field
+/// resolver awaits before this runs; here its answer is read from the session.
+pub(crate) fn resolve_from(ctx: &Ctx, address: &str, platform: &str) -> Result<String, FieldError> {
+    let a = parse_address(address)?;
+    let tag = a.tag.clone().unwrap_or_else(|| "latest".into());
+    let name = format!("{}/{}:{tag}", a.host, a.repository);
+    if let Some(digest) = &a.digest {
+        return Ok(format!("{name}@{digest}"));
+    }
+    if let Some(digest) = ctx.state().resolved.get(&name).cloned() {
+        return Ok(format!("{name}@{digest}"));
+    }
+    let r = Resolution {
+        name: name.clone(),
+        host: a.host.clone(),
+        repository: a.repository.clone(),
+        tag,
+    };
+    let digest = resolve_in_model(ctx, &r, platform)?;
+    ctx.state().resolved.insert(name.clone(), digest.clone());
+    Ok(format!("{name}@{digest}"))
+}
+
+/// Whether the session has already resolved the tag of `address`, or needs no resolution.
+pub(crate) fn needs_backend(
+    ctx: &Ctx,
+    address: &str,
+) -> Result<Option<oci_registry_api::RegistryApi>, FieldError> {
+    let a = parse_address(address)?;
+    if a.digest.is_some() {
+        return Ok(None);
+    }
+    let tag = a.tag.clone().unwrap_or_else(|| "latest".into());
+    let name = format!("{}/{}:{tag}", a.host, a.repository);
+    let state = ctx.state();
+    if state.resolved.contains_key(&name) {
+        return Ok(None);
+    }
+    Ok(state
+        .registries
+        .get(&a.host)
+        .filter(|r| !r.unreachable && r.fail_next_resolves.is_empty())
+        .and_then(|r| r.backend.clone()))
+}
+
+/// Resolves a tag of a host backed by a real registry (a `HEAD` of the manifest with the
+/// session's credentials), keeping the answer in the session.
+pub(crate) async fn resolve_from_backend(
+    ctx: Ctx,
+    api: oci_registry_api::RegistryApi,
+    address: String,
+    platform: String,
+) -> Result<(), FieldError> {
+    use dagger_engine::registry::{RepositoryName, Tag};
+    use oci_registry_api::{RegistryApi, RegistryApiError, RegistryCredentials};
+    let a = parse_address(&address)?;
+    let r = Resolution {
+        name: format!(
+            "{}/{}:{}",
+            a.host,
+            a.repository,
+            a.tag.as_deref().unwrap_or("latest")
+        ),
+        tag: a.tag.clone().unwrap_or_else(|| "latest".into()),
+        host: a.host.clone(),
+        repository: a.repository.clone(),
+    };
+    let credentials = session_credential(&ctx, &r.host)?
+        .map(|(c, password)| RegistryCredentials::new(c.username, password));
+    let client =
+        RegistryApi::new(api.host().clone(), credentials).with_plain_http(api.plain_http());
+    let fail = |cause: String| resolve_error(&r.name, &platform, cause);
+    let repository = RepositoryName::parse(&r.repository).map_err(|e| fail(e.to_string()))?;
+    let tag = Tag::parse(&r.tag).map_err(|e| fail(e.to_string()))?;
+    let url = r.manifest_url();
+    match client.manifest_digest(&repository, &tag).await {
+        Ok(Some(digest)) => {
+            ctx.state()
+                .resolved
+                .insert(r.name.clone(), digest.to_string());
+            Ok(())
+        }
+        Ok(None) => Err(fail(format!("{}: not found", r.name))),
+        Err(e) => Err(fail(match e {
+            RegistryApiError::Unauthorized { .. } => status_message("HEAD", &url, 401, &[]),
+            RegistryApiError::Denied { .. } => status_message("HEAD", &url, 403, &[]),
+            RegistryApiError::TooManyRequests { .. } => status_message("HEAD", &url, 429, &[]),
+            RegistryApiError::Server { status, .. } => status_message("HEAD", &url, status, &[]),
+            RegistryApiError::Unreachable { detail, .. } => format!(
+                "failed to do request: Head \"{url}\": dial tcp {}: connect: connection refused ({detail})",
+                r.host
+            ),
+            RegistryApiError::Protocol { detail, .. } => detail,
+        })),
+    }
+}
+
+/// A tag's digest in the registry model, as containerd's resolver would find it: a `HEAD` of
+/// the manifest with the session's credentials for the host.
+fn resolve_in_model(ctx: &Ctx, r: &Resolution, platform: &str) -> Result<String, FieldError> {
+    let fail = |cause: String| resolve_error(&r.name, platform, cause);
+    let modelled = {
+        let mut state = ctx.state();
+        match state.registries.get_mut(&r.host) {
+            None => None,
+            Some(reg) => {
+                if reg.unreachable {
+                    return Err(fail(unreachable_message(
+                        "Head",
+                        &r.manifest_url(),
+                        &r.host,
+                    )));
+                }
+                if let Some(failure) = reg.fail_next_resolves.pop_front() {
+                    return Err(fail(transient(
+                        "HEAD",
+                        "Head",
+                        &r.manifest_url(),
+                        failure,
+                        false,
+                    )));
+                }
+                if reg.backend.is_some() {
+                    return Err(fail(format!(
+                        "the mock engine resolves tags of {} (a real registry) when `from` is \
+                         selected; this ID was not resolved in this session",
+                        r.host
+                    )));
+                }
+                let tags = reg.repositories.get(&r.repository);
+                Some((
+                    reg.accounts.clone(),
+                    reg.allow_anonymous_pull,
+                    tags.and_then(|tags| tags.get(&r.tag)).cloned(),
+                    tags.is_some_and(|tags| !tags.is_empty()),
+                ))
+            }
+        }
+    };
+    let official = r.host == "docker.io" && r.repository.starts_with("library/");
+    let Some((accounts, anonymous_pull, found, declared)) = modelled else {
+        return if official {
+            Ok(public_digest(&r.name))
+        } else {
+            Err(fail(format!("{}: not found", r.name)))
+        };
+    };
+    let allowed = match session_credential(ctx, &r.host)? {
+        Some((c, password)) => accounts
+            .get(&c.username)
+            .is_some_and(|(expected, _)| *expected == password),
+        None => anonymous_pull,
+    };
+    if !allowed {
+        return Err(fail(status_message("HEAD", &r.manifest_url(), 401, &[])));
+    }
+    match found {
+        Some(digest) => Ok(digest),
+        None if official && !declared => Ok(public_digest(&r.name)),
+        None => Err(fail(format!("{}: not found", r.name))),
+    }
 }
 
 /// Where one publish goes, with what.
@@ -379,12 +665,19 @@ struct PushPlan {
 }
 
 impl PushPlan {
-    fn target(&self) -> String {
-        format!("{}/{}:{}", self.host, self.repository, self.tag)
-    }
-
     fn upload_url(&self) -> String {
         registry_url(&self.host, &format!("{}/blobs/uploads/", self.repository))
+    }
+
+    /// The first blob the pusher asks about (the image's config).
+    fn blob_url(&self) -> String {
+        let config = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            format!("config of {}", self.digest).as_bytes(),
+        ));
+        registry_url(
+            &self.host,
+            &format!("{}/blobs/sha256:{config}", self.repository),
+        )
     }
 
     fn manifest_url(&self) -> String {
@@ -392,6 +685,15 @@ impl PushPlan {
             &self.host,
             &format!("{}/manifests/{}", self.repository, self.tag),
         )
+    }
+
+    /// The engine's wrapping of a refused manifest upload.
+    fn manifest_refused(&self, cause: String) -> FieldError {
+        let size = 400 + self.container.steps.len() * 64 + self.variants.len() * 300;
+        FieldError::new(format!(
+            "push content {} ({size} bytes): failed commit on ref \"manifest-{}\": {cause}",
+            self.digest, self.digest
+        ))
     }
 
     /// What `publish` answers: the normalised name with the digest (upstream
@@ -445,19 +747,9 @@ pub(crate) fn publish(ctx: &Ctx, parent: &Obj, args: &Args) -> Result<Out, Field
         variants.push(eval_container(ctx, &Obj::decode(id)?)?);
     }
     let digest = container.build_digest(&variants);
-    let credential = ctx.state().auth.get(credential_host(&target.host)).cloned();
-    let password = match &credential {
-        Some(c) => match ctx.eval_id(&c.secret_id)? {
-            State::Secret(s) => Some(s.plaintext(ctx)?),
-            other => {
-                return Err(FieldError::new(format!(
-                    "registry credential for {} names a {}, not a Secret",
-                    target.host,
-                    other.kind()
-                )))
-            }
-        },
-        None => None,
+    let (credential, password) = match session_credential(ctx, &target.host)? {
+        Some((c, pw)) => (Some(c), Some(pw)),
+        None => (None, None),
     };
     let plan = PushPlan {
         name: format!(
@@ -484,14 +776,29 @@ pub(crate) fn publish(ctx: &Ctx, parent: &Obj, args: &Args) -> Result<Out, Field
         let mut state = ctx.state();
         let reg = state.registry(&plan.host);
         if reg.unreachable {
-            let path = format!("{}/blobs/{}", plan.repository, plan.digest);
-            return Err(push_error(
-                &plan.target(),
-                unreachable_message("Head", &plan.host, &path),
-            ));
+            return Err(FieldError::new(unreachable_message(
+                "Head",
+                &plan.blob_url(),
+                &plan.host,
+            )));
         }
         if let Some(failure) = reg.fail_next.pop_front() {
-            return Err(push_error(&plan.target(), transient(&plan, failure)));
+            return Err(FieldError::new(match failure {
+                PushFailure::ConnectionReset => transient(
+                    "PUT",
+                    "Put",
+                    &plan.manifest_url(),
+                    failure,
+                    reg.error_bodies,
+                ),
+                PushFailure::Status(_) => transient(
+                    "POST",
+                    "Post",
+                    &plan.upload_url(),
+                    failure,
+                    reg.error_bodies,
+                ),
+            }));
         }
         reg.backend.clone()
     };
@@ -509,59 +816,87 @@ pub(crate) fn publish(ctx: &Ctx, parent: &Obj, args: &Args) -> Result<Out, Field
     {
         let mut state = ctx.state();
         let reg = state.registry(&plan.host);
-        let unauthorized = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}"#;
-        let refuse = || {
-            push_error(
-                &plan.target(),
-                status_message("POST", &plan.upload_url(), 401, Some(unauthorized)),
-            )
-        };
+        let bodies = reg.error_bodies;
         let rights = match (&plan.credential, &plan.password) {
             (Some(c), Some(pw)) => match reg.accounts.get(&c.username) {
                 Some((expected, rights)) if expected == pw => Some(*rights),
-                _ => return Err(refuse()),
+                // Wrong user or key: the first request, a HEAD of a blob, is refused.
+                _ => {
+                    return Err(FieldError::new(status_message(
+                        "HEAD",
+                        &plan.blob_url(),
+                        401,
+                        &[],
+                    )))
+                }
             },
             _ if reg.allow_anonymous_push => None,
-            _ => return Err(refuse()),
+            // Anonymous: refused at the first request the registry guards.
+            _ if !reg.allow_anonymous_pull => {
+                return Err(FieldError::new(status_message(
+                    "HEAD",
+                    &plan.blob_url(),
+                    401,
+                    &[],
+                )))
+            }
+            _ => {
+                return Err(FieldError::new(status_message(
+                    "POST",
+                    &plan.upload_url(),
+                    401,
+                    &body_codes(bodies, "UNAUTHORIZED"),
+                )))
+            }
         };
+        if rights == Some(AccountRights::ReadOnly) {
+            return Err(FieldError::new(status_message(
+                "POST",
+                &plan.upload_url(),
+                403,
+                &body_codes(bodies, "DENIED"),
+            )));
+        }
         let exists = reg
             .repositories
             .get(&plan.repository)
             .is_some_and(|tags| tags.contains_key(&plan.tag));
         // zot: overwriting a tag needs `update`, even with identical content.
         if exists && rights == Some(AccountRights::CreateOnly) {
-            return Err(push_error(
-                &plan.target(),
-                status_message(
-                    "PUT",
-                    &plan.manifest_url(),
-                    403,
-                    Some(
-                        r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied","detail":null}]}"#,
-                    ),
-                ),
-            ));
+            return Err(plan.manifest_refused(status_message(
+                "PUT",
+                &plan.manifest_url(),
+                403,
+                &body_codes(bodies, "DENIED"),
+            )));
         }
     }
     let digest = plan.digest.clone();
     Ok(Out::Value(Value::from(plan.record(ctx, address, &digest))))
 }
 
-/// The wording of an injected transient failure.
-fn transient(plan: &PushPlan, failure: PushFailure) -> String {
+/// The wording of an injected transient failure of a request (`method` as containerd prints
+/// it in a status, `go_method` as Go's `net/http` prints it in a transport error).
+fn transient(
+    method: &str,
+    go_method: &str,
+    url: &str,
+    failure: PushFailure,
+    bodies: bool,
+) -> String {
     match failure {
         PushFailure::Status(code) => {
-            let body = match code {
-                429 => Some(r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests","detail":null}]}"#),
-                _ => None,
+            let codes = match code {
+                429 => body_codes(bodies, "TOOMANYREQUESTS"),
+                503 => body_codes(bodies, "UNAVAILABLE"),
+                _ => Vec::new(),
             };
-            status_message("POST", &plan.upload_url(), code, body)
+            status_message(method, url, code, &codes)
         }
         // Go's wording for a reset connection (containerd's request through net/http).
         PushFailure::ConnectionReset => format!(
-            "failed to do request: Put \"{}\": read tcp 127.0.0.1:41234->{}: read: connection reset by peer",
-            plan.manifest_url(),
-            plan.host
+            "failed to do request: {go_method} \"{url}\": read tcp 127.0.0.1:41234->{}: read: connection reset by peer",
+            url.split('/').nth(2).unwrap_or_default()
         ),
     }
 }
@@ -576,9 +911,9 @@ async fn push_for_real(
 ) -> Result<Out, FieldError> {
     use dagger_engine::registry::{RepositoryName, Tag};
     use oci_registry_api::{RegistryApi, RegistryApiError, RegistryCredentials};
-    let repository = RepositoryName::parse(&plan.repository)
-        .map_err(|e| push_error(&plan.target(), e.to_string()))?;
-    let tag = Tag::parse(&plan.tag).map_err(|e| push_error(&plan.target(), e.to_string()))?;
+    let repository =
+        RepositoryName::parse(&plan.repository).map_err(|e| FieldError::new(e.to_string()))?;
+    let tag = Tag::parse(&plan.tag).map_err(|e| FieldError::new(e.to_string()))?;
     let credentials = match (&plan.credential, &plan.password) {
         (Some(c), Some(pw)) => Some(RegistryCredentials::new(c.username.clone(), pw.clone())),
         _ => None,
@@ -604,48 +939,32 @@ async fn push_for_real(
             address,
             digest.as_str(),
         )))),
-        Err(e) => {
-            let cause = match &e {
-                RegistryApiError::Unauthorized { .. } => {
-                    status_message("POST", &plan.upload_url(), 401, None)
-                }
-                RegistryApiError::Denied { codes, .. } => status_message(
-                    "PUT",
-                    &plan.manifest_url(),
-                    403,
-                    Some(&envelope(codes)),
-                ),
-                RegistryApiError::TooManyRequests { .. } => status_message(
-                    "POST",
-                    &plan.upload_url(),
-                    429,
-                    Some(&envelope(&["TOOMANYREQUESTS".to_string()])),
-                ),
-                RegistryApiError::Server { status, codes, .. } => status_message(
-                    "POST",
-                    &plan.upload_url(),
-                    *status,
-                    (!codes.is_empty()).then(|| envelope(codes)).as_deref(),
-                ),
-                RegistryApiError::Unreachable { detail, .. } => format!(
-                    "failed to do request: Head \"{}\": dial tcp {}: connect: connection refused ({detail})",
-                    registry_url(&plan.host, &format!("{}/blobs/{}", plan.repository, plan.digest)),
-                    plan.host
-                ),
-                RegistryApiError::Protocol { detail, .. } => detail.clone(),
-            };
-            Err(push_error(&plan.target(), cause))
-        }
+        Err(e) => Err(match &e {
+            RegistryApiError::Unauthorized { .. } => {
+                FieldError::new(status_message("HEAD", &plan.blob_url(), 401, &[]))
+            }
+            RegistryApiError::Denied { codes, .. } => {
+                let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+                plan.manifest_refused(status_message("PUT", &plan.manifest_url(), 403, &codes))
+            }
+            RegistryApiError::TooManyRequests { .. } => FieldError::new(status_message(
+                "POST",
+                &plan.upload_url(),
+                429,
+                &["TOOMANYREQUESTS"],
+            )),
+            RegistryApiError::Server { status, codes, .. } => {
+                let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+                FieldError::new(status_message("POST", &plan.upload_url(), *status, &codes))
+            }
+            RegistryApiError::Unreachable { detail, .. } => FieldError::new(format!(
+                "failed to do request: Head \"{}\": dial tcp {}: connect: connection refused ({detail})",
+                plan.blob_url(),
+                plan.host
+            )),
+            RegistryApiError::Protocol { detail, .. } => FieldError::new(detail.clone()),
+        }),
     }
-}
-
-/// A distribution-spec error envelope with these codes.
-fn envelope(codes: &[String]) -> String {
-    let errors: Vec<Value> = codes
-        .iter()
-        .map(|c| serde_json::json!({"code": c, "message": c.to_lowercase().replace('_', " ")}))
-        .collect();
-    serde_json::json!({ "errors": errors }).to_string()
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ pub(crate) struct EngineState {
     pub secret_salt: [u8; 32],
     /// Plaintexts of `setSecret`, keyed by their salted digest.
     pub secrets: HashMap<String, String>,
-    /// Environment for `secret(uri: "env:NAME")`.
+    /// Environment for `secret(uri: "env://NAME")` (and `address(value: "NAME").secret`).
     pub env: HashMap<String, String>,
     /// `host.directory(path)` contents by path.
     pub host_dirs: HashMap<String, BTreeMap<String, String>>,
@@ -59,6 +59,9 @@ pub(crate) struct EngineState {
     pub archive_labels: HashMap<String, BTreeMap<String, String>>,
     /// Registry credentials of the session, by normalised host.
     pub auth: HashMap<String, SessionCredential>,
+    /// Tags the session resolved with `from`, `host/repository:tag` to digest (upstream
+    /// `core/schema/container.go`, `fromSessionScopeInput`: once per session).
+    pub resolved: HashMap<String, String>,
     /// Registry models by normalised host.
     pub registries: HashMap<String, RegistryState>,
     /// The recording engine's leniency: nothing runs, so what a command would have written is
@@ -84,6 +87,7 @@ impl EngineState {
             images: Vec::new(),
             archive_labels: HashMap::new(),
             auth: HashMap::new(),
+            resolved: HashMap::new(),
             registries: HashMap::new(),
             recording: false,
             queries: Vec::new(),

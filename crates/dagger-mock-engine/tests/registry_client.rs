@@ -8,6 +8,9 @@ const SCRIPT: &str = r#"exec skopeo list-tags --password "$REGISTRY_PASSWORD" "$
 
 fn engine() -> MockEngine {
     let engine = MockEngine::new();
+    engine
+        .public_image("quay.io/skopeo/stable:v1.16.1")
+        .unwrap();
     let model = engine.registry("registry.example.org");
     model
         .allow_anonymous_push(false)

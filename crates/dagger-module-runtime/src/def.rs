@@ -1,6 +1,7 @@
 //! The module's type definitions, as the Rust side writes them, and their validation.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use dagger_engine::naming::{camel_case, check_snake_case, pascal_case, NameError};
 
@@ -105,9 +106,12 @@ pub struct ArgDef {
     pub description: String,
     /// The argument's type.
     pub type_ref: TypeRef,
-    /// Whether the caller may leave it out.
+    /// Whether the type is nullable (`String` rather than `String!`): the caller may pass
+    /// nothing and the function then gets no value.
     pub optional: bool,
-    /// The value used when the caller leaves it out; only on optional arguments.
+    /// The value used when the caller leaves the argument out. A non-null argument may have
+    /// one (`registry: str = "..."` in the Python SDK registers `String!` with a default); the
+    /// caller may then leave it out although its type is non-null.
     pub default: Option<serde_json::Value>,
     /// For an optional Directory or File argument: the path in the module's context directory
     /// the engine loads when the caller leaves it out (`defaultPath` of `withArg`).
@@ -115,6 +119,10 @@ pub struct ArgDef {
     /// For a String argument: the only values it takes (empty: any string). Checked by
     /// [`crate::Args::decode`], shown by command-line front ends.
     pub allowed_values: Vec<String>,
+    /// For a Directory argument: patterns the engine leaves out when it loads the directory
+    /// (`ignore` of `withArg`; the CLI passes them as `exclude` to `address(value:).directory`,
+    /// the engine applies them again when the function is called), e.g. `**/target`.
+    pub ignore: Vec<String>,
 }
 
 impl ArgDef {
@@ -132,6 +140,7 @@ impl ArgDef {
             default: None,
             default_path: None,
             allowed_values: Vec::new(),
+            ignore: Vec::new(),
         }
     }
 
@@ -147,7 +156,16 @@ impl ArgDef {
         }
     }
 
-    /// An optional argument with a default value.
+    /// A non-null argument with a default value: the caller may leave it out and the function
+    /// then gets the default (the shape of `registry: str = "registry.example.org"` in the
+    /// Python SDK: `String!` with a default).
+    ///
+    /// ```
+    /// use dagger_module_runtime::{ArgDef, TypeRef};
+    /// let registry = ArgDef::with_default("registry", TypeRef::String, "r.example".into(), "");
+    /// assert!(!registry.optional);
+    /// assert_eq!(registry.default, Some("r.example".into()));
+    /// ```
     pub fn with_default(
         name: impl Into<String>,
         type_ref: TypeRef,
@@ -155,9 +173,22 @@ impl ArgDef {
         description: impl Into<String>,
     ) -> Self {
         Self {
-            optional: true,
             default: Some(default),
             ..Self::required(name, type_ref, description)
+        }
+    }
+
+    /// A nullable argument with a default value (`tags: list[str] | None = None` style, with a
+    /// value other than null).
+    pub fn optional_with_default(
+        name: impl Into<String>,
+        type_ref: TypeRef,
+        default: serde_json::Value,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            optional: true,
+            ..Self::with_default(name, type_ref, default, description)
         }
     }
 
@@ -199,9 +230,93 @@ impl ArgDef {
         self.allowed_values.is_empty() || self.allowed_values.iter().any(|v| v == value)
     }
 
+    /// Sets the patterns left out of a Directory argument when the engine loads it
+    /// (`**/target`, `fuzz/corpus`); only Directory arguments may have them.
+    ///
+    /// ```
+    /// use dagger_module_runtime::{ArgDef, TypeRef};
+    /// let src = ArgDef::required("src", TypeRef::object("Directory"), "")
+    ///     .ignore(["**/target", "sdk/.venv"]);
+    /// assert_eq!(src.ignore, ["**/target", "sdk/.venv"]);
+    /// ```
+    pub fn ignore<I, S>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.ignore = patterns.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// The name the engine knows: camelCase.
     pub fn engine_name(&self) -> String {
         camel_case(&self.name)
+    }
+}
+
+/// How the engine may reuse a function's result (the schema's `FunctionCachePolicy`,
+/// registered with `Function.withCachePolicy`).
+///
+/// A function registered without one is cached as [`CachePolicy::Default`] with the engine's
+/// longest time to live (a week, upstream `core/modfunc.go`): a second call with the same
+/// arguments answers the stored result without running. A function with effects outside the
+/// engine's cache (a push, a listing of a registry) should be [`CachePolicy::Never`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// Results are kept across sessions, for `time_to_live` when given (whole seconds, from 1 s
+    /// to 168 h), otherwise for the engine's longest time.
+    Default {
+        /// How long a result is kept.
+        time_to_live: Option<Duration>,
+    },
+    /// Results are kept for the rest of the calling session only.
+    PerSession,
+    /// The function runs on every call.
+    Never,
+}
+
+impl CachePolicy {
+    /// The shortest time to live the engine accepts (upstream `MinFunctionCacheTTLSeconds`).
+    pub const MIN_TIME_TO_LIVE: Duration = Duration::from_secs(1);
+    /// The longest time to live the engine accepts (upstream `MaxFunctionCacheTTLSeconds`).
+    pub const MAX_TIME_TO_LIVE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+    /// The schema's enum value: `Default`, `PerSession`, `Never`.
+    pub fn engine_name(&self) -> &'static str {
+        match self {
+            CachePolicy::Default { .. } => "Default",
+            CachePolicy::PerSession => "PerSession",
+            CachePolicy::Never => "Never",
+        }
+    }
+
+    /// The `timeToLive` argument, a Go duration (`3600s`), when there is one.
+    pub fn time_to_live_arg(&self) -> Option<String> {
+        match self {
+            CachePolicy::Default {
+                time_to_live: Some(ttl),
+            } => Some(format!("{}s", ttl.as_secs())),
+            _ => None,
+        }
+    }
+
+    /// Why the engine would refuse this policy, if it would.
+    fn problem(&self) -> Option<String> {
+        let CachePolicy::Default {
+            time_to_live: Some(ttl),
+        } = self
+        else {
+            return None;
+        };
+        if ttl.subsec_nanos() != 0 {
+            Some(format!(
+                "{ttl:?} is not a whole number of seconds (the engine keeps seconds)"
+            ))
+        } else if *ttl < Self::MIN_TIME_TO_LIVE || *ttl > Self::MAX_TIME_TO_LIVE {
+            Some(format!("{ttl:?} is not between 1 s and 168 h"))
+        } else {
+            None
+        }
     }
 }
 
@@ -216,6 +331,9 @@ pub struct FunctionDef {
     pub return_type: TypeRef,
     /// The arguments, in the order the CLI lists them.
     pub args: Vec<ArgDef>,
+    /// How the engine may reuse the function's result; `None` registers no policy (the
+    /// engine's default, see [`CachePolicy`]).
+    pub cache_policy: Option<CachePolicy>,
 }
 
 impl FunctionDef {
@@ -230,7 +348,21 @@ impl FunctionDef {
             description: description.into(),
             return_type,
             args: Vec::new(),
+            cache_policy: None,
         }
+    }
+
+    /// Sets how the engine may reuse the function's result.
+    ///
+    /// ```
+    /// use dagger_module_runtime::{CachePolicy, FunctionDef, TypeRef};
+    /// let publish = FunctionDef::new("publish", TypeRef::String, "Push the image")
+    ///     .cache_policy(CachePolicy::Never);
+    /// assert_eq!(publish.cache_policy, Some(CachePolicy::Never));
+    /// ```
+    pub fn cache_policy(mut self, policy: CachePolicy) -> Self {
+        self.cache_policy = Some(policy);
+        self
     }
 
     /// Adds an argument.
@@ -328,6 +460,16 @@ impl ModuleDef {
                 });
             }
             check_type(&function.name, None, &function.return_type)?;
+            if let Some(reason) = function
+                .cache_policy
+                .as_ref()
+                .and_then(CachePolicy::problem)
+            {
+                return Err(DefinitionError::CacheTimeToLive {
+                    function: function.name.clone(),
+                    reason,
+                });
+            }
             let mut seen_args = BTreeSet::new();
             for arg in &function.args {
                 check_snake_case("argument", &arg.name)?;
@@ -366,13 +508,23 @@ impl ModuleDef {
                         });
                     }
                 }
-                if let Some(default) = &arg.default {
-                    if !arg.optional {
-                        return Err(DefinitionError::DefaultOnRequired {
+                if !arg.ignore.is_empty() {
+                    // upstream core/schema/module.go (functionWithArg) refuses it too.
+                    if !matches!(&arg.type_ref, TypeRef::Object(n) if n == "Directory") {
+                        return Err(DefinitionError::IgnoreOnNonDirectory {
+                            function: function.name.clone(),
+                            name: arg.name.clone(),
+                            found: arg.type_ref.describe(),
+                        });
+                    }
+                    if arg.ignore.iter().any(|p| p.trim().is_empty()) {
+                        return Err(DefinitionError::EmptyIgnorePattern {
                             function: function.name.clone(),
                             name: arg.name.clone(),
                         });
                     }
+                }
+                if let Some(default) = &arg.default {
                     if matches!(arg.type_ref, TypeRef::Object(_)) {
                         return Err(DefinitionError::DefaultOnObject {
                             function: function.name.clone(),
@@ -458,13 +610,33 @@ pub enum DefinitionError {
         /// The repeated argument.
         name: String,
     },
-    /// A required argument has a default value.
-    #[error("argument {name:?} of function {function:?} has a default value but is not optional")]
-    DefaultOnRequired {
+    /// Ignore patterns on an argument that is not a Directory.
+    #[error("argument {name:?} of function {function:?} has ignore patterns, which only a Directory argument can have (it is {found})")]
+    IgnoreOnNonDirectory {
         /// The function.
         function: String,
         /// The argument.
         name: String,
+        /// The argument's type, described.
+        found: String,
+    },
+    /// An empty ignore pattern.
+    #[error("argument {name:?} of function {function:?} has an empty ignore pattern")]
+    EmptyIgnorePattern {
+        /// The function.
+        function: String,
+        /// The argument.
+        name: String,
+    },
+    /// A cache policy's time to live the engine would refuse.
+    #[error(
+        "the cache policy of function {function:?} has a time to live the engine refuses: {reason}"
+    )]
+    CacheTimeToLive {
+        /// The function.
+        function: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// An object argument has a default value (objects come from the caller, by ID).
     #[error(
@@ -611,12 +783,14 @@ mod tests {
 
     #[test]
     fn defaults_follow_the_rules() {
-        let mut bad = ArgDef::required("x", TypeRef::String, "");
-        bad.default = Some(json!("a"));
-        let def = sample().function(FunctionDef::new("f", TypeRef::String, "").arg(bad));
-        let err = def.validate().unwrap_err();
-        assert!(matches!(err, DefinitionError::DefaultOnRequired { .. }));
-        assert!(err.to_string().contains("not optional"));
+        // A non-null argument with a default is what the Python SDK registers for
+        // `registry: str = "..."`; the engine accepts it.
+        let seed_like = ArgDef::with_default("registry", TypeRef::String, json!("r.example"), "");
+        assert!(!seed_like.optional);
+        let def = sample().function(FunctionDef::new("f", TypeRef::String, "").arg(seed_like));
+        assert_eq!(def.validate(), Ok(()));
+        let nullable = ArgDef::optional_with_default("n", TypeRef::Integer, json!(3), "");
+        assert!(nullable.optional);
 
         let def = sample().function(FunctionDef::new("f", TypeRef::String, "").arg(
             ArgDef::with_default("n", TypeRef::Integer, json!("three"), ""),
@@ -678,6 +852,72 @@ mod tests {
             not_a_string.validate(),
             Err(DefinitionError::AllowedValues { .. })
         ));
+    }
+
+    #[test]
+    fn ignore_only_on_directories() {
+        let ok = sample().function(
+            FunctionDef::new("f", TypeRef::String, "").arg(
+                ArgDef::required("src", TypeRef::object("Directory"), "")
+                    .ignore(["**/target", "fuzz/corpus"]),
+            ),
+        );
+        assert_eq!(ok.validate(), Ok(()));
+        for bad in [
+            ArgDef::required("pw", TypeRef::object("Secret"), "").ignore(["x"]),
+            ArgDef::required("name", TypeRef::String, "").ignore(["x"]),
+        ] {
+            let def = sample().function(FunctionDef::new("f", TypeRef::String, "").arg(bad));
+            let err = def.validate().unwrap_err();
+            assert!(
+                matches!(err, DefinitionError::IgnoreOnNonDirectory { .. }),
+                "{err}"
+            );
+            assert!(err.to_string().contains("only a Directory"), "{err}");
+        }
+        let def = sample().function(
+            FunctionDef::new("f", TypeRef::String, "")
+                .arg(ArgDef::required("src", TypeRef::object("Directory"), "").ignore([" "])),
+        );
+        assert!(matches!(
+            def.validate(),
+            Err(DefinitionError::EmptyIgnorePattern { .. })
+        ));
+    }
+
+    #[test]
+    fn cache_time_to_live_within_the_engines_bounds() {
+        let with = |ttl: Duration| {
+            sample().function(FunctionDef::new("f", TypeRef::String, "").cache_policy(
+                CachePolicy::Default {
+                    time_to_live: Some(ttl),
+                },
+            ))
+        };
+        assert_eq!(with(Duration::from_secs(3600)).validate(), Ok(()));
+        assert_eq!(with(CachePolicy::MAX_TIME_TO_LIVE).validate(), Ok(()));
+        for bad in [
+            Duration::ZERO,
+            Duration::from_millis(1500),
+            CachePolicy::MAX_TIME_TO_LIVE + Duration::from_secs(1),
+        ] {
+            assert!(
+                matches!(
+                    with(bad).validate(),
+                    Err(DefinitionError::CacheTimeToLive { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            CachePolicy::Default {
+                time_to_live: Some(Duration::from_secs(90))
+            }
+            .time_to_live_arg()
+            .as_deref(),
+            Some("90s")
+        );
+        assert_eq!(CachePolicy::Never.time_to_live_arg(), None);
     }
 
     #[test]

@@ -58,7 +58,8 @@ pub use dagger_engine::naming::{
     camel_case, check_snake_case, cli_flag, engine_lower_camel, pascal_case, NameError,
 };
 pub use def::{
-    ArgDef, DefinitionError, FunctionDef, ModuleDef, ObjectDef, TypeRef, MAX_LIST_NESTING,
+    ArgDef, CachePolicy, DefinitionError, FunctionDef, ModuleDef, ObjectDef, TypeRef,
+    MAX_LIST_NESTING,
 };
 pub use error::RuntimeError;
 pub use module::{CallContext, FunctionError, FunctionResult, Module};

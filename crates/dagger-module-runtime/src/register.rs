@@ -6,7 +6,9 @@
 //! 1. leaf types: `typeDef{withKind(kind: STRING_KIND)...}`, `typeDef{withObject(name: "Secret")}`;
 //!    `withOptional(optional: true)` is chained in the same field;
 //! 2. list types, one level per nesting: `typeDef{withListOf(elementType: <ID>)}`;
-//! 3. functions: `function(name:, returnType: <ID>){withDescription withArg(...)...}`;
+//! 3. functions: `function(name:, returnType: <ID>){withDescription withArg(...)...
+//!    withCachePolicy(...)}` (an argument's `ignore` patterns and default value go in its
+//!    `withArg`);
 //! 4. the object: `typeDef{withObject(name: "Blumeops"){withFunction(function: <ID>)...}}`;
 //! 5. the module: `module{withDescription(...){withObject(object: <ID>){id}}}`.
 //!
@@ -117,7 +119,17 @@ impl RegistrationPlan {
                     // The JSON scalar travels as a string holding JSON text.
                     args.push(("defaultValue", lit(gql::string(&default.to_string()))));
                 }
+                if !arg.ignore.is_empty() {
+                    args.push(("ignore", lit(gql::string_list(&arg.ignore))));
+                }
                 chain.push(call("withArg", args));
+            }
+            if let Some(policy) = &function.cache_policy {
+                let mut args = vec![("policy", lit(policy.engine_name().to_string()))];
+                if let Some(ttl) = policy.time_to_live_arg() {
+                    args.push(("timeToLive", lit(gql::string(&ttl))));
+                }
+                chain.push(call("withCachePolicy", args));
             }
             function_nodes.push(plan.push(depth, chain));
         }
@@ -337,13 +349,61 @@ mod tests {
     }
 
     #[test]
+    fn cache_policies_and_ignore_patterns_go_in_the_function_chain() {
+        let def = module().function(
+            FunctionDef::new("push", TypeRef::String, "")
+                .arg(
+                    ArgDef::required("src", TypeRef::object("Directory"), "")
+                        .ignore(["**/target", "a\"b"]),
+                )
+                .cache_policy(crate::CachePolicy::Never),
+        );
+        let def = def.function(FunctionDef::new("ver", TypeRef::String, "").cache_policy(
+            crate::CachePolicy::Default {
+                time_to_live: Some(std::time::Duration::from_secs(3600)),
+            },
+        ));
+        let plan = RegistrationPlan::new(&def).unwrap();
+        assert_eq!(plan.level_count(), 5, "no extra level");
+        let mut ids = Ids::default();
+        let mut functions = String::new();
+        for level in 0..plan.level_count() {
+            functions.push_str(&plan.level_query(level, &ids).unwrap());
+            let mut data = serde_json::Map::new();
+            for &n in &plan.levels[level] {
+                let mut v = json!({"id": format!("id-of-n{n}")});
+                for c in plan.nodes[n].chain.iter().skip(1).rev() {
+                    v = json!({ c.field: v });
+                }
+                data.insert(alias(n), v);
+            }
+            plan.record(level, &Value::Object(data), &mut ids).unwrap();
+        }
+        assert!(
+            functions
+                .contains(r#"ignore:["**/target","a\"b"]){withCachePolicy(policy:Never){id}}"#),
+            "{functions}"
+        );
+        assert!(
+            functions.contains(r#"withCachePolicy(policy:Default,timeToLive:"3600s"){id}"#),
+            "{functions}"
+        );
+        // A function without a policy registers none: the engine's default applies.
+        let build = functions
+            .split(" n")
+            .find(|f| f.contains("function(name:\"build\""))
+            .unwrap();
+        assert!(!build.contains("withCachePolicy"), "{build}");
+    }
+
+    #[test]
     fn levels_follow_the_depth_of_the_tree() {
         let plan = RegistrationPlan::new(&module()).unwrap();
         // leaf types, [String], functions, object, module
         assert_eq!(plan.level_count(), 5);
-        // String, Secret?, String? (registry), String (element, shared with container_name),
-        // [String]?, Container: 5 types + 2 functions + object + module.
-        assert_eq!(plan.node_count(), 9);
+        // String (container_name, registry: non-null with a default, and the list's element),
+        // Secret?, [String]?, Container: 4 types + 2 functions + object + module.
+        assert_eq!(plan.node_count(), 8);
         let q0 = plan.level_query(0, &Ids::default()).unwrap();
         assert!(
             q0.contains("typeDef{withKind(kind:STRING_KIND){id}}"),
@@ -394,7 +454,7 @@ mod tests {
         let module_id = plan.module_id(&ids).unwrap();
         assert_eq!(module_id, format!("id-of-n{}", plan.module_node));
         let last = plan.level_query(plan.level_count() - 1, &ids).unwrap();
-        assert!(last.starts_with("query{n8:module{withDescription(description:\"Containers\"){withObject(object:\"id-of-n7\"){id}}}"), "{last}");
+        assert!(last.starts_with("query{n7:module{withDescription(description:\"Containers\"){withObject(object:\"id-of-n6\"){id}}}"), "{last}");
         let functions = plan.level_query(2, &ids).unwrap();
         assert!(
             functions.contains("function(name:\"publish\""),

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use dagger_mock_engine::{FunctionCallSpec, MockEngine};
 use dagger_module_runtime::{
-    serve, ArgDef, Args, CallContext, FunctionDef, FunctionError, FunctionResult, Module,
-    ModuleDef, Outcome, TypeRef,
+    serve, ArgDef, Args, CachePolicy, CallContext, FunctionDef, FunctionError, FunctionResult,
+    Module, ModuleDef, Outcome, TypeRef,
 };
 use serde_json::{json, Value};
 
@@ -30,7 +30,7 @@ impl Module for Sample {
                         json!(2),
                         "How many",
                     ))
-                    .arg(ArgDef::with_default(
+                    .arg(ArgDef::optional_with_default(
                         "loud",
                         TypeRef::Boolean,
                         json!(false),
@@ -53,11 +53,11 @@ impl Module for Sample {
                     TypeRef::object("Container"),
                     "An alpine container",
                 )
-                .arg(ArgDef::required(
-                    "src",
-                    TypeRef::object("Directory"),
-                    "Sources",
-                )),
+                .arg(
+                    ArgDef::required("src", TypeRef::object("Directory"), "Sources")
+                        .ignore(["**/target", "**/__pycache__"]),
+                )
+                .cache_policy(CachePolicy::Never),
             )
             .function(FunctionDef::new("broken", TypeRef::Void, "Always fails"))
     }
@@ -129,7 +129,8 @@ async fn registration_reads_back_every_function_and_argument_within_8_round_trip
         args,
         [
             ("containerName".into(), "String".into(), None),
-            ("count".into(), "Int?".into(), Some(json!(2))),
+            // Non-null with a default (the Python SDK's `count: int = 2`).
+            ("count".into(), "Int".into(), Some(json!(2))),
             ("loud".into(), "Boolean?".into(), Some(json!(false))),
             ("tags".into(), "[String]?".into(), None),
             ("password".into(), "Secret?".into(), None),
@@ -144,6 +145,14 @@ async fn registration_reads_back_every_function_and_argument_within_8_round_trip
         object.function("broken").unwrap().return_type.to_string(),
         "Void?"
     );
+    // The engine keeps the cache policy and the ignore patterns it was given.
+    let alpine = object.function("alpine").unwrap();
+    assert_eq!(alpine.cache_policy.as_deref(), Some("Never"));
+    assert_eq!(
+        alpine.arg("src").unwrap().ignore,
+        ["**/target", "**/__pycache__"]
+    );
+    assert_eq!(describe.cache_policy, None);
 }
 
 #[tokio::test]

@@ -1,28 +1,28 @@
-//! Splicing a `dagger-sdk` object's call chain into raw, aliased queries.
+//! A `dagger-sdk` object's call chain as a [`Field`] of the query builder, to reuse in raw,
+//! aliased queries.
 //!
 //! `dagger-sdk` builds one query per awaited leaf and cannot alias, so publishing N tags its way
-//! costs N requests. Here the object's chain is built once (resolving its lazy ID arguments once),
-//! located with a real GraphQL parser, and its text reused under one alias per tag with another
-//! leaf. The text of the chain is kept byte for byte as `dagger-sdk` wrote it: only the alias is
-//! inserted and the placeholder leaf replaced.
+//! costs N requests. Here the object's query is built once (resolving its lazy ID arguments
+//! once), read with a real GraphQL parser and turned into a [`Field`] chain, which each alias
+//! then extends with its own leaf ([`Field::then`]).
 
 use dagger_sdk::Selection;
 use graphql_parser::query::{
-    Definition, OperationDefinition, Selection as GqlSelection, SelectionSet,
+    Definition, OperationDefinition, Selection as GqlSelection, SelectionSet, Value,
 };
 
+use dagger_engine::gql::{Arg, Field};
 use dagger_engine::QueryError;
 
-/// The text of one object's call chain, ready to receive an alias and a leaf selection.
-#[derive(Debug, Clone)]
-pub(crate) struct Chain {
-    /// The top-level field, up to (not including) the placeholder leaf.
-    head: String,
-    /// What follows the placeholder leaf (closing braces).
-    tail: String,
-}
-
+/// The leaf `dagger-sdk` is asked to select so that it writes the chain out; it is left out of
+/// the [`Chain`].
 const PLACEHOLDER: &str = "id";
+
+/// One object's call chain, from the root down to the object (no leaf).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Chain {
+    field: Field,
+}
 
 impl Chain {
     /// Builds the chain of `selection` once.
@@ -54,11 +54,9 @@ impl Chain {
         Self::parse(&text)
     }
 
-    /// Locates the top-level field and the placeholder leaf in a query built by `dagger-sdk`.
+    /// Reads a query built by `dagger-sdk`: one top-level field, each level selecting one field
+    /// (possibly inside `... on Type`), down to the placeholder leaf.
     pub(crate) fn parse(text: &str) -> Result<Chain, QueryError> {
-        let malformed = |why: &str| QueryError::MissingData {
-            what: format!("well-formed chain in the query dagger-sdk built ({why})"),
-        };
         let doc =
             graphql_parser::parse_query::<&str>(text).map_err(|e| malformed(&e.to_string()))?;
         let set = match doc.definitions.as_slice() {
@@ -70,58 +68,102 @@ impl Chain {
             [GqlSelection::Field(f)] => f,
             _ => return Err(malformed("not a single top-level field")),
         };
-        let leaf_pos = find_leaf(&top.selection_set).ok_or_else(|| malformed("no leaf"))?;
-        let top_at = byte_offset(text, top.position.line, top.position.column)
-            .ok_or_else(|| malformed("position"))?;
-        let leaf_at = byte_offset(text, leaf_pos.line, leaf_pos.column)
-            .ok_or_else(|| malformed("position"))?;
-        let after_leaf = leaf_at + PLACEHOLDER.len();
-        // The operation's own closing brace is the last character.
-        let end = text
-            .trim_end()
-            .len()
-            .checked_sub(1)
-            .ok_or_else(|| malformed("empty"))?;
-        if text.get(leaf_at..after_leaf) != Some(PLACEHOLDER) || after_leaf > end {
-            return Err(malformed("leaf not where the parser put it"));
-        }
         Ok(Chain {
-            head: text[top_at..leaf_at].to_string(),
-            tail: text[after_leaf..end].to_string(),
+            field: field(top)?.ok_or_else(|| malformed("no chain above the leaf"))?,
         })
     }
 
-    /// The chain as one aliased top-level field ending in `leaf` (a selection, e.g.
-    /// `publish(address: "...")` or `id`).
-    pub(crate) fn render(&self, alias: &str, leaf: &str) -> String {
-        format!("{alias}:{}{leaf}{}", self.head, self.tail)
+    /// The chain as one top-level field under `alias`, extended with `leaf` (a field, or a
+    /// chain of them built with [`Field::then`]).
+    pub(crate) fn ending_in(&self, alias: &str, leaf: Field) -> Field {
+        self.field.clone().alias(alias).then(leaf)
     }
 }
 
-fn find_leaf<'a>(set: &SelectionSet<'a, &'a str>) -> Option<graphql_parser::Pos> {
+fn malformed(why: &str) -> QueryError {
+    QueryError::MissingData {
+        what: format!("well-formed chain in the query dagger-sdk built ({why})"),
+    }
+}
+
+/// One level of the chain, `None` for the placeholder leaf.
+fn field<'a>(f: &graphql_parser::query::Field<'a, &'a str>) -> Result<Option<Field>, QueryError> {
+    if f.name == PLACEHOLDER && f.selection_set.items.is_empty() {
+        return Ok(None);
+    }
+    if f.alias.is_some() || !f.directives.is_empty() {
+        return Err(malformed("an alias or directive in the chain"));
+    }
+    let mut out = Field::new(f.name);
+    for (name, value) in &f.arguments {
+        out = out.arg(*name, arg(value)?);
+    }
+    let (condition, set) = below(&f.selection_set)?;
+    if let Some(type_name) = condition {
+        out = out.on_type(type_name);
+    }
+    match set {
+        None if f.selection_set.items.is_empty() => {
+            Err(malformed("a leaf other than the placeholder"))
+        }
+        None => Ok(Some(out)),
+        Some(next) => Ok(Some(match field(next)? {
+            Some(child) => out.select(child),
+            None => out,
+        })),
+    }
+}
+
+/// The one field selected below a level, and the type condition around it.
+#[allow(clippy::type_complexity)]
+fn below<'s, 'a>(
+    set: &'s SelectionSet<'a, &'a str>,
+) -> Result<
+    (
+        Option<&'a str>,
+        Option<&'s graphql_parser::query::Field<'a, &'a str>>,
+    ),
+    QueryError,
+> {
     match set.items.as_slice() {
-        [GqlSelection::Field(f)] if f.name == PLACEHOLDER && f.selection_set.items.is_empty() => {
-            Some(f.position)
+        [] => Ok((None, None)),
+        [GqlSelection::Field(f)] => Ok((None, Some(f))),
+        [GqlSelection::InlineFragment(fr)] => {
+            let condition = fr
+                .type_condition
+                .as_ref()
+                .map(|graphql_parser::query::TypeCondition::On(name)| *name);
+            match fr.selection_set.items.as_slice() {
+                [GqlSelection::Field(f)] => Ok((condition, Some(f))),
+                _ => Err(malformed("a fragment with other than one field")),
+            }
         }
-        [GqlSelection::Field(f)] => find_leaf(&f.selection_set),
-        [GqlSelection::InlineFragment(fr)] => find_leaf(&fr.selection_set),
-        _ => None,
+        _ => Err(malformed("a level selecting other than one field")),
     }
 }
 
-/// The byte offset of a 1-based (line, column-in-characters) position.
-fn byte_offset(text: &str, line: usize, column: usize) -> Option<usize> {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return l
-                .char_indices()
-                .nth(column.checked_sub(1)?)
-                .map(|(b, _)| offset + b);
-        }
-        offset += l.len();
-    }
-    None
+/// An argument value as the query builder writes it (strings are quoted anew, by the one
+/// quoting rule of `dagger_engine::gql`).
+fn arg<'a>(value: &Value<'a, &'a str>) -> Result<Arg, QueryError> {
+    Ok(match value {
+        Value::String(s) => Arg::String(s.clone()),
+        Value::Int(n) => Arg::Int(
+            n.as_i64()
+                .ok_or_else(|| malformed("an integer out of range"))?,
+        ),
+        Value::Float(x) => Arg::Float(*x),
+        Value::Boolean(b) => Arg::Boolean(*b),
+        Value::Null => Arg::Null,
+        Value::Enum(e) => Arg::Enum(e.to_string()),
+        Value::List(items) => Arg::List(items.iter().map(arg).collect::<Result<_, _>>()?),
+        Value::Object(fields) => Arg::Object(
+            fields
+                .iter()
+                .map(|(k, v)| Ok((k.to_string(), arg(v)?)))
+                .collect::<Result<_, QueryError>>()?,
+        ),
+        Value::Variable(_) => return Err(malformed("a variable")),
+    })
 }
 
 #[cfg(test)]
@@ -129,23 +171,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn splices_alias_and_leaf_keeping_the_chain_text() {
-        let text =
-            r#"query{container{from(address:"alpine"){withExec(args:["echo", "{id}", "ü"]){id}}}}"#;
+    fn extends_the_chain_with_an_alias_and_a_leaf() {
+        let text = r#"query{container{from(address:"alpine"){withExec(args:["echo", "{id}", "ü\"q"]){id}}}}"#;
+        let chain = Chain::parse(text).unwrap();
+        let f = chain.ending_in("t0", Field::new("publish").arg("address", "r/x:1"));
+        assert_eq!(
+            f.to_string(),
+            r#"t0:container{from(address:"alpine"){withExec(args:["echo","{id}","ü\"q"]){publish(address:"r/x:1")}}}"#
+        );
+        assert_eq!(f.leaf_path(), ["t0", "from", "withExec", "publish"]);
+    }
+
+    #[test]
+    fn extends_through_inline_fragments() {
+        let text = r#"query{node(id:"abc"){... on Container{withUser(name:"1"){id}}}}"#;
         let chain = Chain::parse(text).unwrap();
         assert_eq!(
-            chain.render("t0", "publish(address:\"r/x:1\")"),
-            r#"t0:container{from(address:"alpine"){withExec(args:["echo", "{id}", "ü"]){publish(address:"r/x:1")}}}"#
+            chain.ending_in("c", Field::new("sync")).to_string(),
+            r#"c:node(id:"abc"){... on Container{withUser(name:"1"){sync}}}"#
         );
     }
 
     #[test]
-    fn splices_through_inline_fragments() {
-        let text = r#"query{node(id:"abc"){... on Container{withUser(name:"1"){id}}}}"#;
+    fn every_argument_kind_survives() {
+        let text = r#"query{directory{dockerBuild(buildArgs:[{name:"A",value:"1"}],noInit:true,x:1,y:1.5,z:null,e:ANY){id}}}"#;
         let chain = Chain::parse(text).unwrap();
         assert_eq!(
-            chain.render("c", "sync"),
-            r#"c:node(id:"abc"){... on Container{withUser(name:"1"){sync}}}"#
+            chain.ending_in("d", Field::new("sync")).to_string(),
+            r#"d:directory{dockerBuild(buildArgs:[{name:"A",value:"1"}],noInit:true,x:1,y:1.5,z:null,e:ANY){sync}}"#
         );
     }
 
@@ -153,6 +206,8 @@ mod tests {
     fn rejects_what_it_cannot_place() {
         assert!(Chain::parse("query{a{b}}").is_err());
         assert!(Chain::parse("query{a{id} b{id}}").is_err());
+        assert!(Chain::parse("query{a{b c}}").is_err());
+        assert!(Chain::parse("query{id}").is_err());
         assert!(Chain::parse("not graphql").is_err());
     }
 
@@ -164,7 +219,7 @@ mod tests {
             .arg("address", "alpine:3.20");
         let chain = Chain::of(&sel).await.unwrap();
         assert_eq!(
-            chain.render("a", "sync"),
+            chain.ending_in("a", Field::new("sync")).to_string(),
             r#"a:container{from(address:"alpine:3.20"){sync}}"#
         );
     }

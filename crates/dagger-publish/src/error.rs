@@ -1,12 +1,11 @@
-//! Publish failures: the typed errors callers match on, and the classification of the engine's
-//! push failures (which reach clients as messages, not codes).
+//! Publish failures: the typed errors callers match on, each with a message that says what to
+//! do next (how the engine's messages are read into them: `failure.rs`).
 
 use std::fmt;
 
 use crate::pipeline::StepError;
 use dagger_engine::registry::{AddressError, ReferenceError};
-use dagger_engine::{ExecError, GraphQLErrorEntry, QueryError};
-use oci_registry_api::RegistryApiError;
+use dagger_engine::{ExecError, QueryError};
 
 /// Why a publish failed. Every message names what to do next, and none carries a secret.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -36,7 +35,8 @@ pub enum PublishError {
         /// The user name sent, `None` for an anonymous push.
         username: Option<String>,
     },
-    /// The registry denied the push (HTTP 403) although the tag was not found beforehand.
+    /// The registry denied a request of the push or of the existing-tag check (HTTP 403) other
+    /// than storing the tag's manifest: the account lacks a permission.
     #[error("registry {host} denied pushing {reference}{} (HTTP 403{}): the account may read but not create in this repository; check its permissions", user_suffix(.username.as_deref()), codes_suffix(.codes))]
     PermissionDenied {
         /// The registry host.
@@ -90,8 +90,9 @@ pub enum PublishError {
         /// The pipeline and step the command belongs to, when the step log was given.
         step: Option<Box<StepError>>,
     },
-    /// The engine pushed the tag but its digest could not be read back (see `Partial`).
-    #[error("the engine pushed {reference} but its digest could not be read back from the registry ({reason}); check the registry for this tag")]
+    /// After a request that pushed several tags failed, whether this tag is in the registry
+    /// could not be learnt through the engine (see `Partial`).
+    #[error("whether {reference} is in the registry could not be learnt after the push failed ({reason}); check the registry for this tag")]
     DigestUnknown {
         /// `host/repository:tag`.
         reference: String,
@@ -121,8 +122,9 @@ pub enum TagExistsEvidence {
         /// The digest of the manifest the tag points at.
         digest: String,
     },
-    /// The registry refused the push with 403 DENIED, which for a create-only account (zot's
-    /// rule: pushing to an existing tag needs `update`) means the tag exists.
+    /// The registry refused to store the tag's manifest (HTTP 403 on its `PUT`), which for a
+    /// create-only account (zot's rule: pushing to an existing tag needs `update`) means the
+    /// tag exists.
     RefusedAsExisting,
 }
 
@@ -148,7 +150,7 @@ fn tag_exists_message(reference: &str, evidence: &TagExistsEvidence) -> String {
             "tag exists: {reference} is already in the registry (digest {digest}) and tags are not overwritten; bump the version, or use the skip policy to keep the existing image"
         ),
         TagExistsEvidence::RefusedAsExisting => format!(
-            "tag exists: the registry refused to overwrite {reference} (HTTP 403 DENIED: a create-only account may not update an existing tag); bump the version, or use the skip policy to keep the existing image"
+            "tag exists: the registry refused to overwrite {reference} (HTTP 403 on its manifest: a create-only account may not update an existing tag); bump the version, or use the skip policy to keep the existing image"
         ),
     }
 }
@@ -228,177 +230,9 @@ impl fmt::Display for FailedTag {
     }
 }
 
-/// What a failed push was, read from the engine's error message.
-///
-/// The engine pushes with containerd's resolver, whose failures reach clients as text:
-/// `unexpected status from PUT request to <url>: 403 Forbidden` (containerd
-/// `remotes/errors/errors.go`, `ErrUnexpectedStatus`), possibly followed by the registry's
-/// JSON error body; network failures carry Go's `dial tcp ...` wording.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PushFailure {
-    /// The registry answered with this HTTP status and these error codes.
-    Status { status: u16, codes: Vec<String> },
-    /// The registry could not be reached.
-    Unreachable,
-    /// The connection dropped mid-way (worth a retry).
-    Dropped,
-    /// A build command failed.
-    Exec(ExecError),
-    /// Anything else.
-    Other,
-}
-
-impl PushFailure {
-    /// Whether a retry may help: 5xx, 429, or a dropped connection.
-    pub(crate) fn is_transient(&self) -> bool {
-        match self {
-            PushFailure::Status { status, .. } => *status >= 500 || *status == 429,
-            PushFailure::Dropped => true,
-            _ => false,
-        }
-    }
-}
-
-const SPEC_ERROR_CODES: &[&str] = &[
-    "BLOB_UNKNOWN",
-    "BLOB_UPLOAD_INVALID",
-    "BLOB_UPLOAD_UNKNOWN",
-    "DIGEST_INVALID",
-    "MANIFEST_BLOB_UNKNOWN",
-    "MANIFEST_INVALID",
-    "MANIFEST_UNKNOWN",
-    "NAME_INVALID",
-    "NAME_UNKNOWN",
-    "SIZE_INVALID",
-    "UNAUTHORIZED",
-    "DENIED",
-    "UNSUPPORTED",
-    "TOOMANYREQUESTS",
-];
-
-/// Reads one engine error of a push.
-pub(crate) fn classify(entry: &GraphQLErrorEntry) -> PushFailure {
-    if let Some(exec) = entry.exec_error() {
-        return PushFailure::Exec(exec);
-    }
-    let msg = entry.message.as_str();
-    if let Some(status) = http_status(msg) {
-        let codes = SPEC_ERROR_CODES
-            .iter()
-            .filter(|code| {
-                msg.contains(&format!("\"code\":\"{code}\""))
-                    || msg.contains(&format!("\"code\": \"{code}\""))
-            })
-            .map(|c| c.to_string())
-            .collect();
-        return PushFailure::Status { status, codes };
-    }
-    let lower = msg.to_ascii_lowercase();
-    const DROPPED: &[&str] = &[
-        "connection reset",
-        "broken pipe",
-        "unexpected eof",
-        "server closed idle connection",
-    ];
-    const UNREACHABLE: &[&str] = &[
-        "no such host",
-        "connection refused",
-        "network is unreachable",
-        "no route to host",
-        "i/o timeout",
-        "tls handshake timeout",
-    ];
-    if DROPPED.iter().any(|k| lower.contains(k)) {
-        PushFailure::Dropped
-    } else if UNREACHABLE.iter().any(|k| lower.contains(k)) {
-        PushFailure::Unreachable
-    } else {
-        PushFailure::Other
-    }
-}
-
-/// The HTTP status in containerd's "unexpected status ...: NNN Reason" wording.
-fn http_status(msg: &str) -> Option<u16> {
-    let at = msg.find("unexpected status")?;
-    let rest = &msg[at..];
-    let bytes = rest.as_bytes();
-    (0..bytes.len().saturating_sub(3)).find_map(|i| {
-        let window = &bytes[i..i + 3];
-        let before_ok = i > 0 && bytes[i - 1] == b' ';
-        let after_ok = bytes.get(i + 3).is_none_or(|b| *b == b' ' || *b == b'\n');
-        if before_ok && after_ok && window.iter().all(u8::is_ascii_digit) {
-            let n: u16 = std::str::from_utf8(window).ok()?.parse().ok()?;
-            (100..600).contains(&n).then_some(n)
-        } else {
-            None
-        }
-    })
-}
-
-/// Maps a registry API failure met during the existing-tag check, when it must stop the publish.
-pub(crate) fn from_check(err: &RegistryApiError) -> Option<PublishError> {
-    match err {
-        RegistryApiError::Unauthorized { host, username } if username.is_some() => {
-            Some(PublishError::CredentialsRejected {
-                host: host.clone(),
-                username: username.clone(),
-            })
-        }
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(msg: &str) -> GraphQLErrorEntry {
-        GraphQLErrorEntry::message(msg)
-    }
-
-    #[test]
-    fn containerd_status_wording_is_read() {
-        let e = entry("failed to push r.example/a/b:v1: unexpected status from PUT request to https://r.example/v2/a/b/manifests/v1: 403 Forbidden\n{\"errors\":[{\"code\":\"DENIED\",\"message\":\"no\"}]}");
-        assert_eq!(
-            classify(&e),
-            PushFailure::Status {
-                status: 403,
-                codes: vec!["DENIED".into()]
-            }
-        );
-        let e = entry("unexpected status from HEAD request to https://h/v2/x/blobs/sha256:00: 503 Service Unavailable");
-        assert!(classify(&e).is_transient());
-        let e = entry("unexpected status from PUT request to https://h:5000/v2/x/manifests/t: 401 Unauthorized");
-        assert_eq!(
-            classify(&e),
-            PushFailure::Status {
-                status: 401,
-                codes: vec![]
-            }
-        );
-    }
-
-    #[test]
-    fn network_wording_is_read() {
-        assert_eq!(
-            classify(&entry("failed to do request: Head \"https://nope.invalid/v2/\": dial tcp: lookup nope.invalid: no such host")),
-            PushFailure::Unreachable
-        );
-        assert_eq!(
-            classify(&entry(
-                "failed to copy: read tcp 1.2.3.4:5->6.7.8.9:443: read: connection reset by peer"
-            )),
-            PushFailure::Dropped
-        );
-        assert_eq!(classify(&entry("something else")), PushFailure::Other);
-        // A port number is not a status.
-        assert_eq!(
-            classify(&entry(
-                "dial tcp 127.0.0.1:5000: connect: connection refused"
-            )),
-            PushFailure::Unreachable
-        );
-    }
 
     #[test]
     fn partly_failed_only_when_a_tag_was_published() {

@@ -1,5 +1,8 @@
 //! Publishing a built container: the `with_registry_auth` builder, several tags in one engine
-//! request, the existing-tag policy, retries, and errors a person can act on.
+//! request, the existing-tag policy, retries, and errors a person can act on. Everything goes
+//! through the engine: the existing-tag check resolves the tags there with the session's
+//! registry credential, so no password's plaintext reaches this process and no connection to
+//! the registry leaves it.
 //!
 //! ```no_run
 //! # async fn run(client: dagger_engine::EngineClient, container: dagger_sdk::Container,
@@ -20,17 +23,19 @@
 mod auth;
 mod chain;
 mod error;
+mod failure;
 mod lookup;
 pub mod pipeline;
 mod publisher;
+mod push;
+mod queries;
+mod request;
 mod retry;
 
 pub use auth::{with_registry_auth, PasswordSecret, RegistryAuth};
 pub use error::{FailedTag, PublishError, TagExistsEvidence};
-pub use lookup::{RegistryApiLookup, TagLookup};
-pub use publisher::{
-    ExistingTagPolicy, PublishReport, PublishRequest, PublishedTag, Publisher, TagOutcome,
-};
+pub use publisher::Publisher;
+pub use request::{ExistingTagPolicy, PublishReport, PublishRequest, PublishedTag, TagOutcome};
 pub use retry::RetryPolicy;
 
 /// The engine seam: [`EngineClient`], and the registry types requests are made of

@@ -89,6 +89,57 @@ async fn publish_pushes_for_real_with_the_session_credentials() {
 
 #[tokio::test]
 #[ignore = "needs Debian's docker-registry (apt-get install docker-registry); run with --include-ignored"]
+async fn from_asks_the_real_registry_with_the_session_credentials() {
+    let local = start(&[("ci", "s3cret")]).await;
+    let host = local.host().to_string();
+    let engine = MockEngine::new();
+    engine.registry(&host).backed_by(local.api(None));
+    let good = secret(&engine, "s3cret").await;
+    let lookup = |secret: &str, tag: &str| {
+        format!(
+            r#"{{container{{withRegistryAuth(address:"{host}", username:"ci", secret:"{secret}"){{from(address:"{host}/mock/app:{tag}"){{imageRef}}}}}}}}"#
+        )
+    };
+    let err = engine
+        .client()
+        .query(&lookup(&good, "v1"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            r#"failed to resolve image "{host}/mock/app:v1" (platform: "linux/amd64"): {host}/mock/app:v1: not found"#
+        )
+    );
+    let pushed = engine
+        .client()
+        .query(&publish(&host, Some(("ci", &good)), "v1", "one"))
+        .await
+        .unwrap()
+        .to_string();
+    let at = pushed.find("@sha256:").expect("a digest");
+    let digest = &pushed[at + 1..at + 72];
+    let data = engine.client().query(&lookup(&good, "v1")).await.unwrap();
+    assert_eq!(
+        data["container"]["withRegistryAuth"]["from"]["imageRef"],
+        format!("{host}/mock/app:v1@{digest}")
+    );
+    let wrong = secret(&engine, "not-it").await;
+    let err = engine
+        .client()
+        .query(&lookup(&wrong, "v2"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("/v2/mock/app/manifests/v2: 401 Unauthorized"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's docker-registry (apt-get install docker-registry); run with --include-ignored"]
 async fn registry_refusals_come_back_in_containerd_wording() {
     let local = start(&[("ci", "s3cret")]).await;
     let host = local.host().to_string();
@@ -100,10 +151,11 @@ async fn registry_refusals_come_back_in_containerd_wording() {
         publish(&host, Some(("ci", &wrong)), "v1", "x"),
     ] {
         let err = engine.client().query(&query).await.unwrap_err().to_string();
+        // containerd's words, no prefix, no body: the first request, a blob's HEAD, refused.
         assert!(
             err.starts_with(&format!(
-                "failed to push {host}/mock/app:v1: unexpected status from POST request to http://{host}/v2/mock/app/blobs/uploads/: 401 Unauthorized"
-            )),
+                "unexpected status from HEAD request to http://{host}/v2/mock/app/blobs/sha256:"
+            )) && err.ends_with(": 401 Unauthorized"),
             "{err}"
         );
         assert!(!err.contains("not-it"));

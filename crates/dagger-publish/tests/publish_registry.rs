@@ -1,5 +1,6 @@
 //! Publish end to end against a real OCI registry (Debian's `docker-registry` on loopback):
-//! the mock engine's pushes go to it for real, and the existing-tag check asks it over HTTP.
+//! the mock engine's pushes and its `from` resolutions (the existing-tag check) go to it for
+//! real, with the session's credentials; the publisher itself never talks to the registry.
 
 use dagger_engine::registry::{repository, Tag};
 use dagger_mock_engine::{LocalRegistry, MockEngine};
@@ -27,7 +28,7 @@ fn request(
     engine.set_env("ZOT_CI_API_KEY", password);
     let auth = RegistryAuth::new(&host, USER)
         .unwrap()
-        .with_password(engine.query().secret("env:ZOT_CI_API_KEY"));
+        .with_password(engine.query().address("env:ZOT_CI_API_KEY").secret());
     PublishRequest::new(
         &host,
         repository("blumeops", "navidrome").unwrap(),
@@ -55,7 +56,7 @@ async fn publish_check_and_idempotent_rerun_against_a_real_registry() {
     engine
         .registry(local.host().as_str())
         .backed_by(local.api(None));
-    // The check goes over HTTP to the real registry (the default lookup).
+    // The check goes through the engine, which asks the real registry.
     let publisher = Publisher::new(engine.client());
 
     let first = publisher
@@ -80,7 +81,8 @@ async fn publish_check_and_idempotent_rerun_against_a_real_registry() {
         .expect("tag present");
     assert_eq!(stored, first.primary().digest);
 
-    // Re-run with the default policy: the check finds the tag, nothing is pushed.
+    // Re-run with the default policy: the check finds the tag (the first check's "not found"
+    // was not kept by the session), nothing is pushed.
     let pushes_before = engine.published().len();
     let err = publisher
         .publish(
@@ -110,6 +112,7 @@ async fn publish_check_and_idempotent_rerun_against_a_real_registry() {
     assert_eq!(rerun.tags[1].outcome, TagOutcome::Pushed);
     assert_eq!(rerun.tags[1].reference.digest, first.primary().digest);
     engine.assert_never_sent(KEY);
+    assert!(engine.plaintext_reads().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,6 @@
-//! The publish rules of issue 3, on the in-process mock engine.
-
-use std::sync::Arc;
+//! The publish rules of issue 3, on the in-process mock engine, which answers as the engine
+//! does (issue 11): the existing-tag check through `from`, all-or-nothing answers, containerd's
+//! wording of push failures.
 
 use dagger_engine::registry::{repository, RegistryHost, Tag};
 use dagger_mock_engine::{AccountRights, MockEngine, PushFailure};
@@ -24,9 +24,14 @@ fn tags(names: &[&str]) -> Vec<Tag> {
     names.iter().map(|t| Tag::parse(t).unwrap()).collect()
 }
 
-/// A publisher whose existing-tag check reads the mock's registry model.
+/// A publisher on the engine; its existing-tag check asks the engine too.
 fn publisher(engine: &MockEngine) -> Publisher {
-    Publisher::new(engine.client()).with_tag_lookup(Arc::new(engine.clone()))
+    Publisher::new(engine.client())
+}
+
+/// A secret made as the Dagger CLI makes one from a flag value (`address(value:).secret`).
+fn secret(engine: &MockEngine, value: &str) -> dagger_sdk::Secret {
+    engine.query().address(value).secret()
 }
 
 /// The zot-like registry of the reference user: create-only robot account, no anonymous push.
@@ -37,7 +42,7 @@ fn zot(engine: &MockEngine) -> dagger_sdk::Secret {
         AccountRights::CreateOnly,
     );
     engine.set_env("ZOT_CI_API_KEY", KEY);
-    engine.query().secret("env:ZOT_CI_API_KEY")
+    secret(engine, "env:ZOT_CI_API_KEY")
 }
 
 fn request(names: &[&str], password: Option<PasswordSecret>) -> PublishRequest {
@@ -104,6 +109,10 @@ async fn a_password_applies_auth_by_secret_id_and_never_sends_the_plaintext() {
     assert_eq!(report.tags.len(), 2);
     assert!(report.tags.iter().all(|t| t.outcome == TagOutcome::Pushed));
     engine.assert_never_sent(KEY);
+    assert!(
+        engine.plaintext_reads().is_empty(),
+        "the check goes through the engine: nothing reads the password"
+    );
     let published = engine.published();
     assert_eq!(published.len(), 2);
     for p in &published {
@@ -136,7 +145,7 @@ async fn every_tag_goes_out_in_one_request() {
             "{count} tags: {:#?}",
             engine.queries()
         );
-        // With the check: one request for the container's ID, one for the pushes.
+        // With the check: one request for every tag's lookup (all absent), one for the pushes.
         let engine = MockEngine::new();
         publisher(&engine)
             .publish(&container(&engine), &request(&names, None))
@@ -174,7 +183,7 @@ async fn each_address_form_maps_to_the_host_the_engine_uses() {
             .account("ci", KEY, AccountRights::ReadWrite);
         let auth = RegistryAuth::new(address, "ci")
             .unwrap()
-            .with_password(engine.query().secret("env:PW"));
+            .with_password(secret(&engine, "env:PW"));
         assert_eq!(auth.host().as_str(), host, "{address}");
         // The engine keys the credential by the same host: a push there uses it.
         let req = PublishRequest::new(host, repository("team", "app").unwrap(), tags(&["t1"]))
@@ -253,7 +262,7 @@ async fn a_create_only_account_cannot_repush_and_skip_makes_the_rerun_succeed() 
     assert!(err.to_string().contains("bump the version"));
     assert!(engine.published().is_empty());
 
-    // Pushing anyway: the registry refuses (403 DENIED) and the error says the tag exists.
+    // Pushing anyway: the registry refuses the manifest (403) and the error says the tag exists.
     let err = publisher(&engine)
         .publish(
             &container(&engine),
@@ -293,7 +302,7 @@ async fn rejected_credentials_are_not_retried_and_name_host_and_user() {
     let engine = MockEngine::new();
     zot(&engine);
     engine.set_env("OLD_KEY", "zak_expired");
-    let expired = engine.query().secret("env:OLD_KEY");
+    let expired = secret(&engine, "OLD_KEY");
     // Through the push (no check): exactly one push request, no retry.
     let err = publisher(&engine)
         .publish(
@@ -397,7 +406,8 @@ async fn retries_are_bounded() {
 
 #[tokio::test]
 async fn a_failure_part_way_names_exactly_what_was_published() {
-    // With the check, pushes go through node(id:): a failed tag leaves the others' answers.
+    // The first push of the request fails on a blob (its message names no tag) and dagql drops
+    // the others' answers: the publisher learns through the engine which tags are there.
     let engine = MockEngine::new();
     engine
         .registry(HOST)
@@ -423,9 +433,28 @@ async fn a_failure_part_way_names_exactly_what_was_published() {
         "{text}"
     );
     assert_eq!(engine.published().len(), 2);
+    let digests: Vec<String> = engine
+        .published()
+        .iter()
+        .map(|p| p.reference.split('@').nth(1).unwrap().to_string())
+        .collect();
+    for p in published {
+        assert!(digests.contains(&p.reference.digest.to_string()));
+    }
+    assert!(
+        matches!(*failed[0].error, PublishError::RetriesExhausted { .. }),
+        "{:?}",
+        failed[0].error
+    );
+    // Nothing was pushed twice to find out.
+    let pushes: usize = engine
+        .queries()
+        .iter()
+        .map(|q| q.matches("publish(").count())
+        .sum();
+    assert_eq!(pushes, 3, "{:#?}", engine.queries());
 
-    // Without the check (chain form), the failed alias nulls the whole answer; the publisher
-    // learns the others' digests through node(id:) and still reports exactly.
+    // Without the check, the same.
     let engine = MockEngine::new();
     engine
         .registry(HOST)
@@ -465,7 +494,7 @@ async fn several_registries_in_one_pipeline_keep_their_own_credentials() {
     ] {
         let auth = RegistryAuth::new(host, user)
             .unwrap()
-            .with_password(engine.query().secret(env));
+            .with_password(secret(&engine, env));
         let req = PublishRequest::new(host, repository("x", "y").unwrap(), tags(&["t"]))
             .unwrap()
             .with_auth(auth)
@@ -540,74 +569,173 @@ fn debug_output_never_shows_a_password() {
     let _ = RegistryHost::parse(HOST).unwrap();
 }
 
-/// A lookup that answers 429 with `Retry-After` a few times, then "absent".
-struct RateLimitedOnce {
-    left: std::sync::Mutex<u32>,
-    retry_after: std::time::Duration,
-}
-
-#[async_trait::async_trait]
-impl dagger_publish::TagLookup for RateLimitedOnce {
-    async fn manifest_digest(
-        &self,
-        host: &RegistryHost,
-        _: Option<&oci_registry_api::RegistryCredentials>,
-        _: &dagger_engine::registry::RepositoryName,
-        _: &Tag,
-    ) -> Result<Option<dagger_engine::registry::Digest>, oci_registry_api::RegistryApiError> {
-        let mut left = self.left.lock().unwrap();
-        if *left == 0 {
-            return Ok(None);
-        }
-        *left -= 1;
-        Err(oci_registry_api::RegistryApiError::TooManyRequests {
-            host: host.to_string(),
-            retry_after: Some(self.retry_after),
-        })
-    }
-}
-
 #[tokio::test(start_paused = true)]
-async fn a_rate_limited_check_waits_what_retry_after_asks_within_bounds() {
+async fn an_overloaded_registry_during_the_check_is_retried() {
     use std::time::Duration;
-    for (asked, max_delay, expected) in [
-        (
-            Duration::from_secs(3),
-            Duration::from_secs(10),
-            Duration::from_secs(3),
+    let engine = MockEngine::new();
+    engine
+        .registry(HOST)
+        .fail_next_resolves(2, PushFailure::Status(429));
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        initial_delay: Duration::from_millis(100),
+        max_delay: Duration::from_secs(1),
+    };
+    let started = tokio::time::Instant::now();
+    let report = publisher(&engine)
+        .publish(
+            &container(&engine),
+            &request(&["v7"], None).with_retry(policy),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.tags[0].outcome, TagOutcome::Pushed);
+    // Three lookups (two refused), one push; the waits grew between them.
+    let lookups = engine
+        .queries()
+        .iter()
+        .filter(|q| q.contains("imageRef"))
+        .count();
+    assert_eq!(lookups, 3, "{:#?}", engine.queries());
+    assert!(started.elapsed() >= Duration::from_millis(50 + 100));
+
+    // Retries exhausted: the check cannot tell, the push decides.
+    let engine = MockEngine::new();
+    engine
+        .registry(HOST)
+        .fail_next_resolves(5, PushFailure::Status(503));
+    let report = publisher(&engine)
+        .publish(
+            &container(&engine),
+            &request(&["v8"], None).with_retry(RetryPolicy::immediate(2)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.tags[0].outcome, TagOutcome::Pushed);
+}
+
+#[tokio::test]
+async fn fail_refuses_an_existing_tag_even_where_the_account_could_overwrite_it() {
+    let engine = MockEngine::new();
+    engine.set_env("KEY", KEY);
+    let registry = engine.registry(HOST);
+    registry
+        .allow_anonymous_push(false)
+        .account("zot-ci", KEY, AccountRights::ReadWrite);
+    let existing = format!("sha256:{}", "e".repeat(64));
+    registry.existing_tag_with_digest("blumeops/navidrome", "v1", &existing);
+    let err = publisher(&engine)
+        .publish(
+            &container(&engine),
+            &request(&["v1", "latest"], Some(secret(&engine, "KEY").into())),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PublishError::TagExists { evidence: TagExistsEvidence::Checked { digest }, .. }
+            if *digest == existing),
+        "{err:?}"
+    );
+    assert!(engine.published().is_empty());
+    assert!(engine.queries().iter().all(|q| !q.contains("publish(")));
+
+    // skip: the existing digest, nothing pushed for that tag.
+    engine.reset_recorder();
+    let report = publisher(&engine)
+        .publish(
+            &container(&engine),
+            &request(&["v1"], Some(secret(&engine, "KEY").into()))
+                .with_policy(ExistingTagPolicy::Skip),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.tags[0].outcome, TagOutcome::AlreadyPresent);
+    assert_eq!(report.primary().digest.as_str(), existing);
+    assert!(engine.published().is_empty());
+    assert_eq!(registry.digest("blumeops/navidrome", "v1"), Some(existing));
+}
+
+#[tokio::test]
+async fn a_refused_manifest_among_several_tags_is_named_and_the_others_are_exact() {
+    let engine = MockEngine::new();
+    let key = zot(&engine);
+    engine
+        .registry(HOST)
+        .existing_tag("blumeops/navidrome", "v1");
+    // overwrite: no check; the create-only account cannot store v1's manifest.
+    let err = publisher(&engine)
+        .publish(
+            &container(&engine),
+            &request(&["v1", "v1-abc1234"], Some(key.into()))
+                .with_policy(ExistingTagPolicy::Overwrite),
+        )
+        .await
+        .unwrap_err();
+    let PublishError::Partial { published, failed } = &err else {
+        panic!("expected Partial, got {err:?}")
+    };
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].tag.as_str(), "v1-abc1234");
+    assert_eq!(
+        published[0].reference.to_string(),
+        engine.published()[0].reference
+    );
+    assert_eq!(failed[0].tag, "v1");
+    assert!(
+        matches!(
+            *failed[0].error,
+            PublishError::TagExists {
+                evidence: TagExistsEvidence::RefusedAsExisting,
+                ..
+            }
         ),
-        (
-            Duration::from_secs(60),
-            Duration::from_secs(5),
-            Duration::from_secs(5),
-        ),
-    ] {
+        "{:?}",
+        failed[0].error
+    );
+}
+
+#[tokio::test]
+async fn a_denied_push_elsewhere_than_the_manifest_is_a_permission_error() {
+    for bodies in [false, true] {
         let engine = MockEngine::new();
-        let lookup = Arc::new(RateLimitedOnce {
-            left: std::sync::Mutex::new(1),
-            retry_after: asked,
-        });
-        let policy = RetryPolicy {
-            max_attempts: 3,
-            initial_delay: Duration::from_millis(10),
-            max_delay,
-        };
-        let started = tokio::time::Instant::now();
-        let report = Publisher::new(engine.client())
-            .with_tag_lookup(lookup.clone())
+        engine.set_env("KEY", KEY);
+        engine
+            .registry(HOST)
+            .error_bodies(bodies)
+            .account("zot-ci", KEY, AccountRights::ReadOnly);
+        let err = publisher(&engine)
             .publish(
                 &container(&engine),
-                &request(&["v7"], None).with_retry(policy),
+                &request(&["v1"], Some(secret(&engine, "KEY").into())),
             )
             .await
-            .unwrap();
-        let waited = started.elapsed();
-        assert_eq!(report.tags[0].outcome, TagOutcome::Pushed);
-        assert_eq!(*lookup.left.lock().unwrap(), 0, "the check was asked again");
-        // The paused clock only moves by the publisher's sleeps: the wait is exact.
-        assert!(
-            waited >= expected && waited < expected + Duration::from_millis(20),
-            "asked {asked:?}, capped at {max_delay:?}: waited {waited:?}"
-        );
+            .unwrap_err();
+        let PublishError::PermissionDenied {
+            username, codes, ..
+        } = &err
+        else {
+            panic!("expected PermissionDenied, got {err:?}")
+        };
+        assert_eq!(username.as_deref(), Some("zot-ci"));
+        assert_eq!(codes.is_empty(), !bodies, "{codes:?}");
     }
+}
+
+#[tokio::test]
+async fn a_secret_that_cannot_be_read_fails_with_the_engines_words() {
+    let engine = MockEngine::new();
+    let err = publisher(&engine)
+        .publish(
+            &container(&engine),
+            &request(&["v1"], Some(secret(&engine, "env:UNSET_KEY").into())),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PublishError::Engine(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains(r#"secret env var not found: "UNS...""#),
+        "{err}"
+    );
+    assert!(engine.published().is_empty());
 }

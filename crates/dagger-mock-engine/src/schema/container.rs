@@ -225,6 +225,32 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             })
         }
         "publish" => super::super::registry_model::publish(ctx, parent, args),
+        // upstream core/schema/container.go (from): the tag is resolved when the field is
+        // selected, not when the container is used; a tag the registry lacks fails here.
+        "from" => {
+            let address = args.str("address")?.to_string();
+            let platform = container(ctx.eval(parent)?)?
+                .platform
+                .unwrap_or_else(|| super::query::DEFAULT_PLATFORM.to_string());
+            match super::super::registry_model::needs_backend(ctx, &address)? {
+                Some(api) => {
+                    let ctx = Ctx {
+                        shared: ctx.shared.clone(),
+                    };
+                    Ok(Out::Later(Box::pin(async move {
+                        super::super::registry_model::resolve_from_backend(
+                            ctx, api, address, platform,
+                        )
+                        .await?;
+                        Ok(Out::Chain)
+                    })))
+                }
+                None => {
+                    super::super::registry_model::resolve_from(ctx, &address, &platform)?;
+                    Ok(Out::Chain)
+                }
+            }
+        }
         // upstream core/schema/container.go (withRegistryAuth): the credential goes to the
         // session's auth provider, keyed by host; the container is returned unchanged.
         "withRegistryAuth" => {
@@ -256,9 +282,15 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
     match call.field.as_str() {
         "from" => {
             let address = args.str("address")?;
-            let image_ref = super::super::registry_model::resolve_from(ctx, address)?;
-            // upstream core/container.go (From): the previous state is replaced by the image.
             let platform = c.platform.take();
+            let image_ref = super::super::registry_model::resolve_from(
+                ctx,
+                address,
+                platform
+                    .as_deref()
+                    .unwrap_or(super::query::DEFAULT_PLATFORM),
+            )?;
+            // upstream core/container.go (From): the previous state is replaced by the image.
             *c = ContainerState::new(platform.as_deref());
             c.steps.push(BuildStep::From {
                 address: address.to_string(),
@@ -647,7 +679,7 @@ pub(crate) fn exec_error(argv: &[String], output: &ExecOutput) -> FieldError {
     FieldError {
         message: format!(
             "process {} did not complete successfully: exit code: {}",
-            go_quote(&argv.join(" ")),
+            super::go_quote(&argv.join(" ")),
             output.exit_code
         ),
         extensions: Some(serde_json::json!({

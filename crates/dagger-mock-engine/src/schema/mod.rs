@@ -15,7 +15,7 @@
 //!   leaves such as `stdout` or `publish` call [`Ctx::eval`], which folds `apply` over the chain.
 //!
 //! Then add the file's `TYPE` to [`TYPES`] below (and a `mod` line). Validation, argument defaults,
-//! IDs, `node(id:)`, errors with paths and null propagation come from the executor for free.
+//! IDs, `node(id:)`, errors with paths and dagql's all-or-nothing answers come from the executor.
 
 pub(crate) mod address;
 pub(crate) mod cache;
@@ -156,7 +156,7 @@ pub(crate) enum State {
     GitRef { url: String, reference: String },
     /// The host.
     Host,
-    /// An address (`Query.address(value:)`), loaded as a directory or a secret.
+    /// An address (`Query.address(value:)`).
     Address { value: String },
     /// An error object.
     Error { message: String },
@@ -305,6 +305,27 @@ pub(crate) fn resolve(
 /// The implementation of a type, by name.
 pub(crate) fn type_impl(name: &str) -> Option<&'static TypeImpl> {
     TYPES.iter().find(|t| t.name == name)
+}
+
+/// Go's `strconv.Quote` (what `%q` prints) for the characters a command line holds.
+pub(crate) fn go_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The ID strings inside an argument value (one ID or a list of IDs).

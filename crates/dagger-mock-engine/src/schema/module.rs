@@ -113,6 +113,9 @@ pub struct RegisteredArg {
     pub default_value: Option<Value>,
     /// The context path loaded when the caller leaves a Directory or File out.
     pub default_path: Option<String>,
+    /// Patterns excluded from a Directory argument when it is loaded (`withArg(ignore:)`).
+    #[serde(default)]
+    pub ignore: Vec<String>,
 }
 
 /// A registered function.
@@ -128,6 +131,13 @@ pub struct RegisteredFunction {
     pub return_type: RegisteredType,
     /// The arguments in registration order.
     pub args: Vec<RegisteredArg>,
+    /// The cache policy set with `withCachePolicy` (`Default`, `PerSession`, `Never`); `None`
+    /// when the module set none (the engine then caches as `Default`).
+    #[serde(default)]
+    pub cache_policy: Option<String>,
+    /// The time to live of a `Default` policy, in seconds, when one was given.
+    #[serde(default)]
+    pub cache_ttl_seconds: Option<i64>,
 }
 
 impl RegisteredFunction {
@@ -237,6 +247,7 @@ impl MockEngine {
 }
 
 const SDL: &str = r#"
+enum FunctionCachePolicy { Default PerSession Never }
 enum TypeDefKind {
   STRING_KIND INTEGER_KIND FLOAT_KIND BOOLEAN_KIND SCALAR_KIND LIST_KIND OBJECT_KIND
   INTERFACE_KIND INPUT_KIND VOID_KIND ENUM_KIND
@@ -323,6 +334,7 @@ type Function implements Node {
   description: String!
   name: String!
   withArg(name: String!, typeDef: ID! @expectedType(name: "TypeDef"), description: String = "", defaultValue: JSON, defaultPath: String = "", ignore: [String!] = [], sourceMap: ID @expectedType(name: "SourceMap"), deprecated: String, defaultAddress: String = ""): Function!
+  withCachePolicy(policy: FunctionCachePolicy!, timeToLive: String): Function!
   withDescription(description: String!): Function!
 }
 "#,
@@ -500,6 +512,8 @@ fn root(ctx: &Ctx, call: &Call, args: &Args) -> Result<Def, FieldError> {
                 description: String::new(),
                 return_type,
                 args: Vec::new(),
+                cache_policy: None,
+                cache_ttl_seconds: None,
             }))
         }
         other => Err(FieldError::new(format!(
@@ -567,7 +581,8 @@ fn step(ctx: &Ctx, def: Def, call: &Call, args: &Args) -> Result<Def, FieldError
         }
         (Def::Function(mut f), "withArg") => {
             let name = args.str("name")?;
-            let (type_def, _) = interpret_type(ctx, args.str("typeDef")?)?;
+            let (mut type_def, object) = interpret_type(ctx, args.str("typeDef")?)?;
+            check_arg(&type_def, object.as_ref(), args)?;
             let default_value = match args.opt_str("defaultValue") {
                 None => None,
                 Some(text) => Some(serde_json::from_str(text).map_err(|e| {
@@ -577,17 +592,32 @@ fn step(ctx: &Ctx, def: Def, call: &Call, args: &Args) -> Result<Def, FieldError
                     ))
                 })?),
             };
+            let default_path = args
+                .opt_str("defaultPath")
+                .filter(|p| !p.is_empty())
+                .map(str::to_string);
+            // upstream module.go: "When using a default path or address, SDKs can't set a
+            // default value and the argument may be non-nullable, so we need to enforce it as
+            // optional." A default value leaves the type as it is: `String!` with a default is
+            // allowed.
+            if default_path.is_some() {
+                type_def.optional = true;
+            }
             f.args.push(RegisteredArg {
                 name: engine_lower_camel(name),
                 original_name: name.to_string(),
                 description: args.opt_str("description").unwrap_or_default().to_string(),
                 type_def,
                 default_value,
-                default_path: args
-                    .opt_str("defaultPath")
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string),
+                default_path,
+                ignore: args.strings("ignore"),
             });
+            Ok(Def::Function(f))
+        }
+        (Def::Function(mut f), "withCachePolicy") => {
+            let (policy, ttl) = cache_policy(args.str("policy")?, args.opt_str("timeToLive"))?;
+            f.cache_policy = Some(policy.to_string());
+            f.cache_ttl_seconds = ttl;
             Ok(Def::Function(f))
         }
         (Def::Module(mut m), "withDescription") => {
@@ -614,6 +644,199 @@ fn step(ctx: &Ctx, def: Def, call: &Call, args: &Args) -> Result<Def, FieldError
             "invalid ID: field {field:?} does not apply here"
         ))),
     }
+}
+
+/// The checks of `Function.withArg` on the argument's type (upstream `core/schema/module.go`,
+/// `functionWithArg`): at most one of `defaultValue`, `defaultPath`, `defaultAddress`; a default
+/// path only on a Directory, File, GitRepository or GitRef; a default address only on a
+/// Container; `ignore` only on a Directory.
+fn check_arg(
+    type_def: &RegisteredType,
+    object: Option<&RegisteredObject>,
+    args: &Args,
+) -> Result<(), FieldError> {
+    let set = |name: &str| args.opt_str(name).is_some_and(|v| !v.is_empty());
+    let defaults = [
+        args.get("defaultValue").is_some(),
+        set("defaultPath"),
+        set("defaultAddress"),
+    ];
+    if defaults.iter().filter(|d| **d).count() > 1 {
+        return Err(FieldError::new("cannot set more than one default value"));
+    }
+    let object_name = || object.map(|o| o.name.as_str()).unwrap_or_default();
+    let is_object = type_def.kind == "OBJECT_KIND";
+    if set("defaultPath") {
+        if !is_object {
+            return Err(FieldError::new(format!(
+                "can only set default path for Object, not {}",
+                type_def.kind
+            )));
+        }
+        if !["Directory", "File", "GitRepository", "GitRef"].contains(&object_name()) {
+            return Err(FieldError::new(format!(
+                "cannot set default path for {}",
+                object_name()
+            )));
+        }
+    }
+    if set("defaultAddress") {
+        if !is_object {
+            return Err(FieldError::new(format!(
+                "can only set default address for Object, not {}",
+                type_def.kind
+            )));
+        }
+        if object_name() != "Container" {
+            return Err(FieldError::new(format!(
+                "can only set default address for Container type, not {}",
+                object_name()
+            )));
+        }
+    }
+    if !args.strings("ignore").is_empty() {
+        if !is_object {
+            return Err(FieldError::new(format!(
+                "can only set ignore for Object type, not {}",
+                type_def.kind
+            )));
+        }
+        if object_name() != "Directory" {
+            return Err(FieldError::new(format!(
+                "can only set ignore for Directory type, not {}",
+                object_name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The shortest and longest time to live of a function's cache (upstream `core/modfunc.go`,
+/// `MinFunctionCacheTTLSeconds`, `MaxFunctionCacheTTLSeconds`: one week).
+const MIN_TTL_SECONDS: i128 = 1;
+const MAX_TTL_SECONDS: i128 = 7 * 24 * 60 * 60;
+
+/// `Function.withCachePolicy` (upstream `core/schema/module.go`, `functionWithCachePolicy`):
+/// a time to live only with `Default`, parsed as a Go duration; `0s` means `Never`; otherwise
+/// between 1s and 168h. Answers the policy and the time to live in seconds.
+fn cache_policy(
+    policy: &str,
+    time_to_live: Option<&str>,
+) -> Result<(&'static str, Option<i64>), FieldError> {
+    let policy = match policy {
+        "Default" => "Default",
+        "PerSession" => "PerSession",
+        "Never" => "Never",
+        other => {
+            return Err(FieldError::new(format!(
+                "invalid cache policy {other:?}: expected Default, PerSession or Never"
+            )))
+        }
+    };
+    let Some(ttl) = time_to_live else {
+        return Ok((policy, None));
+    };
+    if policy != "Default" {
+        return Err(FieldError::new(
+            "time to live can only be set with default cache policy",
+        ));
+    }
+    let nanos = go_duration(ttl).map_err(|e| {
+        FieldError::new(format!(
+            "failed to parse time to live duration {}: {e}",
+            super::go_quote(ttl)
+        ))
+    })?;
+    const SECOND: i128 = 1_000_000_000;
+    match nanos {
+        0 => Ok(("Never", None)),
+        n if n < MIN_TTL_SECONDS * SECOND => Err(FieldError::new(format!(
+            "time to live duration must be at least \"1s\", got {}",
+            super::go_quote(ttl)
+        ))),
+        n if n > MAX_TTL_SECONDS * SECOND => Err(FieldError::new(format!(
+            "time to live duration must be at most \"168h0m0s\", got {}",
+            super::go_quote(ttl)
+        ))),
+        // Go's `int(d.Seconds())` truncates.
+        n => Ok((policy, Some((n / SECOND) as i64))),
+    }
+}
+
+/// Go's `time.ParseDuration`, in nanoseconds: `[-+]` then one or more `<decimal><unit>`
+/// (`ns`, `us`, `µs`, `μs`, `ms`, `s`, `m`, `h`); `0` alone needs no unit. Errors are worded as
+/// Go words them (`time: unknown unit "d" in duration "7d"`).
+fn go_duration(text: &str) -> Result<i128, String> {
+    let invalid = || format!("time: invalid duration {}", super::go_quote(text));
+    let (negative, mut rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if rest == "0" {
+        return Ok(0);
+    }
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    let mut total: i128 = 0;
+    while !rest.is_empty() {
+        if !rest.starts_with(|c: char| c == '.' || c.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let whole: i128 = if digits == 0 {
+            0
+        } else {
+            rest[..digits].parse().map_err(|_| invalid())?
+        };
+        rest = &rest[digits..];
+        let mut fraction = (0i128, 1i128);
+        let mut fraction_digits = 0;
+        if let Some(after) = rest.strip_prefix('.') {
+            fraction_digits =
+                after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            for d in after[..fraction_digits].bytes().take(18) {
+                fraction = (fraction.0 * 10 + i128::from(d - b'0'), fraction.1 * 10);
+            }
+            rest = &after[fraction_digits..];
+        }
+        if digits == 0 && fraction_digits == 0 {
+            return Err(invalid());
+        }
+        let unit_len = rest.len()
+            - rest
+                .trim_start_matches(|c: char| c != '.' && !c.is_ascii_digit())
+                .len();
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let scale: i128 = match unit {
+            "" => {
+                return Err(format!(
+                    "time: missing unit in duration {}",
+                    super::go_quote(text)
+                ))
+            }
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            other => {
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    super::go_quote(other),
+                    super::go_quote(text)
+                ))
+            }
+        };
+        total += whole * scale + fraction.0 * scale / fraction.1;
+        if total > i128::from(i64::MAX) {
+            return Err(invalid());
+        }
+    }
+    Ok(if negative { -total } else { total })
 }
 
 fn apply_def(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, FieldError> {
@@ -851,5 +1074,163 @@ mod tests {
             err.to_string().contains("expected ID of type TypeDef"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn go_durations_parse_as_go_parses_them() {
+        const S: i128 = 1_000_000_000;
+        assert_eq!(go_duration("5m"), Ok(300 * S));
+        assert_eq!(go_duration("1h30s"), Ok(3630 * S));
+        assert_eq!(go_duration("1.5s"), Ok(S + S / 2));
+        assert_eq!(go_duration("0"), Ok(0));
+        assert_eq!(go_duration("-2s"), Ok(-2 * S));
+        assert_eq!(go_duration("300ms"), Ok(S * 3 / 10));
+        assert_eq!(go_duration("2\u{b5}s"), Ok(2_000));
+        assert_eq!(
+            go_duration("7d"),
+            Err(r#"time: unknown unit "d" in duration "7d""#.into())
+        );
+        assert_eq!(
+            go_duration("5"),
+            Err(r#"time: missing unit in duration "5""#.into())
+        );
+        for bad in ["", "s", ".s", "1..2s", "1s2"] {
+            assert!(go_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn cache_policies_are_recorded_and_checked_as_the_engine_checks_them() {
+        let engine = MockEngine::new();
+        let string = id(&engine, "query{typeDef{withKind(kind:STRING_KIND){id}}}").await;
+        let function = |chain: &str| {
+            format!("query{{function(name:\"f\",returnType:\"{string}\"){{{chain}{{id}}}}}}")
+        };
+        let read = |engine: &MockEngine, id: String| {
+            let ctx = Ctx {
+                shared: engine.shared.clone(),
+            };
+            match interpret_id(&ctx, &id).unwrap() {
+                Def::Function(f) => (f.cache_policy, f.cache_ttl_seconds),
+                _ => panic!("not a function"),
+            }
+        };
+        for (chain, policy, ttl) in [
+            ("withCachePolicy(policy:Never)", "Never", None),
+            ("withCachePolicy(policy:PerSession)", "PerSession", None),
+            (
+                "withCachePolicy(policy:Default,timeToLive:\"1h30s\")",
+                "Default",
+                Some(3630),
+            ),
+            (
+                "withCachePolicy(policy:Default,timeToLive:\"168h\")",
+                "Default",
+                Some(604800),
+            ),
+            (
+                "withCachePolicy(policy:Default,timeToLive:\"0s\")",
+                "Never",
+                None,
+            ),
+        ] {
+            let f = id(&engine, &function(chain)).await;
+            assert_eq!(read(&engine, f), (Some(policy.to_string()), ttl), "{chain}");
+        }
+        for (chain, message) in [
+            (
+                "withCachePolicy(policy:Never,timeToLive:\"1h\")",
+                "time to live can only be set with default cache policy",
+            ),
+            (
+                "withCachePolicy(policy:Default,timeToLive:\"7d\")",
+                r#"failed to parse time to live duration "7d": time: unknown unit "d" in duration "7d""#,
+            ),
+            (
+                "withCachePolicy(policy:Default,timeToLive:\"500ms\")",
+                r#"time to live duration must be at least "1s", got "500ms""#,
+            ),
+            (
+                "withCachePolicy(policy:Default,timeToLive:\"169h\")",
+                r#"time to live duration must be at most "168h0m0s", got "169h""#,
+            ),
+        ] {
+            let err = engine.client().query(&function(chain)).await.unwrap_err();
+            assert_eq!(err.to_string(), message, "{chain}");
+        }
+    }
+
+    #[tokio::test]
+    async fn ignore_is_kept_on_directories_and_refused_elsewhere() {
+        let engine = MockEngine::new();
+        let string = id(&engine, "query{typeDef{withKind(kind:STRING_KIND){id}}}").await;
+        let dir = id(
+            &engine,
+            "query{typeDef{withObject(name:\"Directory\"){id}}}",
+        )
+        .await;
+        let secret = id(&engine, "query{typeDef{withObject(name:\"Secret\"){id}}}").await;
+        let with_arg = |ty: &str, extra: &str| {
+            format!(
+                "query{{function(name:\"f\",returnType:\"{string}\"){{withArg(name:\"a\",typeDef:\"{ty}\"{extra}){{id}}}}}}"
+            )
+        };
+        let f = id(
+            &engine,
+            &with_arg(&dir, ",ignore:[\"**/target\",\"sdk/.venv\"]"),
+        )
+        .await;
+        let ctx = Ctx {
+            shared: engine.shared.clone(),
+        };
+        let Def::Function(f) = interpret_id(&ctx, &f).unwrap() else {
+            panic!("not a function")
+        };
+        assert_eq!(f.args[0].ignore, ["**/target", "sdk/.venv"]);
+        for (ty, extra, message) in [
+            (
+                &string,
+                ",ignore:[\"x\"]",
+                "can only set ignore for Object type, not STRING_KIND",
+            ),
+            (
+                &secret,
+                ",ignore:[\"x\"]",
+                "can only set ignore for Directory type, not Secret",
+            ),
+            (
+                &string,
+                ",defaultPath:\"/\"",
+                "can only set default path for Object, not STRING_KIND",
+            ),
+            (
+                &secret,
+                ",defaultPath:\"/\"",
+                "cannot set default path for Secret",
+            ),
+            (
+                &dir,
+                ",defaultPath:\"/\",defaultValue:\"\\\"x\\\"\"",
+                "cannot set more than one default value",
+            ),
+        ] {
+            let err = engine
+                .client()
+                .query(&with_arg(ty, extra))
+                .await
+                .unwrap_err();
+            assert_eq!(err.to_string(), message, "{extra}");
+        }
+        // A non-null argument may have a default value; it stays non-null.
+        let f = id(
+            &engine,
+            &with_arg(&string, ",defaultValue:\"\\\"r.example\\\"\""),
+        )
+        .await;
+        let Def::Function(f) = interpret_id(&ctx, &f).unwrap() else {
+            panic!("not a function")
+        };
+        assert_eq!(f.args[0].type_def.to_string(), "String");
+        assert_eq!(f.args[0].default_value, Some(json!("r.example")));
     }
 }

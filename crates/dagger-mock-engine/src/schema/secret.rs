@@ -28,8 +28,52 @@ type Secret implements Node {
 pub(crate) enum SecretSource {
     /// `setSecret`: the plaintext is in the engine's store under this digest.
     Stored { digest: String },
-    /// `secret(uri: "env:NAME")`: read from the engine's environment when used.
+    /// `secret(uri: "env://NAME")`: read from the engine's environment when used.
     Env { var: String },
+    /// `secret(uri: "file://PATH")`: read from the file when used (the engine's `file` provider
+    /// runs on the client, which for the mock is the test's process).
+    File { path: String },
+    /// Another provider the engine knows (`cmd`, `op`, `vault`, ...): accepted, as the engine
+    /// accepts it, but the mock cannot read it.
+    Unmodelled { provider: String },
+}
+
+/// The secret providers the engine knows (upstream `engine/client/secretprovider/
+/// secretprovider.go`, `resolvers`).
+const PROVIDERS: &[&str] = &[
+    "env",
+    "file",
+    "cmd",
+    "op",
+    "vault",
+    "libsecret",
+    "gcp",
+    "aws+sm",
+    "aws+ps",
+];
+
+/// The provider and reference of a secret URI, refused as the engine refuses it when
+/// `Query.secret` is called (upstream `secretprovider.go`, `ResolverForID`: the URI is cut at
+/// `://`; `parse %q: malformed id`, `unsupported secret provider: %q`).
+pub(crate) fn provider(uri: &str) -> Result<SecretSource, FieldError> {
+    let (scheme, reference) = uri
+        .split_once("://")
+        .ok_or_else(|| FieldError::new(format!("parse {}: malformed id", super::go_quote(uri))))?;
+    if !PROVIDERS.contains(&scheme) {
+        return Err(FieldError::new(format!(
+            "unsupported secret provider: {}",
+            super::go_quote(scheme)
+        )));
+    }
+    // The query parameters (`?...`) are the provider's options, not part of the name.
+    let name = reference.split('?').next().unwrap_or_default().to_string();
+    Ok(match scheme {
+        "env" => SecretSource::Env { var: name },
+        "file" => SecretSource::File { path: name },
+        other => SecretSource::Unmodelled {
+            provider: other.to_string(),
+        },
+    })
 }
 
 /// A secret as the engine sees it: a name and where its plaintext lives.
@@ -40,9 +84,21 @@ pub(crate) struct SecretState {
 }
 
 impl SecretState {
-    /// The plaintext, read from the engine's store or environment.
+    /// The plaintext, read from the engine's store, environment or a file.
     pub fn plaintext(&self, ctx: &Ctx) -> Result<String, FieldError> {
         let state = ctx.state();
+        if state.recording
+            && !matches!(
+                self.source,
+                SecretSource::Stored { .. } | SecretSource::Env { .. }
+            )
+        {
+            // Plans never read a secret from outside (a file, a command, a vault).
+            return Err(FieldError::new(format!(
+                "the recording engine does not read secret {:?}: a plan reads no secret from files, commands or vaults; pass an environment variable (NAME or env:NAME) to see the plan",
+                self.name
+            )));
+        }
         match &self.source {
             SecretSource::Stored { digest } => {
                 state.secrets.get(digest).cloned().ok_or_else(|| {
@@ -52,10 +108,42 @@ impl SecretState {
                     ))
                 })
             }
+            // upstream engine/client/secretprovider/env.go: a name of 4 characters or more is
+            // cut to its first 3 and "..."; the error crosses the session's gRPC connection,
+            // which prefixes its code.
             SecretSource::Env { var } => state.env.get(var).cloned().ok_or_else(|| {
-                // upstream core/secretprovider/env.go words it "secret env var not found".
-                FieldError::new(format!("secret env var not found: \"{}\"", var))
+                let shown = match var.char_indices().nth(3) {
+                    Some((cut, _)) => format!("{}...", &var[..cut]),
+                    None => var.clone(),
+                };
+                FieldError::new(format!(
+                    "rpc error: code = Unknown desc = secret env var not found: {}",
+                    super::go_quote(&shown)
+                ))
             }),
+            // upstream engine/client/secretprovider/file.go: `~` expanded, then read.
+            SecretSource::File { path } => {
+                let expanded = match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+                    (Some(rest), Some(home)) => {
+                        std::path::Path::new(&home).join(rest).display().to_string()
+                    }
+                    _ => path.clone(),
+                };
+                std::fs::read_to_string(&expanded).map_err(|e| {
+                    let cause = match e.kind() {
+                        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                        _ => e.to_string(),
+                    };
+                    FieldError::new(format!(
+                        "rpc error: code = Unknown desc = failed to read secret file {}: open {expanded}: {cause}",
+                        super::go_quote(path)
+                    ))
+                })
+            }
+            SecretSource::Unmodelled { provider } => Err(FieldError::new(format!(
+                "the mock engine cannot read secrets of the {provider:?} provider (it models env and file)"
+            ))),
         }
     }
 }
@@ -93,8 +181,10 @@ pub(crate) fn resolve_root(ctx: &Ctx, field: &str, args: &Args) -> Result<Out, F
             }
         }
     } else {
+        // The provider is checked at once; the value is read only when used (upstream
+        // core/schema/secret.go: an unreadable value only logs a warning here).
         let uri = args.str("uri")?;
-        parse_uri(uri)?;
+        provider(uri)?;
         call_args.insert("uri".into(), Value::from(uri));
         if let Some(key) = args.opt_str("cacheKey") {
             call_args.insert("cacheKey".into(), Value::from(key));
@@ -107,26 +197,6 @@ pub(crate) fn resolve_root(ctx: &Ctx, field: &str, args: &Args) -> Result<Out, F
         },
         "Secret",
     )))
-}
-
-/// The environment variable named by a secret URI. Only `env:` (and `env://`) is modelled; the
-/// real engine also knows `file:`, `cmd:`, `op:`, `vault:` (upstream `core/secretprovider`).
-fn parse_uri(uri: &str) -> Result<String, FieldError> {
-    let (scheme, rest) = uri.split_once(':').ok_or_else(|| {
-        FieldError::new(format!(
-            "invalid secret URI {uri:?}: expected <provider>:<reference>, e.g. env:NAME"
-        ))
-    })?;
-    let var = rest.strip_prefix("//").unwrap_or(rest);
-    match scheme {
-        "env" if !var.is_empty() => Ok(var.to_string()),
-        "env" => Err(FieldError::new(format!(
-            "invalid secret URI {uri:?}: the variable name is empty"
-        ))),
-        other => Err(FieldError::new(format!(
-            "unsupported secret provider {other:?} in {uri:?}: the mock engine models env: only"
-        ))),
-    }
 }
 
 /// Evaluates `Query.setSecret` / `Query.secret`.
@@ -142,9 +212,7 @@ pub(crate) fn apply_root(_ctx: &Ctx, call: &Call, args: &Args) -> Result<State, 
         let uri = args.str("uri")?;
         Ok(State::Secret(SecretState {
             name: uri.to_string(),
-            source: SecretSource::Env {
-                var: parse_uri(uri)?,
-            },
+            source: provider(uri)?,
         }))
     }
 }

@@ -12,7 +12,8 @@
 
 use std::fmt;
 
-use dagger_engine::{gql, EngineClient, QueryError};
+use dagger_engine::gql::{self, Arg, Field};
+use dagger_engine::{EngineClient, QueryError};
 use dagger_sdk::Container;
 
 use super::platform::TargetPlatform;
@@ -201,24 +202,26 @@ pub async fn run_smoke_checks(
 ) -> Result<Vec<CheckedImage>, SmokeCheckError> {
     check.validate()?;
     steps.record(check.step_name(), &check.command);
-    let exec = format!(
-        "withExec(args:{}){{stdout}}",
-        gql::string_list(check.command.iter().map(String::as_str))
-    );
+    let exec = Field::new("withExec")
+        .arg(
+            "args",
+            Arg::strings(check.command.iter().map(String::as_str)),
+        )
+        .select(Field::new("stdout"));
     let mut fields = Vec::new();
     for (i, (_, image)) in images.iter().enumerate() {
         // dagger-sdk resolves the chain's object arguments here, once for both fields.
         let chain = Chain::of(&image.selection)
             .await
             .map_err(SmokeCheckError::Engine)?;
-        fields.push(chain.render(&format!("image{i}"), "id"));
-        fields.push(chain.render(&format!("check{i}"), &exec));
+        fields.push(chain.ending_in(&format!("image{i}"), Field::new("id")));
+        fields.push(chain.ending_in(&format!("check{i}"), exec.clone()));
     }
     if fields.is_empty() {
         return Ok(Vec::new());
     }
     let data = client
-        .query(&format!("query{{{}}}", fields.join(" ")))
+        .query(&gql::query(&fields))
         .await
         .map_err(SmokeCheckError::Engine)?;
     let leaf = |key: String| -> Result<String, SmokeCheckError> {

@@ -8,6 +8,9 @@
 //! step whose command is the failed one.
 
 use std::fmt;
+
+/// How step errors and plans write a command (one rule, in `dagger-engine`).
+pub use dagger_engine::command::display_command;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dagger_engine::{query_error_from_sdk, ExecError, QueryError};
@@ -200,31 +203,6 @@ fn cut_line(line: &str) -> String {
     match line.char_indices().nth(MAX_LINE_CHARS) {
         Some((cut, _)) => format!("{}… (line cut)", &line[..cut]),
         None => line.to_string(),
-    }
-}
-
-/// A command as a person would type it in a POSIX shell: arguments quoted only when needed.
-pub fn display_command(command: &[String]) -> String {
-    if command.is_empty() {
-        return "(no command reported)".into();
-    }
-    command
-        .iter()
-        .map(|arg| shell_quote(arg))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn shell_quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg.chars().all(|c| {
-            c.is_ascii_alphanumeric()
-                || matches!(c, '-' | '_' | '.' | '/' | ',' | '=' | ':' | '@' | '+')
-        });
-    if plain {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
     }
 }
 

@@ -239,12 +239,15 @@ async fn a_missing_password_variable_fails_without_pushing_or_naming_a_value() {
     .await
     .expect_err("no such variable");
     let message = err.to_string();
-    assert!(message.contains("NOT_SET"), "{message}");
+    // The engine's words: it names the variable by its first three letters only.
+    assert!(
+        message.contains(r#"secret env var not found: "NOT...""#),
+        "{message}"
+    );
     assert!(engine.published().is_empty());
 }
 
 #[tokio::test]
-#[ignore = "needs the existing-tag check to run through the engine (blumeops issue 11): until then the publisher asks ghcr.io over HTTPS, and these tests have no network"]
 async fn the_skip_policy_makes_a_re_run_succeed_with_the_existing_digests() {
     let engine = engine();
     // What the first run of the CI job left in the registry (a re-run is a new engine session,

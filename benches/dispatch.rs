@@ -1,6 +1,6 @@
 //! Dispatch latency of the module binary: from process start to its exit, `returnValue` being
 //! its last request, on the mock engine's HTTP session with an injected per-request latency of
-//! 0 ms and 5 ms (a remote engine), against the naive `dagger-sdk` dispatcher
+//! 0, 5 and 20 ms (a remote engine), against the naive `dagger-sdk` dispatcher
 //! (`common/naive.rs`), which this bench binary runs when it re-executes itself with
 //! `BLUMEOPS_BENCH_NAIVE_MODULE=1` (same transport, same module code, same process start-up).
 //!
@@ -127,7 +127,11 @@ async fn measure() -> Result<Vec<Cell>, String> {
     ];
     let n = samples(15);
     let mut cells = Vec::new();
-    for latency in [Duration::ZERO, Duration::from_millis(5)] {
+    for latency in [
+        Duration::ZERO,
+        Duration::from_millis(5),
+        Duration::from_millis(20),
+    ] {
         server.set_latency(latency);
         for (scenario, spec) in &scenarios {
             let mut cell = Cell {

@@ -40,6 +40,8 @@ pub(crate) struct SessionCredential {
 
 /// Everything the engine knows.
 pub(crate) struct EngineState {
+    /// The module protocol: the call a module process reads, and what it returned.
+    pub protocol: crate::schema::module::ProtocolState,
     /// Random per engine: keys the digests that name stored secrets, so a digest reveals
     /// nothing about a plaintext, not even that two engines saw the same one.
     pub secret_salt: [u8; 32],
@@ -86,6 +88,7 @@ impl EngineState {
             commands: Vec::new(),
             images: Vec::new(),
             archive_labels: HashMap::new(),
+            protocol: Default::default(),
             auth: HashMap::new(),
             resolved: HashMap::new(),
             registries: HashMap::new(),

@@ -11,11 +11,10 @@
 //! and each `inputArgs` value are JSON text in the `JSON` scalar (`core/modfunc.go`,
 //! `setCallInputs`).
 //!
-//! The protocol's per-engine state (the call and what was returned) lives in a side table keyed
-//! by the engine's shared state, so this file needs nothing from the rest of the mock but the
-//! registration of its types.
+//! The protocol's per-engine state (the call and what was returned) is a field of the engine's
+//! state ([`ProtocolState`]).
 
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -180,30 +179,15 @@ pub struct RegisteredModule {
 
 /// What the module protocol keeps per engine.
 #[derive(Debug, Default)]
-struct ProtocolState {
+pub(crate) struct ProtocolState {
     call: Option<FunctionCallSpec>,
     returned_value: Option<Value>,
     returned_error: Option<String>,
 }
 
-type Table = Mutex<Vec<(Weak<Shared>, ProtocolState)>>;
-
-/// Runs `f` on the protocol state of the engine behind `shared` (entries of dropped engines
-/// are removed on the way).
+/// Runs `f` on the protocol state of the engine behind `shared`.
 fn with_state<R>(shared: &Arc<Shared>, f: impl FnOnce(&mut ProtocolState) -> R) -> R {
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    let table = TABLE.get_or_init(Table::default);
-    let mut entries: MutexGuard<'_, _> = table.lock().unwrap_or_else(|e| e.into_inner());
-    entries.retain(|(weak, _)| weak.strong_count() > 0);
-    let target = Arc::downgrade(shared);
-    let index = match entries.iter().position(|(w, _)| w.ptr_eq(&target)) {
-        Some(i) => i,
-        None => {
-            entries.push((target, ProtocolState::default()));
-            entries.len() - 1
-        }
-    };
-    f(&mut entries[index].1)
+    f(&mut shared.lock().protocol)
 }
 
 impl MockEngine {

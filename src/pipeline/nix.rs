@@ -27,8 +27,9 @@
 
 use dagger_sdk::{Container, File, Query};
 
+use dagger_engine::gql::{self, Field};
 use dagger_engine::registry::{ReferenceError, Tag};
-use dagger_engine::{gql, EngineClient, QueryError};
+use dagger_engine::{EngineClient, QueryError};
 
 /// The suffix of Nix image tags.
 pub const NIX_SUFFIX: &str = "-nix";
@@ -43,14 +44,15 @@ pub async fn archive_version(
     client: &EngineClient,
     archive: &dagger_sdk::Id,
 ) -> Result<Option<String>, QueryError> {
+    let label = Field::new("container").select(
+        Field::new("import")
+            .arg("source", &archive.0)
+            .select(Field::new("label").arg("name", VERSION_LABEL)),
+    );
     let data = client
-        .query(&format!(
-            "query{{container{{import(source:{}){{label(name:{})}}}}}}",
-            gql::string(&archive.0),
-            gql::string(VERSION_LABEL)
-        ))
+        .query(&gql::query(std::slice::from_ref(&label)))
         .await?;
-    match &data["container"]["import"]["label"] {
+    match label.answer(&data).unwrap_or(&serde_json::Value::Null) {
         serde_json::Value::String(version) if !version.is_empty() => Ok(Some(version.clone())),
         serde_json::Value::Null | serde_json::Value::String(_) => Ok(None),
         other => Err(QueryError::MissingData {

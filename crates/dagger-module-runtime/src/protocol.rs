@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 
-use dagger_engine::{gql, EngineClient};
+use dagger_engine::gql::{self, Field};
+use dagger_engine::EngineClient;
 
 use crate::def::ModuleDef;
 use crate::register::{Ids, RegistrationPlan};
@@ -27,10 +28,8 @@ pub async fn register(def: &ModuleDef, client: &EngineClient) -> Result<String, 
 /// Sends `currentFunctionCall{returnValue(value: <JSON text>)}` raw: the engine answers `null`
 /// (Void), which `dagger-sdk`'s `return_value` fails to deserialize.
 pub async fn return_value(client: &EngineClient, value: &Value) -> Result<(), RuntimeError> {
-    let query = format!(
-        "query{{currentFunctionCall{{returnValue(value:{})}}}}",
-        gql::string(&value.to_string())
-    );
+    let query = gql::query(&[Field::new("currentFunctionCall")
+        .select(Field::new("returnValue").arg("value", value.to_string()))]);
     client
         .query(&query)
         .await
@@ -41,23 +40,21 @@ pub async fn return_value(client: &EngineClient, value: &Value) -> Result<(), Ru
 /// Creates an `Error` with `message` and sends it with `returnError`, raw (two round trips:
 /// the error's ID is needed as the argument).
 pub async fn return_error(client: &EngineClient, message: &str) -> Result<(), RuntimeError> {
+    let error = Field::new("error")
+        .arg("message", message)
+        .select(Field::new("id"));
     let data = client
-        .query(&format!(
-            "query{{error(message:{}){{id}}}}",
-            gql::string(message)
-        ))
+        .query(&gql::query(std::slice::from_ref(&error)))
         .await
         .map_err(RuntimeError::query("creating the error to return"))?;
-    let id = data
-        .get("error")
-        .and_then(|e| e.get("id"))
+    let id = error
+        .answer(&data)
         .and_then(Value::as_str)
         .ok_or_else(|| RuntimeError::BadCall("the engine's error has no ID".into()))?;
     client
-        .query(&format!(
-            "query{{currentFunctionCall{{returnError(error:{})}}}}",
-            gql::string(id)
-        ))
+        .query(&gql::query(&[
+            Field::new("currentFunctionCall").select(Field::new("returnError").arg("error", id))
+        ]))
         .await
         .map_err(RuntimeError::query("returning the function's error"))?;
     Ok(())

@@ -23,7 +23,16 @@ WORKFLOW = ROOT / "examples" / "forgejo-ci.yml"
 MODULE_FUNCTIONS = {
     "publish": {
         "required": {"src", "container_name", "version", "commit_sha"},
-        "optional": {"registry", "registry_username", "registry_password"},
+        "optional": {
+            "registry",
+            "registry_username",
+            "registry_password",
+            "namespace",
+            "extra_tags",
+            "existing_tag_policy",
+            "platforms",
+            "created",
+        },
     },
     "container_version": {"required": {"container_name"}, "optional": set()},
 }

@@ -497,20 +497,18 @@ fn the_readme_and_the_help_agree() {
 
 mod fixed_http;
 
-/// A session: the mock engine served over the session protocol, its registry at the address of
-/// a stand-in registry that has no tags (the existing-tag check finds nothing there).
+/// A session: the mock engine served over the session protocol, its registry (a model) at the
+/// address of a listener that counts connections: only the engine may reach the registry.
 struct Session {
     engine: dagger_mock_engine::MockEngine,
     server: dagger_mock_engine::SessionServer,
     registry: String,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     _registry_task: tokio::task::JoinHandle<()>,
 }
 
 async fn session() -> Session {
-    let (registry, task) = fixed_http::fixed_answer_server(
-        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
-    )
-    .await;
+    let (registry, connections, task) = fixed_http::sentinel().await;
     let engine = dagger_mock_engine::MockEngine::recording();
     // The smoke check's output: what Navidrome v0.61.1 prints for `--version`.
     engine.set_exec_stdout(
@@ -529,6 +527,7 @@ async fn session() -> Session {
         engine,
         server,
         registry,
+        connections,
         _registry_task: task,
     }
 }
@@ -584,6 +583,12 @@ async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
     }
     assert!(!stderr.contains("Plan of"), "{stderr}");
     assert_eq!(s.engine.published().len(), 1);
+    // The existing-tag check and the push went through the engine alone.
+    assert_eq!(
+        s.connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the main job connected to the registry itself"
+    );
 
     let (code, stdout, stderr) = in_session(
         &s,

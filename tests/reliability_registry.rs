@@ -5,13 +5,13 @@
 //! what the engine pushed, and the same faults against a real registry (Debian's
 //! `docker-registry` on loopback). The publisher reaches registries only through the engine.
 
-mod fixed_http;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use dagger_engine::registry::{repository, RegistryHost, Tag};
-use dagger_mock_engine::{AccountRights, LocalRegistry, MockEngine, PushFailure};
+use dagger_mock_engine::{
+    AccountRights, LocalRegistry, MockEngine, PushFailure, StubAnswer, StubServer,
+};
 use dagger_publish::{
     ExistingTagPolicy, PublishError, PublishRequest, Publisher, RegistryAuth, RetryPolicy,
     TagExistsEvidence, TagOutcome,
@@ -308,13 +308,16 @@ async fn overwrite_with_a_create_only_account_reports_tags_it_pushed_as_publishe
 // 429 with Retry-After on the registry API path
 
 /// A registry that answers every request 429 with `Retry-After: <secs>`.
-async fn rate_limited_registry(retry_after: &'static str) -> (String, tokio::task::JoinHandle<()>) {
-    let body = r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}"#;
-    fixed_http::fixed_answer_server(format!(
-        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {retry_after}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    ))
+async fn rate_limited_registry(retry_after: &'static str) -> (String, StubServer) {
+    let body = serde_json::json!({"errors": [{"code": "TOOMANYREQUESTS", "message": "slow down"}]});
+    let server = StubServer::fixed(
+        StubAnswer::new(429)
+            .header("retry-after", retry_after)
+            .json(&body),
+    )
     .await
+    .unwrap();
+    (server.address(), server)
 }
 
 #[tokio::test]
@@ -329,7 +332,7 @@ async fn retry_after_is_visible_on_the_registry_api_and_bounded_by_the_policy() 
         )
         .await
         .unwrap_err();
-    server.abort();
+    drop(server);
     let RegistryApiError::TooManyRequests { retry_after, .. } = &err else {
         panic!("expected TooManyRequests, got {err:?}")
     };
@@ -370,7 +373,7 @@ async fn an_unparsable_retry_after_falls_back_to_the_backoff() {
         )
         .await
         .unwrap_err();
-    server.abort();
+    drop(server);
     assert!(
         matches!(
             err,

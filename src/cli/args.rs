@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 use super::command::kebab;
 use super::source::ignore_patterns;
-use dagger_engine::{gql, EngineClient, QueryError};
+use dagger_engine::gql::{self, Arg, Field};
+use dagger_engine::{EngineClient, QueryError};
 use dagger_module_runtime::{cli_flag, ArgDef, FunctionDef, TypeRef};
 
 /// One argument as the caller gave it, checked as far as it can be without an engine.
@@ -123,34 +124,37 @@ impl Call {
     ) -> Result<Vec<(String, Value)>, LoadError> {
         let mut fields = Vec::new();
         for (i, (def, given)) in self.given.iter().enumerate() {
+            let id = || Field::new("id");
             let field = match given {
                 Given::Value(_) => continue,
-                Given::Directory(path) => format!(
-                    "address(value:{}){{directory(exclude:{}){{id}}}}",
-                    gql::string(&path.to_string_lossy()),
-                    gql::string_list(ignore_patterns(def))
-                ),
+                Given::Directory(path) => Field::new("address")
+                    .arg("value", path.to_string_lossy().as_ref())
+                    .select(
+                        Field::new("directory")
+                            .arg("exclude", Arg::strings(ignore_patterns(def)))
+                            .select(id()),
+                    ),
                 Given::File(path) => {
                     let (dir, name) = split_file(path).map_err(|problem| {
                         LoadError::Failed(format!("{}: {problem}", cli_flag(&def.name)))
                     })?;
-                    format!(
-                        "host{{directory(path:{}){{file(path:{}){{id}}}}}}",
-                        gql::string(&dir),
-                        gql::string(&name)
+                    Field::new("host").select(
+                        Field::new("directory")
+                            .arg("path", dir)
+                            .select(Field::new("file").arg("path", name).select(id())),
                     )
                 }
-                Given::Secret(address) => {
-                    format!("address(value:{}){{secret{{id}}}}", gql::string(address))
-                }
+                Given::Secret(address) => Field::new("address")
+                    .arg("value", address.as_str())
+                    .select(Field::new("secret").select(id())),
             };
-            fields.push(format!("a{i}:{field}"));
+            fields.push(field.alias(format!("a{i}")));
         }
         let data = if fields.is_empty() {
             Value::Null
         } else {
             client
-                .query(&format!("query{{{}}}", fields.join(" ")))
+                .query(&gql::query(&fields))
                 .await
                 .map_err(|e| match e {
                     QueryError::GraphQL(_) => LoadError::Refused(e),

@@ -13,7 +13,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::module::Published;
-use dagger_engine::{gql, EngineClient};
+use dagger_engine::gql::{self, Field};
+use dagger_engine::EngineClient;
 use dagger_publish::TagOutcome;
 
 /// Which engine ran the call.
@@ -97,14 +98,20 @@ async fn images(
             .id()
             .await
             .map_err(|e| format!("reading the published image's ID failed: {e}"))?;
-        let labels = if i == 0 { " labels{name value}" } else { "" };
-        fields.push(format!(
-            "i{i}:node(id:{}){{...on Container{{platform{labels}}}}}",
-            gql::string(&id.0)
-        ));
+        let mut node = Field::node(&id.0, "Container")
+            .alias(format!("i{i}"))
+            .select(Field::new("platform"));
+        if i == 0 {
+            node = node.select(
+                Field::new("labels")
+                    .select(Field::new("name"))
+                    .select(Field::new("value")),
+            );
+        }
+        fields.push(node);
     }
     let data = client
-        .query(&format!("query{{{}}}", fields.join(" ")))
+        .query(&gql::query(&fields))
         .await
         .map_err(|e| format!("reading the published images' platforms and labels failed: {e}"))?;
     let platforms = (0..fields.len())

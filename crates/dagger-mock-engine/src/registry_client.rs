@@ -16,7 +16,8 @@
 use std::collections::BTreeMap;
 
 use super::registry_model::{parse_address, RegistryState};
-use super::schema::container::{go_quote, ContainerState, ExecOutput};
+use super::schema::container::{ContainerState, ExecOutput};
+use super::schema::go_quote;
 use super::schema::{Ctx, State};
 
 /// The answer of a registry client the model understands, `None` for any other command.

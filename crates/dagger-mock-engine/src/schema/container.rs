@@ -692,27 +692,6 @@ pub(crate) fn exec_error(argv: &[String], output: &ExecOutput) -> FieldError {
     }
 }
 
-/// Go's `strconv.Quote` (what `%q` prints) for the characters a command line holds.
-pub(crate) fn go_quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Evaluates a container object (for `publish` and the recorder).
 pub(crate) fn eval_container(ctx: &Ctx, obj: &Obj) -> Result<ContainerState, FieldError> {
     container(ctx.eval(obj)?)

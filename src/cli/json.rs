@@ -5,10 +5,12 @@
 //!  "references": [{"reference": "...", "tag": "...", "digest": "sha256:...",
 //!                  "outcome": "pushed", "digest_is_stand_in": true}],
 //!  "platforms": ["linux/amd64"], "labels": {"org.opencontainers.image.version": "..."},
-//!  "engine_round_trips": 11}
+//!  "engine_round_trips": 7, "engine_requests": 9}
 //! ```
-//! `engine_round_trips` counts the call's requests (not the one or two `--json` itself asks to
-//! read the platforms and labels). On the recording engine every digest is a stand-in.
+//! `engine_requests` counts the call's requests (not the one or two `--json` itself asks to
+//! read the platforms and labels), `engine_round_trips` the round trips it waited for one after
+//! another (requests in flight together count once). On the recording engine every digest is a
+//! stand-in.
 
 use serde_json::{json, Map, Value};
 
@@ -16,6 +18,15 @@ use crate::module::Published;
 use dagger_engine::gql::{self, Field};
 use dagger_engine::EngineClient;
 use dagger_publish::TagOutcome;
+
+/// What a call cost the engine: round trips waited for one after another, and requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineCost {
+    /// Round trips waited for one after another (requests in flight together count once).
+    pub round_trips: usize,
+    /// Requests sent.
+    pub requests: usize,
+}
 
 /// Which engine ran the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,12 +47,13 @@ impl Engine {
 }
 
 /// The object for a function that does not publish: its result as text.
-pub fn plain(function: &str, result: &str, engine: Engine, round_trips: usize) -> Value {
+pub fn plain(function: &str, result: &str, engine: Engine, cost: EngineCost) -> Value {
     json!({
         "function": function,
         "engine": engine.name(),
         "result": result,
-        "engine_round_trips": round_trips,
+        "engine_round_trips": cost.round_trips,
+        "engine_requests": cost.requests,
     })
 }
 
@@ -52,7 +64,7 @@ pub async fn published(
     published: &Published,
     client: &EngineClient,
     engine: Engine,
-    round_trips: usize,
+    cost: EngineCost,
 ) -> Result<Value, String> {
     let stand_in = engine == Engine::Recording;
     let references: Vec<Value> = published
@@ -80,7 +92,8 @@ pub async fn published(
         "references": references,
         "platforms": platforms,
         "labels": labels,
-        "engine_round_trips": round_trips,
+        "engine_round_trips": cost.round_trips,
+        "engine_requests": cost.requests,
     }))
 }
 

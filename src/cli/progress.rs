@@ -8,7 +8,7 @@
 //! and the existing-tag checks (`from(address:){imageRef}`); it reports to one [`Reporter`], which `--quiet` (and the
 //! recording engine) silences. The transport also counts the round trips, for `--json`.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,8 +18,9 @@ use graphql_parser::query::{
 };
 use serde_json::Value;
 
+use super::json::EngineCost;
 use super::output;
-use dagger_engine::{Response, Transport, TransportError};
+use dagger_engine::{Response, RoundTripMeter, Transport, TransportError};
 
 /// Writes the phase lines, or nothing when silenced.
 #[derive(Debug, Clone, Copy)]
@@ -194,11 +195,12 @@ fn pushed(data: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// A transport that counts round trips and reports the requests that build, run or push.
+/// A transport that counts requests and round trips and reports the requests that build, run
+/// or push.
 pub struct CountingTransport {
     inner: Arc<dyn Transport>,
     reporter: Reporter,
-    round_trips: AtomicUsize,
+    meter: RoundTripMeter,
     built: AtomicBool,
 }
 
@@ -208,26 +210,41 @@ impl CountingTransport {
         Self {
             inner,
             reporter,
-            round_trips: AtomicUsize::new(0),
+            meter: RoundTripMeter::default(),
             built: AtomicBool::new(false),
         }
     }
 
-    /// The round trips so far.
+    /// The round trips waited for so far, one after another (requests in flight together count
+    /// once; [`RoundTripMeter::sequential`]).
     pub fn round_trips(&self) -> usize {
-        self.round_trips.load(Ordering::Relaxed)
+        self.meter.sequential()
+    }
+
+    /// The requests sent so far.
+    pub fn requests(&self) -> usize {
+        self.meter.requests()
+    }
+
+    /// Both counts, for `--json`.
+    pub fn cost(&self) -> EngineCost {
+        EngineCost {
+            round_trips: self.round_trips(),
+            requests: self.requests(),
+        }
     }
 }
 
 #[async_trait]
 impl Transport for CountingTransport {
     async fn execute(&self, query: &str) -> Result<Response, TransportError> {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
         let request = Request::read(query);
         let phase = request
             .phase(self.built.load(Ordering::Relaxed))
             .map(|what| self.reporter.start(what));
+        let ticket = self.meter.start();
         let answer = self.inner.execute(query).await;
+        self.meter.end(ticket);
         let Some(phase) = phase else {
             return answer;
         };

@@ -180,8 +180,8 @@ async fn call_function(
                 .call_publishing(&ctx, &function.name, &args)
                 .await
                 .map_err(failed)?;
-            let round_trips = transport.round_trips();
-            return json::published(&name, &published, client, engine, round_trips)
+            let cost = transport.cost();
+            return json::published(&name, &published, client, engine, cost)
                 .await
                 .map(Outcome::Json)
                 .map_err(|e| (e, FAILURE));
@@ -190,14 +190,9 @@ async fn call_function(
             .call(&ctx, &function.name, &args)
             .await
             .map_err(failed)?;
-        let round_trips = transport.round_trips();
+        let cost = transport.cost();
         let text = result_text(result).await?;
-        return Ok(Outcome::Json(json::plain(
-            &name,
-            &text,
-            engine,
-            round_trips,
-        )));
+        return Ok(Outcome::Json(json::plain(&name, &text, engine, cost)));
     }
     let result = module
         .call(&ctx, &function.name, &args)
@@ -265,7 +260,11 @@ async fn run_on_recording_engine(module: Blumeops, call: &Call, options: Options
                 if Blumeops::publishes(&call.function.name) {
                     output::info(plan::DIGEST_NOTE);
                 }
-                output::info(&format!("Engine round trips: {}", transport.round_trips()));
+                output::info(&format!(
+                    "Engine round trips: {} ({} requests; requests in flight together count once)",
+                    transport.round_trips(),
+                    transport.requests()
+                ));
             }
             write_outcome(outcome)
         }

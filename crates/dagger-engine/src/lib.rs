@@ -34,11 +34,13 @@ pub mod gql;
 mod http;
 pub mod naming;
 pub mod registry;
+mod round_trips;
 mod transport;
 
 pub use client::{query_error_from_sdk, EngineClient, SdkAdapter};
 pub use error::{ExecError, GraphQLErrorEntry, PathSegment, QueryError};
 pub use http::{HttpTransport, HttpTransportConfig, SessionEnvError, SessionParams};
+pub use round_trips::{RequestTicket, RoundTripMeter};
 pub use transport::{Response, Transport, TransportError};
 
 /// The `dagger-sdk` this crate speaks (`dagger-sdk = "=0.21.11"`), so a user needs no version

@@ -30,9 +30,42 @@ pub(crate) struct Outcome {
     pub invalid: bool,
 }
 
-/// Runs one query document against the engine state (records it first).
-pub(crate) async fn run(shared: Arc<Shared>, query: &str, variables: Option<&Value>) -> Outcome {
-    shared.lock().queries.push(query.to_string());
+/// How many times a query lets other tasks run before it is evaluated (see [`run`]).
+const YIELDS_BEFORE_ANSWER: usize = 8;
+
+/// Runs one query document against the engine state, recording it and when it was in flight.
+///
+/// Before evaluating, the query waits `latency` (the session server's simulated network), or
+/// lets other tasks run a few times, as the wait for a network round trip would: requests a
+/// client sends together (`tokio::join!`) then reach the engine before the first is answered,
+/// and the recorder sees them in flight together, as the real engine serves them (each request
+/// is its own HTTP request on the session's server).
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    query: &str,
+    variables: Option<&Value>,
+    latency: Option<std::time::Duration>,
+) -> Outcome {
+    let (meter, ticket) = {
+        let mut s = shared.lock();
+        s.queries.push(query.to_string());
+        (s.meter.clone(), s.meter.start())
+    };
+    match latency {
+        Some(latency) => tokio::time::sleep(latency).await,
+        None => {
+            for _ in 0..YIELDS_BEFORE_ANSWER {
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+    let outcome = evaluate(shared, query, variables).await;
+    meter.end(ticket);
+    outcome
+}
+
+/// Parses, validates and evaluates one query document.
+async fn evaluate(shared: Arc<Shared>, query: &str, variables: Option<&Value>) -> Outcome {
     let invalid = |messages: Vec<String>| Outcome {
         response: Response::errors(
             messages

@@ -204,7 +204,9 @@ struct InProcess {
 #[async_trait]
 impl Transport for InProcess {
     async fn execute(&self, query: &str) -> Result<Response, TransportError> {
-        Ok(exec::run(self.shared.clone(), query, None).await.response)
+        Ok(exec::run(self.shared.clone(), query, None, None)
+            .await
+            .response)
     }
 }
 
@@ -353,9 +355,30 @@ impl MockEngine {
         self.shared.lock().queries.clone()
     }
 
-    /// The number of queries received (one per round trip).
+    /// The number of queries received: one request each, whether or not the client sent some
+    /// together (see [`MockEngine::sequential_round_trips`]).
     pub fn round_trips(&self) -> usize {
         self.shared.lock().queries.len()
+    }
+
+    /// The round trips a client waited for one after another: the longest chain of queries
+    /// each sent after the one before it was answered. Queries in flight together (a client's
+    /// `tokio::join!`) count once, as a client pays one round trip's wait for them.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let engine = dagger_mock_engine::MockEngine::new();
+    /// let directory = engine.query().directory();
+    /// let (a, b) = tokio::join!(directory.entries(), directory.entries());
+    /// assert!(a.is_ok() && b.is_ok());
+    /// directory.entries().await.unwrap();
+    /// assert_eq!(engine.round_trips(), 3);
+    /// assert_eq!(engine.sequential_round_trips(), 2);
+    /// # });
+    /// ```
+    pub fn sequential_round_trips(&self) -> usize {
+        let meter = self.shared.lock().meter.clone();
+        meter.sequential()
     }
 
     /// Ends the session and starts another on the same engine: the registry credentials given
@@ -371,6 +394,7 @@ impl MockEngine {
     pub fn reset_recorder(&self) {
         let mut s = self.shared.lock();
         s.queries.clear();
+        s.meter.reset();
         s.published.clear();
         s.output_reads.clear();
         s.plaintext_reads.clear();

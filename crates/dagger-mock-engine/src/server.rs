@@ -143,9 +143,6 @@ fn authorised(headers: &HeaderMap, token: &str) -> bool {
 
 async fn query(AxState(app): AxState<App>, headers: HeaderMap, body: String) -> AxResponse {
     let latency = *app.latency.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(d) = latency {
-        tokio::time::sleep(d).await;
-    }
     if !authorised(&headers, &app.token) {
         return (StatusCode::UNAUTHORIZED, "unauthorized\n").into_response();
     }
@@ -166,7 +163,8 @@ async fn query(AxState(app): AxState<App>, headers: HeaderMap, body: String) -> 
         )
             .into_response();
     };
-    let outcome = exec::run(app.shared.clone(), text, parsed.get("variables")).await;
+    // The latency is waited inside `run`, after the query is recorded as arrived.
+    let outcome = exec::run(app.shared.clone(), text, parsed.get("variables"), latency).await;
     let mut body = serde_json::Map::new();
     if !outcome.invalid {
         body.insert(

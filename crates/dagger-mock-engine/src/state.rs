@@ -2,7 +2,9 @@
 //! credentials and secrets, the registry models and the recorder.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use dagger_engine::RoundTripMeter;
 
 use super::effects::{CommandEffect, ImageFiles};
 use super::registry_model::RegistryState;
@@ -72,6 +74,8 @@ pub(crate) struct EngineState {
     pub recording: bool,
     // Recorder.
     pub queries: Vec<String>,
+    /// When each query arrived and was answered.
+    pub meter: Arc<RoundTripMeter>,
     pub published: Vec<PublishRecord>,
     pub output_reads: Vec<CommandOutputRead>,
     pub plaintext_reads: Vec<String>,
@@ -94,6 +98,7 @@ impl EngineState {
             registries: HashMap::new(),
             recording: false,
             queries: Vec::new(),
+            meter: Arc::default(),
             published: Vec::new(),
             output_reads: Vec::new(),
             plaintext_reads: Vec::new(),

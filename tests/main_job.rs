@@ -541,6 +541,18 @@ async fn in_session(session: &Session, args: Vec<String>) -> (Option<i32>, Strin
     finish(out)
 }
 
+/// Finds `lines` in `text` in this order from byte `from`; returns where the last one ends.
+fn in_order(text: &str, from: usize, lines: &[String]) -> usize {
+    let mut at = from;
+    for line in lines {
+        let found = text[at..]
+            .find(line.as_str())
+            .unwrap_or_else(|| panic!("{line:?} after position {at} in\n{text}"));
+        at += found + line.len();
+    }
+    at
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
     let s = session().await;
@@ -559,28 +571,37 @@ async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
         "{stdout}"
     );
     let tag = format!("{}/blumeops/navidrome:v0.61.1-c86b5d7", s.registry);
-    let expected_in_order = [
-        "blumeops: arguments checked: done (".to_string(),
-        "blumeops: loading --src, --registry-password ...".into(),
-        "blumeops: loading --src, --registry-password: done (".into(),
-        "blumeops: publish ...".into(),
-        // The build runs with the smoke check, before any push; the push sends the built image.
-        "blumeops: build and run `/usr/bin/navidrome --version` ...".into(),
+    // The build (with the smoke check) and the existing-tag check run together, before any
+    // push: each phase's lines in order, the two phases in either order.
+    let build = [
+        "blumeops: build and run `/usr/bin/navidrome --version` ...".to_string(),
         "blumeops: build and run `/usr/bin/navidrome --version`: done (".into(),
+    ];
+    let check = [
         format!("blumeops: existing-tag check of {tag} ..."),
         format!("blumeops: existing-tag check of {tag}: not there yet ("),
+    ];
+    let push = [
         format!("blumeops: push of {tag} ..."),
         format!("blumeops: pushed {}", stdout.trim()),
         format!("blumeops: push of {tag}: done ("),
         "blumeops: publish: done (".into(),
     ];
-    let mut at = 0;
-    for line in &expected_in_order {
-        let found = stderr[at..]
-            .find(line.as_str())
-            .unwrap_or_else(|| panic!("{line:?} after position {at} in\n{stderr}"));
-        at += found + line.len();
+    let before = [
+        "blumeops: arguments checked: done (".to_string(),
+        "blumeops: loading --src, --registry-password ...".into(),
+        "blumeops: loading --src, --registry-password: done (".into(),
+        "blumeops: publish ...".into(),
+    ];
+    let after_loading = in_order(&stderr, 0, &before);
+    let push_at = stderr
+        .find(push[0].as_str())
+        .unwrap_or_else(|| panic!("no push in\n{stderr}"));
+    for phase in [&build, &check] {
+        let end = in_order(&stderr, after_loading, phase);
+        assert!(end <= push_at, "{phase:?} after the push in\n{stderr}");
     }
+    in_order(&stderr, push_at, &push);
     assert!(!stderr.contains("Plan of"), "{stderr}");
     assert_eq!(s.engine.published().len(), 1);
     // The existing-tag check and the push went through the engine alone.

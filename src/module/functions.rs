@@ -192,16 +192,6 @@ pub(super) async fn publish_outcome(
 
     let dag = ctx.query();
     let src: Directory = args.object(&dag, "src")?;
-    // The version guard, before anything is built or pushed.
-    if let Some(pinned) = module
-        .catalog
-        .pinned_version(&src, &name)
-        .await
-        .map_err(catalog_error)?
-    {
-        check_version(&name, version.as_str(), &pinned.version, &pinned.pinned_by)
-            .map_err(|e| invalid("version", e))?;
-    }
     let options = BuildOptions {
         platforms,
         provenance: Some(Provenance {
@@ -210,19 +200,43 @@ pub(super) async fn publish_outcome(
             created,
         }),
     };
-    let built = module
-        .catalog
-        .build_with(&dag, &src, &name, &options)
-        .map_err(catalog_error)?;
-    // The smoke check, before any push; the images come back unchanged, loaded by ID.
-    let built = module
-        .catalog
-        .smoke_check(ctx.client(), &src, built)
-        .await
-        .map_err(catalog_error)?;
-    let request = request.with_platform_variants(built.variants.clone());
+    // A native pipeline's version is in the code: the guard costs nothing, so a refused version
+    // sends nothing. A Dockerfile's is read from the source, beside the existing-tag check.
+    let native = module.catalog.native(&name).is_some();
+    if native {
+        guard_version(module, &src, &name, &version).await?;
+    }
+    // Everything that must succeed before the push (the guard's read, the build's description,
+    // the smoke check) runs beside the existing-tag check: two requests in flight together,
+    // one round trip's wait. Their errors come first: they say the image is wrong.
+    let ready = async {
+        if !native {
+            guard_version(module, &src, &name, &version).await?;
+        }
+        let built = module
+            .catalog
+            .build_with(&dag, &src, &name, &options)
+            .map_err(catalog_error)?;
+        // The smoke check; the images come back unchanged, loaded by ID.
+        module
+            .catalog
+            .smoke_check(ctx.client(), &src, built)
+            .await
+            .map_err(catalog_error)
+    };
     let publisher = Publisher::new(ctx.client().clone());
-    match publisher.publish(&built.container, &request).await {
+    let (built, check) = tokio::join!(ready, publisher.check(&request));
+    let built = built?;
+    let request = request.with_platform_variants(built.variants.clone());
+    let pushed = match check {
+        Ok(check) => {
+            publisher
+                .publish_checked(&built.container, &request, check)
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    match pushed {
         Ok(report) => Ok(Published {
             report,
             image: built.container,
@@ -230,6 +244,26 @@ pub(super) async fn publish_outcome(
         }),
         Err(err) => Err(publish_failure(module, Some(&src), Some(&built), err).await),
     }
+}
+
+/// The version guard: `--version` must be the version the container pins (its native
+/// pipeline's, or its Dockerfile's `ARG CONTAINER_APP_VERSION`, one read).
+async fn guard_version(
+    module: &Blumeops,
+    src: &Directory,
+    name: &str,
+    version: &Version,
+) -> Result<(), FunctionError> {
+    if let Some(pinned) = module
+        .catalog
+        .pinned_version(src, name)
+        .await
+        .map_err(catalog_error)?
+    {
+        check_version(name, version.as_str(), &pinned.version, &pinned.pinned_by)
+            .map_err(|e| invalid("version", e))?;
+    }
+    Ok(())
 }
 
 /// `build`: the container, evaluated (`sync`) so that a failed step is reported here with its
@@ -362,26 +396,36 @@ pub(super) async fn publish_nix_outcome(
     let target = target(args, &name)?;
     let request = request(target, tags, policy(args)?)?;
     let archive = args.id("archive")?;
-    // The version guard, against the archive's own version label when it has one.
-    let label = archive_version(ctx.client(), &archive).await.map_err(|e| {
-        failed(format!(
-            "reading the archive's {VERSION_LABEL} label failed: {e}"
-        ))
-    })?;
-    if let Some(label) = label {
-        check_version(
-            &name,
-            version.as_str(),
-            &label,
-            &format!("the archive's {VERSION_LABEL} label"),
-        )
-        .map_err(|e| invalid("version", e))?;
-    }
+    // The version guard, against the archive's own version label when it has one; its read
+    // runs beside the existing-tag check (one round trip's wait), and its error comes first.
+    let guard = async {
+        let label = archive_version(ctx.client(), &archive).await.map_err(|e| {
+            failed(format!(
+                "reading the archive's {VERSION_LABEL} label failed: {e}"
+            ))
+        })?;
+        if let Some(label) = label {
+            check_version(
+                &name,
+                version.as_str(),
+                &label,
+                &format!("the archive's {VERSION_LABEL} label"),
+            )
+            .map_err(|e| invalid("version", e))?;
+        }
+        Ok::<(), FunctionError>(())
+    };
+    let publisher = Publisher::new(ctx.client().clone());
+    let (guarded, check) = tokio::join!(guard, publisher.check(&request));
+    guarded?;
     // `pipeline::nix::nix_image` with the archive's ID rather than a `File`, so that
     // `dagger-sdk` does not spend a round trip resolving the File's ID again.
     let image = ctx.query().container().import(archive);
-    let publisher = Publisher::new(ctx.client().clone());
-    match publisher.publish(&image, &request).await {
+    let pushed = match check {
+        Ok(check) => publisher.publish_checked(&image, &request, check).await,
+        Err(err) => Err(err),
+    };
+    match pushed {
         Ok(report) => Ok(Published {
             report,
             image,

@@ -34,7 +34,7 @@ mod retry;
 
 pub use auth::{with_registry_auth, PasswordSecret, RegistryAuth};
 pub use error::{FailedTag, PublishError, TagExistsEvidence};
-pub use publisher::Publisher;
+pub use publisher::{Publisher, TagCheck};
 pub use request::{ExistingTagPolicy, PublishReport, PublishRequest, PublishedTag, TagOutcome};
 pub use retry::RetryPolicy;
 

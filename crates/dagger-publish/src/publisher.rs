@@ -13,7 +13,7 @@ use super::lookup::{self, Checked};
 use super::push;
 use super::queries::{id_of, Queries};
 use super::request::{ExistingTagPolicy, PublishReport, PublishRequest, PublishedTag, TagOutcome};
-use dagger_engine::registry::{PublishedRef, Tag};
+use dagger_engine::registry::{Digest, ImageRef, PublishedRef, Tag};
 use dagger_engine::{gql, EngineClient, QueryError};
 
 /// Publishes containers through an engine. Cheap to clone.
@@ -39,6 +39,64 @@ impl fmt::Debug for Publisher {
     }
 }
 
+/// The outcome of the existing-tag check of one [`PublishRequest`] ([`Publisher::check`]),
+/// for [`Publisher::publish_checked`] of the same request.
+#[derive(Clone)]
+pub struct TagCheck {
+    refs: Vec<ImageRef>,
+    policy: ExistingTagPolicy,
+    /// The password's Secret ID, when the check resolved it (the push reuses it).
+    secret_id: Option<String>,
+    /// What the check learnt, by tag index (none with [`ExistingTagPolicy::Overwrite`]).
+    found: BTreeMap<usize, Checked>,
+}
+
+impl TagCheck {
+    /// The tags the registry has, each with its index in the request and its digest.
+    pub fn existing(&self) -> impl Iterator<Item = (usize, &Digest)> {
+        self.found.iter().filter_map(|(&i, state)| match state {
+            Checked::Present(digest) => Some((i, digest)),
+            _ => None,
+        })
+    }
+
+    /// The references checked, one per tag of the request.
+    pub fn references(&self) -> &[ImageRef] {
+        &self.refs
+    }
+}
+
+impl fmt::Debug for TagCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TagCheck")
+            .field("refs", &list(&self.refs))
+            .field("policy", &self.policy)
+            .field("found", &self.found)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The span a publish runs in: what it publishes where, never the password.
+fn publish_span(request: &PublishRequest) -> tracing::Span {
+    let tags: Vec<&str> = request.tags().iter().map(Tag::as_str).collect();
+    tracing::info_span!(
+        "publish",
+        registry = %request.host(),
+        repository = %request.repository(),
+        tags = %tags.join(","),
+        policy = %request.policy(),
+        authenticated = request.auth().is_some_and(RegistryAuth::has_password),
+    )
+}
+
+/// References as one comma-separated list, for messages.
+fn list(refs: &[ImageRef]) -> String {
+    refs.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The IDs the queries need that only the engine can give.
 #[derive(Default)]
 struct Prepared {
@@ -52,7 +110,8 @@ impl Publisher {
         Self { client }
     }
 
-    /// Publishes `container` as every tag of `request`.
+    /// Publishes `container` as every tag of `request`: [`Publisher::check`], then
+    /// [`Publisher::publish_checked`].
     ///
     /// The container is built once by the engine (all tags publish the same call chain) and the
     /// pushes go out in one request. Transient failures are retried per
@@ -63,54 +122,105 @@ impl Publisher {
         container: &Container,
         request: &PublishRequest,
     ) -> Result<PublishReport, PublishError> {
-        let tags: Vec<&str> = request.tags().iter().map(Tag::as_str).collect();
-        let span = tracing::info_span!(
-            "publish",
-            registry = %request.host(),
-            repository = %request.repository(),
-            tags = %tags.join(","),
-            policy = %request.policy(),
-            authenticated = request.auth().is_some_and(RegistryAuth::has_password),
-        );
-        self.publish_inner(container, request)
-            .instrument(span)
-            .await
+        let span = publish_span(request);
+        async {
+            let check = self.check(request).await?;
+            self.push_checked(container, request, check).await
+        }
+        .instrument(span)
+        .await
     }
 
-    async fn publish_inner(
+    /// The existing-tag check of `request` on its own (policies [`ExistingTagPolicy::Fail`] and
+    /// [`ExistingTagPolicy::Skip`]; nothing is sent for [`ExistingTagPolicy::Overwrite`]), to
+    /// run beside other work that must finish before the push, such as a smoke check or a
+    /// version guard: two requests in flight together cost one round trip's wait. Hand the
+    /// outcome to [`Publisher::publish_checked`].
+    ///
+    /// With [`ExistingTagPolicy::Fail`], a tag the registry has is [`PublishError::TagExists`]
+    /// here; rejected credentials or a denied read stop here too.
+    ///
+    /// ```no_run
+    /// # async fn run(publisher: dagger_publish::Publisher, request: dagger_publish::PublishRequest,
+    /// #              container: dagger_sdk::Container) -> Result<(), dagger_publish::PublishError> {
+    /// async fn smoke_check() -> Result<(), dagger_publish::PublishError> { Ok(()) }
+    /// let (smoke, check) = tokio::join!(smoke_check(), publisher.check(&request));
+    /// smoke?;
+    /// let report = publisher.publish_checked(&container, &request, check?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn check(&self, request: &PublishRequest) -> Result<TagCheck, PublishError> {
+        let mut check = TagCheck {
+            refs: request.image_refs(),
+            policy: request.policy(),
+            secret_id: None,
+            found: BTreeMap::new(),
+        };
+        if request.policy() == ExistingTagPolicy::Overwrite {
+            return Ok(check);
+        }
+        // The password's ID, when it is a `dagger_sdk::Secret` (the push reuses it).
+        check.secret_id = self.prepare(request, None, false).await?.secret_id;
+        let queries = Queries::new(request, check.secret_id.as_deref(), &[]);
+        check.found = lookup::check(&self.client, &queries, request).await?;
+        if request.policy() == ExistingTagPolicy::Fail {
+            if let Some((i, digest)) = check.existing().next() {
+                return Err(PublishError::TagExists {
+                    reference: check.refs[i].to_string(),
+                    evidence: TagExistsEvidence::Checked {
+                        digest: digest.to_string(),
+                    },
+                });
+            }
+        }
+        Ok(check)
+    }
+
+    /// Publishes `container` as every tag of `request`, given the existing-tag check made for
+    /// this request ([`Publisher::check`]): the tags found are left as they are (policy
+    /// [`ExistingTagPolicy::Skip`]), the others pushed in one request. A check made for other
+    /// tags or another policy is [`PublishError::InvalidRequest`].
+    pub async fn publish_checked(
         &self,
         container: &Container,
         request: &PublishRequest,
+        check: TagCheck,
     ) -> Result<PublishReport, PublishError> {
+        self.push_checked(container, request, check)
+            .instrument(publish_span(request))
+            .await
+    }
+
+    async fn push_checked(
+        &self,
+        container: &Container,
+        request: &PublishRequest,
+        check: TagCheck,
+    ) -> Result<PublishReport, PublishError> {
+        if check.refs != request.image_refs() || check.policy != request.policy() {
+            return Err(PublishError::InvalidRequest(format!(
+                "the existing-tag check given was made for {} (policy {}), not for this request's {} (policy {}); check the request that is published",
+                list(&check.refs),
+                check.policy,
+                list(&request.image_refs()),
+                request.policy()
+            )));
+        }
         let chain = Chain::of(&container.selection)
             .await
             .map_err(PublishError::Engine)?;
-        let prepared = self.prepare(request).await?;
+        let prepared = self.prepare(request, check.secret_id.clone(), true).await?;
         let queries = Queries::new(
             request,
             prepared.secret_id.as_deref(),
             &prepared.variant_ids,
         );
-        let checked = if request.policy() == ExistingTagPolicy::Overwrite {
-            BTreeMap::new()
-        } else {
-            lookup::check(&self.client, &queries, request).await?
-        };
-
         let refs = request.image_refs();
         let mut done: BTreeMap<usize, PublishedTag> = BTreeMap::new();
         let mut to_push = Vec::new();
         for (i, tag) in request.tags().iter().enumerate() {
-            match (checked.get(&i), request.policy()) {
-                (Some(Checked::Present(digest)), ExistingTagPolicy::Fail) => {
-                    return Err(PublishError::TagExists {
-                        reference: refs[i].to_string(),
-                        evidence: TagExistsEvidence::Checked {
-                            digest: digest.to_string(),
-                        },
-                    });
-                }
-                (Some(Checked::Present(digest)), _) => {
+            match check.found.get(&i) {
+                Some(Checked::Present(digest)) => {
                     tracing::info!(tag = %tag, digest = %digest, "tag exists; left as it is");
                     done.insert(
                         i,
@@ -137,11 +247,21 @@ impl Publisher {
     }
 
     /// The one request before the others, when anything needs it: the password's Secret ID
-    /// (for a `dagger_sdk::Secret`; an ID is used as it is) and the platform variants' IDs.
-    async fn prepare(&self, request: &PublishRequest) -> Result<Prepared, PublishError> {
-        let mut prepared = Prepared::default();
+    /// (for a `dagger_sdk::Secret`; an ID is used as it is; `known` when an earlier request
+    /// resolved it) and, with `variants`, the platform variants' IDs.
+    async fn prepare(
+        &self,
+        request: &PublishRequest,
+        known: Option<String>,
+        variants: bool,
+    ) -> Result<Prepared, PublishError> {
+        let mut prepared = Prepared {
+            secret_id: known,
+            variant_ids: Vec::new(),
+        };
         let mut fields = Vec::new();
         match request.auth().and_then(RegistryAuth::password) {
+            _ if prepared.secret_id.is_some() => {}
             Some(PasswordSecret::Id(id)) => prepared.secret_id = Some(id.0.clone()),
             Some(PasswordSecret::Secret(secret)) => {
                 let chain = Chain::of(&secret.selection)
@@ -152,7 +272,12 @@ impl Publisher {
             None => {}
         }
         let variants_from = fields.len();
-        for (i, variant) in request.platform_variants().iter().enumerate() {
+        let wanted = if variants {
+            request.platform_variants()
+        } else {
+            &[]
+        };
+        for (i, variant) in wanted.iter().enumerate() {
             let chain = Chain::of(&variant.selection)
                 .await
                 .map_err(PublishError::Engine)?;

@@ -739,3 +739,93 @@ async fn a_secret_that_cannot_be_read_fails_with_the_engines_words() {
     );
     assert!(engine.published().is_empty());
 }
+
+/// The check on its own, beside other work, then the push: the same outcome as `publish`, the
+/// check's request in flight with the other work's, and the password's Secret ID resolved once.
+#[tokio::test]
+async fn a_check_beside_other_work_then_the_push() {
+    let engine = MockEngine::new();
+    let password = zot(&engine);
+    let publisher = publisher(&engine);
+    let req = request(&["v1", "latest"], Some(password.into()));
+    engine.reset_recorder();
+    let directory = engine.query().directory();
+    let (other, check) = tokio::join!(directory.entries(), publisher.check(&req));
+    assert!(other.is_ok());
+    let check = check.unwrap();
+    assert_eq!(check.existing().count(), 0);
+    assert_eq!(check.references().len(), 2);
+    let report = publisher
+        .publish_checked(&container(&engine), &req, check)
+        .await
+        .unwrap();
+    assert!(report.tags.iter().all(|t| t.outcome == TagOutcome::Pushed));
+    // The Secret's ID, [the other work beside the check], the pushes.
+    assert_eq!(engine.round_trips(), 4, "{:#?}", engine.queries());
+    assert_eq!(
+        engine.sequential_round_trips(),
+        3,
+        "{:#?}",
+        engine.queries()
+    );
+    engine.assert_never_sent(KEY);
+}
+
+/// With policy `fail`, a tag the registry has stops the publish at the check, before anything
+/// is built or pushed; with `skip`, the push leaves it and pushes the rest.
+#[tokio::test]
+async fn the_check_refuses_an_existing_tag_or_leaves_it_for_the_push() {
+    let engine = MockEngine::new();
+    let password = zot(&engine);
+    let publisher = publisher(&engine);
+    let req = request(&["v1"], Some(password.clone().into()));
+    publisher.publish(&container(&engine), &req).await.unwrap();
+    engine.new_session();
+
+    let err = publisher.check(&req).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PublishError::TagExists {
+                evidence: TagExistsEvidence::Checked { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    let pushes = engine.published().len();
+    let skip = request(&["v1", "v2"], Some(password.into())).with_policy(ExistingTagPolicy::Skip);
+    let check = publisher.check(&skip).await.unwrap();
+    assert_eq!(check.existing().map(|(i, _)| i).collect::<Vec<_>>(), [0]);
+    let report = publisher
+        .publish_checked(&container(&engine), &skip, check)
+        .await
+        .unwrap();
+    assert_eq!(report.tags[0].outcome, TagOutcome::AlreadyPresent);
+    assert_eq!(report.tags[1].outcome, TagOutcome::Pushed);
+    assert_eq!(engine.published().len(), pushes + 1);
+}
+
+/// A check made for other tags, or under another policy, is refused before anything is sent.
+#[tokio::test]
+async fn a_check_of_another_request_is_refused() {
+    let engine = MockEngine::new();
+    let publisher = publisher(&engine);
+    let checked = request(&["v1"], None).with_policy(ExistingTagPolicy::Overwrite);
+    let check = publisher.check(&checked).await.unwrap();
+    assert_eq!(engine.round_trips(), 0, "an overwrite needs no check");
+    for other in [
+        request(&["v2"], None).with_policy(ExistingTagPolicy::Overwrite),
+        request(&["v1"], None).with_policy(ExistingTagPolicy::Fail),
+    ] {
+        let err = publisher
+            .publish_checked(&container(&engine), &other, check.clone())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PublishError::InvalidRequest(_)), "{err}");
+        assert!(err.to_string().contains("was made for"), "{err}");
+    }
+    assert_eq!(engine.round_trips(), 0, "{:#?}", engine.queries());
+    assert!(engine.published().is_empty());
+}

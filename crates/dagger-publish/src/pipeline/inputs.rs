@@ -1,0 +1,430 @@
+//! Stage inputs: the `dagger-sdk` objects one stage of a build hands to the next (cache
+//! volumes, a source directory, a UI build, a binary), with their IDs looked up in batches.
+//!
+//! `dagger-sdk` passes an object argument (`with_directory(path, dir)`) as the object's ID,
+//! which it looks up with a request of its own each time a chain holding the argument is
+//! written out, one object after another. A [`StageInputs`] registry (one per build, shared by
+//! the clones of its [`BuildContext`](super::BuildContext)) hands out [`InputId`]s instead.
+//! The first time one is written out for real, the registry looks up the ID of *every*
+//! registered input whose own chain is ready, in one aliased request, level by level, until
+//! the one asked for is known:
+//!
+//! 1. each unresolved input's chain is written out "dry": an unresolved [`InputId`] in it
+//!    writes a marker instead of looking itself up, and the input waits for the next level;
+//! 2. the ready chains, identical ones counted once, go in one request
+//!    `query{i0:<chain>{id} i1:<chain>{id} ...}`;
+//! 3. the IDs are kept: a resolved input costs nothing afterwards.
+//!
+//! `dagger-sdk` `unwrap`s an ID lookup's result, so a failed lookup is never an `Err` here:
+//! the input gets an ID the engine refuses, and the registry keeps the cause
+//! ([`StageInputs::failure`]) for the error the user reads.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use dagger_engine::gql::{self, Field};
+use dagger_engine::{query_error_from_sdk, QueryError};
+use dagger_sdk::core::graphql_client::DynGraphQLClient;
+use dagger_sdk::errors::DaggerError;
+use dagger_sdk::id::IntoID;
+use dagger_sdk::{CacheVolume, Container, Directory, File, Id, Selection};
+
+use crate::chain::Chain;
+
+/// The ID an input gets when its lookup failed: not an ID, so the engine refuses any request
+/// using it (`dagger-sdk` writes IDs between quotes unescaped: no `"` or `\` here).
+const REFUSED_ID: &str = "stage-input-lookup-failed";
+
+/// What an unresolved input writes during a dry render (never sent to the engine).
+const MARKER: &str = "stage-input-pending";
+
+tokio::task_local! {
+    /// Set while a registry writes out its inputs' chains to see which are ready.
+    static DRY_RENDER: DryRender;
+}
+
+/// The registry doing a dry render, and what the rendered chain holds.
+struct DryRender {
+    registry: usize,
+    holds: Arc<Holds>,
+}
+
+/// What a dry render came across.
+#[derive(Default)]
+struct Holds {
+    /// An input of the registry not resolved yet.
+    pending: AtomicBool,
+    /// An input whose lookup failed.
+    failed: AtomicBool,
+}
+
+/// A `dagger-sdk` object that can be a stage input: anything with a call chain.
+pub trait EngineObject {
+    /// The object's call chain.
+    fn selection(&self) -> &Selection;
+}
+
+macro_rules! engine_objects {
+    ($($ty:ty),*) => {$(
+        impl EngineObject for $ty {
+            fn selection(&self) -> &Selection {
+                &self.selection
+            }
+        }
+    )*};
+}
+
+engine_objects!(CacheVolume, Container, Directory, File);
+
+/// Why stage inputs have no ID. Any request using them fails; this is the cause to report.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StageInputError {
+    /// The engine failed the request looking up a level of inputs' IDs.
+    #[error("the engine failed to look up the IDs of {inputs} stage input(s) of the build: {source}")]
+    Lookup {
+        /// How many distinct chains the request looked up.
+        inputs: usize,
+        /// The engine's error.
+        #[source]
+        source: QueryError,
+    },
+    /// An input's call chain could not be written out.
+    #[error("the call chain of a stage input of the build could not be written out: {detail}")]
+    Render {
+        /// What failed.
+        detail: String,
+    },
+    /// Inputs that wait for inputs no lookup of this registry resolves (an [`InputId`] of
+    /// another build context inside a chain that another object argument hides).
+    #[error("{inputs} stage input(s) of the build wait for inputs that no lookup resolves")]
+    Unresolvable {
+        /// How many inputs.
+        inputs: usize,
+    },
+}
+
+/// Where an input is.
+#[derive(Debug, Clone)]
+enum State {
+    Pending,
+    Resolved(Id),
+    Failed,
+}
+
+struct Entry {
+    selection: Selection,
+    state: State,
+}
+
+#[derive(Default)]
+struct Book {
+    entries: Vec<Entry>,
+    failure: Option<StageInputError>,
+}
+
+struct Registry {
+    client: DynGraphQLClient,
+    book: Mutex<Book>,
+    /// One resolution at a time: two renders never look the same inputs up twice.
+    resolving: tokio::sync::Mutex<()>,
+}
+
+/// The stage inputs of one build (see the [module docs](self)). Cheap to clone: clones share
+/// the inputs and their IDs.
+#[derive(Clone)]
+pub struct StageInputs {
+    inner: Arc<Registry>,
+}
+
+/// A stage input registered with [`StageInputs::register`] (or
+/// [`BuildContext::input`](super::BuildContext::input)): pass it wherever `dagger-sdk` takes
+/// the object (`with_directory(path, ctx.input(&dir))`).
+#[derive(Clone)]
+pub struct InputId {
+    inputs: StageInputs,
+    index: usize,
+}
+
+/// One dry render's verdict on an input.
+enum Rendered {
+    Ready(Chain),
+    Waiting,
+    DependsOnFailed,
+    Broken(StageInputError),
+}
+
+impl StageInputs {
+    /// An empty registry whose lookups go through `client` (the engine's, e.g.
+    /// `dag.graphql_client`).
+    pub fn new(client: DynGraphQLClient) -> Self {
+        Self {
+            inner: Arc::new(Registry {
+                client,
+                book: Mutex::default(),
+                resolving: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Registers `object` and returns its handle. Nothing is sent: its ID is looked up, with
+    /// every other ready input's, when a chain holding a handle is first written out.
+    pub fn register(&self, object: &impl EngineObject) -> InputId {
+        let mut book = self.book();
+        book.entries.push(Entry {
+            selection: object.selection().clone(),
+            state: State::Pending,
+        });
+        InputId {
+            inputs: self.clone(),
+            index: book.entries.len() - 1,
+        }
+    }
+
+    /// Why inputs have no ID, when a lookup failed (the first failure).
+    pub fn failure(&self) -> Option<StageInputError> {
+        self.book().failure.clone()
+    }
+
+    /// How many inputs are registered.
+    pub fn len(&self) -> usize {
+        self.book().entries.len()
+    }
+
+    /// True when no input is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many inputs have their ID.
+    pub fn resolved(&self) -> usize {
+        let book = self.book();
+        let resolved = book.entries.iter();
+        resolved
+            .filter(|e| matches!(e.state, State::Resolved(_)))
+            .count()
+    }
+
+    fn book(&self) -> MutexGuard<'_, Book> {
+        // Every operation under this lock is a push, a read or a state change, never left
+        // half done: a poisoned lock still holds a consistent book.
+        self.inner.book.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn state(&self, index: usize) -> State {
+        self.book()
+            .entries
+            .get(index)
+            .map_or(State::Failed, |e| e.state.clone())
+    }
+
+    fn key(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
+    /// The ID of input `index`: its own once known, a marker in this registry's dry render,
+    /// otherwise the result of resolving levels of inputs until it is known.
+    async fn id_of(&self, index: usize) -> Id {
+        match self.state(index) {
+            State::Resolved(id) => return id,
+            State::Failed => {
+                self.note_in_dry_render(|h| &h.failed);
+                return Id(REFUSED_ID.into());
+            }
+            State::Pending => {
+                if self.note_in_dry_render(|h| &h.pending) {
+                    return Id(MARKER.into());
+                }
+            }
+        }
+        let _turn = self.inner.resolving.lock().await;
+        self.resolve(index).await;
+        match self.state(index) {
+            State::Resolved(id) => id,
+            _ => Id(REFUSED_ID.into()),
+        }
+    }
+
+    /// In a dry render of this registry, sets what `flag` picks and returns true.
+    fn note_in_dry_render(&self, flag: impl Fn(&Holds) -> &AtomicBool) -> bool {
+        DRY_RENDER
+            .try_with(|dry| {
+                let ours = dry.registry == self.key();
+                if ours {
+                    flag(&dry.holds).store(true, Ordering::Relaxed);
+                }
+                ours
+            })
+            .unwrap_or(false)
+    }
+
+    /// Looks levels of ready inputs up until input `target` is resolved or failed.
+    async fn resolve(&self, target: usize) {
+        while matches!(self.state(target), State::Pending) {
+            let pending = self.pending();
+            let mut ready = Vec::new();
+            let mut waiting = Vec::new();
+            let mut settled = false;
+            for (index, selection) in pending {
+                match self.render_dry(selection).await {
+                    Rendered::Ready(chain) => ready.push((index, chain)),
+                    Rendered::Waiting => waiting.push(index),
+                    Rendered::DependsOnFailed => {
+                        self.settle(&[index], State::Failed, None);
+                        settled = true;
+                    }
+                    Rendered::Broken(e) => {
+                        self.settle(&[index], State::Failed, Some(e));
+                        settled = true;
+                    }
+                }
+            }
+            if ready.is_empty() {
+                if !settled {
+                    let cause = StageInputError::Unresolvable {
+                        inputs: waiting.len(),
+                    };
+                    self.settle(&waiting, State::Failed, Some(cause));
+                }
+                continue;
+            }
+            self.look_up(ready).await;
+        }
+    }
+
+    /// The unresolved inputs.
+    fn pending(&self) -> Vec<(usize, Selection)> {
+        let book = self.book();
+        let entries = book.entries.iter().enumerate();
+        entries
+            .filter(|(_, e)| matches!(e.state, State::Pending))
+            .map(|(i, e)| (i, e.selection.clone()))
+            .collect()
+    }
+
+    /// Writes out `selection`'s chain without looking any of this registry's inputs up. In a
+    /// task of its own: `dagger-sdk` panics when an ID lookup of another object fails.
+    async fn render_dry(&self, selection: Selection) -> Rendered {
+        let holds = Arc::new(Holds::default());
+        let dry = DryRender {
+            registry: self.key(),
+            holds: holds.clone(),
+        };
+        let leaf = selection.select("id");
+        let render = DRY_RENDER.scope(dry, async move { leaf.build().await });
+        let text = match tokio::spawn(render).await {
+            Ok(Ok(text)) => text,
+            Ok(Err(e)) => return broken(e.to_string()),
+            Err(join) if join.is_panic() => {
+                return broken(
+                    "the engine failed to look up the ID of an object argument that is not a \
+                     stage input"
+                        .into(),
+                )
+            }
+            Err(join) => return broken(join.to_string()),
+        };
+        if holds.failed.load(Ordering::Relaxed) {
+            return Rendered::DependsOnFailed;
+        }
+        if holds.pending.load(Ordering::Relaxed) {
+            return Rendered::Waiting;
+        }
+        match Chain::parse(&text) {
+            Ok(chain) => Rendered::Ready(chain),
+            Err(e) => broken(e.to_string()),
+        }
+    }
+
+    /// Looks up the IDs of `ready` in one request, identical chains once, and keeps them.
+    async fn look_up(&self, ready: Vec<(usize, Chain)>) {
+        let mut keys: Vec<String> = Vec::new();
+        let mut fields: Vec<Field> = Vec::new();
+        let mut alias_of = Vec::new();
+        for (index, chain) in &ready {
+            let key = chain.key();
+            let alias = match keys.iter().position(|k| *k == key) {
+                Some(alias) => alias,
+                None => {
+                    keys.push(key);
+                    fields.push(chain.ending_in(&format!("i{}", fields.len()), Field::new("id")));
+                    fields.len() - 1
+                }
+            };
+            alias_of.push((*index, alias));
+        }
+        let all: Vec<usize> = alias_of.iter().map(|(index, _)| *index).collect();
+        let data = match self.inner.client.query(&gql::query(&fields)).await {
+            Ok(Some(data)) => data,
+            Ok(None) => {
+                let source = QueryError::MissingData {
+                    what: "data".into(),
+                };
+                return self.fail_lookup(&all, fields.len(), source);
+            }
+            Err(e) => {
+                let source = query_error_from_sdk(&DaggerError::Query(e));
+                return self.fail_lookup(&all, fields.len(), source);
+            }
+        };
+        for (index, alias) in alias_of {
+            match fields[alias].answer(&data).and_then(|v| v.as_str()) {
+                Some(id) => self.settle(&[index], State::Resolved(Id(id.into())), None),
+                None => {
+                    let source = QueryError::MissingData {
+                        what: format!("ID of stage input i{alias}"),
+                    };
+                    self.fail_lookup(&[index], 1, source);
+                }
+            }
+        }
+    }
+
+    fn fail_lookup(&self, indices: &[usize], inputs: usize, source: QueryError) {
+        let cause = StageInputError::Lookup { inputs, source };
+        self.settle(indices, State::Failed, Some(cause));
+    }
+
+    /// Sets the state of `indices`, keeping `cause` when it is the first failure.
+    fn settle(&self, indices: &[usize], state: State, cause: Option<StageInputError>) {
+        let mut book = self.book();
+        for &index in indices {
+            if let Some(entry) = book.entries.get_mut(index) {
+                entry.state = state.clone();
+            }
+        }
+        if book.failure.is_none() {
+            book.failure = cause;
+        }
+    }
+}
+
+fn broken(detail: String) -> Rendered {
+    Rendered::Broken(StageInputError::Render { detail })
+}
+
+impl IntoID<Id> for InputId {
+    fn into_id(self) -> Pin<Box<dyn Future<Output = Result<Id, DaggerError>> + Send>> {
+        // Never an error: dagger-sdk unwraps it (see the module docs).
+        Box::pin(async move { Ok(self.inputs.id_of(self.index).await) })
+    }
+}
+
+impl std::fmt::Debug for StageInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StageInputs")
+            .field("registered", &self.len())
+            .field("resolved", &self.resolved())
+            .field("failure", &self.failure())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for InputId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputId")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
+    }
+}

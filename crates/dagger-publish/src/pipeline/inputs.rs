@@ -428,3 +428,132 @@ impl std::fmt::Debug for InputId {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dagger_mock_engine::MockEngine;
+    use dagger_sdk::Query;
+
+    fn registry() -> (MockEngine, Query, StageInputs) {
+        let engine = MockEngine::new();
+        let dag = engine.query();
+        let inputs = StageInputs::new(dag.graphql_client.clone());
+        (engine, dag, inputs)
+    }
+
+    fn lookups(engine: &MockEngine) -> Vec<String> {
+        let queries = engine.queries().into_iter();
+        queries.filter(|q| q.starts_with("query{i0:")).collect()
+    }
+
+    /// Two stages: a cache and a source (registered twice, from two writings of one chain),
+    /// then a file built from them.
+    fn two_stages(dag: &Query, inputs: &StageInputs) -> Container {
+        let source = || dag.directory().with_new_file("main.go", "package main\n");
+        let cache = inputs.register(&dag.cache_volume("go-mod"));
+        let built = dag
+            .container()
+            .from("golang:1.25-alpine3.22")
+            .with_mounted_cache("/go/pkg/mod", cache)
+            .with_directory("/src", inputs.register(&source()))
+            .with_exec(vec!["go", "build", "-o", "/out/app", "."])
+            .file("/out/app");
+        dag.container()
+            .from("alpine:3.22")
+            .with_directory("/etc/app", inputs.register(&source()))
+            .with_file("/usr/bin/app", inputs.register(&built))
+    }
+
+    #[tokio::test]
+    async fn one_request_per_level_identical_chains_once() {
+        let (engine, dag, inputs) = registry();
+        let image = two_stages(&dag, &inputs);
+        assert!(engine.queries().is_empty(), "registering sends nothing");
+        image.id().await.expect("the image's ID");
+        let lookups = lookups(&engine);
+        assert_eq!(lookups.len(), 2, "{lookups:#?}");
+        // Level 1: the cache and the source, once for its two registrations.
+        assert_eq!(lookups[0].matches("{id}").count(), 2, "{}", lookups[0]);
+        assert!(lookups[0].contains("i0:cacheVolume"), "{}", lookups[0]);
+        // Level 2: the binary, its chain holding the first level's IDs.
+        assert_eq!(lookups[1].matches("{id}").count(), 1, "{}", lookups[1]);
+        assert!(lookups[1].contains("mockid:"), "{}", lookups[1]);
+        assert_eq!(engine.round_trips(), 3, "two lookups and the image's own");
+        assert_eq!((inputs.len(), inputs.resolved()), (4, 4));
+        assert_eq!(inputs.failure(), None);
+    }
+
+    #[tokio::test]
+    async fn a_resolved_input_sends_nothing() {
+        let (engine, dag, inputs) = registry();
+        let image = two_stages(&dag, &inputs);
+        let first = image.id().await.expect("the image's ID");
+        engine.reset_recorder();
+        let again = image.id().await.expect("the image's ID");
+        assert_eq!(first, again);
+        assert_eq!(engine.queries().len(), 1, "{:#?}", engine.queries());
+        assert!(lookups(&engine).is_empty());
+    }
+
+    #[tokio::test]
+    async fn concurrent_renders_look_each_level_up_once() {
+        let (engine, dag, inputs) = registry();
+        let image = two_stages(&dag, &inputs);
+        let other = image.with_env_variable("A", "1");
+        let (a, b) = tokio::join!(image.id(), other.id());
+        assert!(a.is_ok() && b.is_ok());
+        assert_eq!(lookups(&engine).len(), 2, "{:#?}", engine.queries());
+    }
+
+    #[tokio::test]
+    async fn a_failed_lookup_is_reported_not_a_panic() {
+        let (engine, dag, inputs) = registry();
+        // The engine refuses this chain: its argument is no ID it issued.
+        let broken = dag
+            .directory()
+            .with_directory("/x", Id("not-an-id".into()));
+        let stage = dag
+            .container()
+            .from("alpine:3.22")
+            .with_directory("/src", inputs.register(&broken))
+            .file("/src/a");
+        let image = dag
+            .container()
+            .from("alpine:3.22")
+            .with_mounted_cache("/c", inputs.register(&dag.cache_volume("c")))
+            .with_file("/a", inputs.register(&stage));
+        let err = image.id().await.expect_err("the engine refuses the image");
+        assert!(err.to_string().contains(REFUSED_ID), "{err}");
+        // One lookup: the stage built on the failed input is failed without a request.
+        assert_eq!(lookups(&engine).len(), 1, "{:#?}", engine.queries());
+        let Some(StageInputError::Lookup { inputs: 2, source }) = inputs.failure() else {
+            panic!("expected a lookup failure, got {:?}", inputs.failure());
+        };
+        assert!(source.to_string().contains("not-an-id"), "{source}");
+        // dagql answers all or nothing: the cache beside it got no ID either.
+        assert_eq!(inputs.resolved(), 0);
+        // Failed inputs are not looked up again.
+        engine.reset_recorder();
+        assert!(image.id().await.is_err());
+        assert!(lookups(&engine).is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_input_of_another_registry_resolves_itself() {
+        let (engine, dag, inputs) = registry();
+        let other = StageInputs::new(dag.graphql_client.clone());
+        let stage = dag
+            .container()
+            .from("alpine:3.22")
+            .with_mounted_cache("/c", other.register(&dag.cache_volume("c")))
+            .file("/a");
+        let image = dag
+            .container()
+            .from("alpine:3.22")
+            .with_file("/a", inputs.register(&stage));
+        image.id().await.expect("the image's ID");
+        assert_eq!((other.resolved(), inputs.resolved()), (1, 1));
+        assert_eq!(lookups(&engine).len(), 2, "{:#?}", engine.queries());
+    }
+}

@@ -489,7 +489,10 @@ async fn navidrome_is_published_for_two_platforms_as_one_multi_platform_image() 
 /// The requests that look up the IDs of a build's stage inputs (`BuildContext::input`): aliased
 /// `i0:<chain>{id}` fields, one request per level of stages.
 fn input_lookups(queries: &[String]) -> Vec<&String> {
-    queries.iter().filter(|q| q.starts_with("query{i0:")).collect()
+    queries
+        .iter()
+        .filter(|q| q.starts_with("query{i0:"))
+        .collect()
 }
 
 #[tokio::test]

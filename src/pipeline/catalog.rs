@@ -384,7 +384,12 @@ impl Catalog {
                     images.push(label(pipeline.build(&ctx.clone().for_platform(platform))));
                 }
                 let inputs = Some(ctx.inputs().clone());
-                (ctx.steps, ContainerKind::Native, pipeline.smoke_check(), inputs)
+                (
+                    ctx.steps,
+                    ContainerKind::Native,
+                    pipeline.smoke_check(),
+                    inputs,
+                )
             }
             None => {
                 let context = src.directory(format!("{CONTAINERS_DIR}/{name}"));

@@ -82,7 +82,9 @@ engine_objects!(CacheVolume, Container, Directory, File);
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StageInputError {
     /// The engine failed the request looking up a level of inputs' IDs.
-    #[error("the engine failed to look up the IDs of {inputs} stage input(s) of the build: {source}")]
+    #[error(
+        "the engine failed to look up the IDs of {inputs} stage input(s) of the build: {source}"
+    )]
     Lookup {
         /// How many distinct chains the request looked up.
         inputs: usize,
@@ -510,9 +512,7 @@ mod tests {
     async fn a_failed_lookup_is_reported_not_a_panic() {
         let (engine, dag, inputs) = registry();
         // The engine refuses this chain: its argument is no ID it issued.
-        let broken = dag
-            .directory()
-            .with_directory("/x", Id("not-an-id".into()));
+        let broken = dag.directory().with_directory("/x", Id("not-an-id".into()));
         let stage = dag
             .container()
             .from("alpine:3.22")

@@ -108,14 +108,10 @@ impl NodeBuild {
 
     /// The build container after both commands ran.
     pub fn container(&self, ctx: &BuildContext) -> Container {
-        let mut c = ctx
-            .dag
-            .container()
-            .from(&self.image)
-            .with_mounted_cache(
-                NPM_CACHE_DIR,
-                ctx.input(&ctx.dag.cache_volume(self.cache_volume())),
-            );
+        let mut c = ctx.dag.container().from(&self.image).with_mounted_cache(
+            NPM_CACHE_DIR,
+            ctx.input(&ctx.dag.cache_volume(self.cache_volume())),
+        );
         // One input for both copies: the manifests first, the whole package after the install.
         let source = ctx.input(&self.source);
         for (name, value) in &self.env {

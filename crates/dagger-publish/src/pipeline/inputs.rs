@@ -149,6 +149,17 @@ pub struct InputId {
     index: usize,
 }
 
+/// The unresolved inputs sorted by a round of dry renders.
+#[derive(Default)]
+struct Level {
+    /// Inputs whose chains hold no unresolved input, with their chains.
+    ready: Vec<(usize, Chain)>,
+    /// Inputs whose chains hold an unresolved input.
+    waiting: Vec<usize>,
+    /// Whether the round failed any input.
+    settled_any: bool,
+}
+
 /// One dry render's verdict on an input.
 enum Rendered {
     Ready(Chain),
@@ -202,8 +213,8 @@ impl StageInputs {
     /// How many inputs have their ID.
     pub fn resolved(&self) -> usize {
         let book = self.book();
-        let resolved = book.entries.iter();
-        resolved
+        let entries = book.entries.iter();
+        entries
             .filter(|e| matches!(e.state, State::Resolved(_)))
             .count()
     }
@@ -264,35 +275,38 @@ impl StageInputs {
     /// Looks levels of ready inputs up until input `target` is resolved or failed.
     async fn resolve(&self, target: usize) {
         while matches!(self.state(target), State::Pending) {
-            let pending = self.pending();
-            let mut ready = Vec::new();
-            let mut waiting = Vec::new();
-            let mut settled = false;
-            for (index, selection) in pending {
-                match self.render_dry(selection).await {
-                    Rendered::Ready(chain) => ready.push((index, chain)),
-                    Rendered::Waiting => waiting.push(index),
-                    Rendered::DependsOnFailed => {
-                        self.settle(&[index], State::Failed, None);
-                        settled = true;
-                    }
-                    Rendered::Broken(e) => {
-                        self.settle(&[index], State::Failed, Some(e));
-                        settled = true;
-                    }
-                }
+            let level = self.next_level().await;
+            if !level.ready.is_empty() {
+                self.look_up(level.ready).await;
+            } else if !level.settled_any {
+                // Nothing ready and nothing failed: no lookup of this registry can help them.
+                let cause = StageInputError::Unresolvable {
+                    inputs: level.waiting.len(),
+                };
+                self.settle(&level.waiting, State::Failed, Some(cause));
             }
-            if ready.is_empty() {
-                if !settled {
-                    let cause = StageInputError::Unresolvable {
-                        inputs: waiting.len(),
-                    };
-                    self.settle(&waiting, State::Failed, Some(cause));
-                }
-                continue;
-            }
-            self.look_up(ready).await;
         }
+    }
+
+    /// Renders every unresolved input dry: the ready ones, the ones still waiting; those that
+    /// cannot be rendered or build on a failed input are failed here.
+    async fn next_level(&self) -> Level {
+        let mut level = Level::default();
+        for (index, selection) in self.pending() {
+            match self.render_dry(selection).await {
+                Rendered::Ready(chain) => level.ready.push((index, chain)),
+                Rendered::Waiting => level.waiting.push(index),
+                Rendered::DependsOnFailed => {
+                    self.settle(&[index], State::Failed, None);
+                    level.settled_any = true;
+                }
+                Rendered::Broken(cause) => {
+                    self.settle(&[index], State::Failed, Some(cause));
+                    level.settled_any = true;
+                }
+            }
+        }
+        level
     }
 
     /// The unresolved inputs.

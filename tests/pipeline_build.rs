@@ -919,3 +919,65 @@ async fn without_platforms_the_build_is_for_the_engines_platform() {
     let d = describe(&engine, &built.container).await;
     assert!(no_platform(&d), "{d}");
 }
+
+/// A pipeline whose second stage gets a directory the engine refuses to name: the lookup of
+/// its stage inputs' IDs fails.
+struct RefusedInput;
+
+impl blumeops::pipeline::Pipeline for RefusedInput {
+    fn name(&self) -> &str {
+        "refused"
+    }
+    fn version(&self) -> &str {
+        "1.0.0"
+    }
+    fn description(&self) -> &str {
+        "a build whose stage input the engine refuses"
+    }
+    fn build(&self, ctx: &BuildContext) -> Container {
+        // An ID the engine never issued, as a stale or foreign one would be.
+        let refused = ctx
+            .dag
+            .directory()
+            .with_directory("/x", dagger_sdk::Id("stale-id".into()));
+        ctx.target_container()
+            .from("alpine:3.22")
+            .with_directory("/src", ctx.input(&refused))
+    }
+    fn smoke_check(&self) -> Option<blumeops::pipeline::SmokeCheck> {
+        Some(blumeops::pipeline::SmokeCheck::new(["true"], "1.0.0"))
+    }
+}
+
+#[tokio::test]
+async fn a_failed_stage_input_lookup_is_the_error_the_user_reads() {
+    let engine = engine();
+    let dag = engine.query();
+    let src = dag.host().directory(REPO);
+    let catalog = Catalog::empty()
+        .with(RefusedInput)
+        .expect("a valid pipeline");
+    // The smoke check, the first request of a publish: dagger-sdk unwraps the lookup, which
+    // must not panic; the engine then refuses the image, and the error names the lookup's cause.
+    let built = catalog.build(&dag, &src, "refused").expect("build");
+    let err = catalog
+        .smoke_check(&engine.client(), &src, built)
+        .await
+        .expect_err("the engine refuses the build");
+    let CatalogError::StageInputs { name, source } = &err else {
+        panic!("expected the stage inputs' failure, got {err:?}");
+    };
+    assert_eq!(name, "refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("could not be described to the engine"),
+        "{text}"
+    );
+    assert!(text.contains("failed to look up the IDs"), "{text}");
+    assert!(source.to_string().contains("stale-id"), "{text}");
+    // The same through a sync and classify_sdk_failure.
+    let built = catalog.build(&dag, &src, "refused").expect("build");
+    let err = sync_err(&built.container, "the input is refused").await;
+    let err = catalog.classify_sdk_failure(&src, &built, &err).await;
+    assert!(matches!(err, CatalogError::StageInputs { .. }), "{err:?}");
+}

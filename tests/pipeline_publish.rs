@@ -88,6 +88,28 @@ async fn publish(
     extra: &[(&str, Value)],
 ) -> Result<FunctionResult, FunctionError> {
     let src = src(engine).await;
+    publish_version(engine, &src, name, version, extra).await
+}
+
+/// `publish` of `name` at its pinned version, from the source directory whose ID is `src`.
+async fn publish_with_src(
+    engine: &MockEngine,
+    src: &str,
+    name: &str,
+    extra: &[(&str, Value)],
+) -> Result<FunctionResult, FunctionError> {
+    let catalog = Catalog::standard();
+    let version = catalog.native(name).expect("a native pipeline").version();
+    publish_version(engine, src, name, version, extra).await
+}
+
+async fn publish_version(
+    engine: &MockEngine,
+    src: &str,
+    name: &str,
+    version: &str,
+    extra: &[(&str, Value)],
+) -> Result<FunctionResult, FunctionError> {
     let mut args = vec![
         ("src", json!(src)),
         ("containerName", json!(name)),
@@ -464,11 +486,19 @@ async fn navidrome_is_published_for_two_platforms_as_one_multi_platform_image() 
     );
 }
 
+/// The requests that look up the IDs of a build's stage inputs (`BuildContext::input`): aliased
+/// `i0:<chain>{id}` fields, one request per level of stages.
+fn input_lookups(queries: &[String]) -> Vec<&String> {
+    queries
+        .iter()
+        .filter(|q| q.starts_with("query{i0:"))
+        .collect()
+}
+
 #[tokio::test]
 async fn native_publish_round_trips() {
-    // In process (no call to read, no value to return): the object arguments dagger-sdk
-    // resolves one request each while building the chain, the smoke check with the image's
-    // ID, the existing-tag check's request, the push.
+    // In process (no call to read, no value to return): the stage inputs' IDs one request per
+    // level, the smoke check with the image's ID, the existing-tag check's request, the push.
     let engine = engine();
     engine.set_exec_stdout(&MINIFLUX_CHECK, "2.2.19\n");
     let src = src(&engine).await;
@@ -483,10 +513,58 @@ async fn native_publish_round_trips() {
     let queries = engine.queries();
     let checks = queries.iter().filter(|q| q.contains("-version")).count();
     assert_eq!(checks, 1, "{queries:#?}");
-    // Miniflux: dagger-sdk resolves each object argument of the chain with a request of its
-    // own: two cache volumes, the source twice (manifests, whole tree), the binary (5); then the
-    // smoke check with the image's ID (1), the existing-tag check's request (1), the push (1).
-    assert_eq!(queries.len(), 8, "{queries:#?}");
+    // Miniflux: the stage inputs' IDs in two requests, one per level: (1) the two Go cache
+    // volumes and the source tree (passed twice, manifests then whole tree: one alias), (2) the
+    // binary, whose chain holds the first level's IDs; then the smoke check with the image's
+    // ID (1), the existing-tag check's request (1), the push (1). Before the stage inputs,
+    // dagger-sdk looked up each object argument alone: 5 requests instead of 2, 8 in all.
+    let lookups = input_lookups(&queries);
+    assert_eq!(lookups.len(), 2, "{queries:#?}");
+    assert_eq!(lookups[0].matches("{id}").count(), 3, "{}", lookups[0]);
+    assert_eq!(lookups[1].matches("{id}").count(), 1, "{}", lookups[1]);
+    assert_eq!(queries.len(), 5, "{queries:#?}");
+}
+
+#[tokio::test]
+async fn navidrome_publish_round_trips() {
+    let engine = engine();
+    engine.set_exec_stdout(&NAVIDROME_CHECK, "0.61.1 (source_archive)\n");
+    let src = src(&engine).await;
+    engine.reset_recorder();
+    returned(publish_with_src(&engine, &src, "navidrome", &[]).await);
+    let queries = engine.queries();
+    // Navidrome: the stage inputs' IDs in three requests, one per level: (1) the npm cache,
+    // the UI folder of the source (manifests then whole package: one alias), the two Go
+    // caches and the source tree (manifests then whole tree: one alias), (2) the UI build
+    // directory, (3) the server binary, which embeds the UI; then the smoke check (1), the
+    // existing-tag check (1), the push (1). Before: one request per object argument, 13.
+    let lookups = input_lookups(&queries);
+    assert_eq!(lookups.len(), 3, "{queries:#?}");
+    let aliases: Vec<usize> = lookups.iter().map(|q| q.matches("{id}").count()).collect();
+    assert_eq!(aliases, [5, 1, 1], "{lookups:#?}");
+    assert_eq!(queries.len(), 6, "{queries:#?}");
+}
+
+#[tokio::test]
+async fn navidrome_for_several_platforms_looks_the_ui_up_once() {
+    let engine = engine();
+    engine.set_exec_stdout(&NAVIDROME_CHECK, "0.61.1 (source_archive)\n");
+    let src = src(&engine).await;
+    engine.reset_recorder();
+    let platforms = json!(["linux/amd64", "linux/arm64", "linux/riscv64"]);
+    returned(publish_with_src(&engine, &src, "navidrome", &[("platforms", platforms)]).await);
+    let queries = engine.queries();
+    // The same three levels as for one platform: each platform's build registers its own
+    // inputs, but the caches, the sources and the UI build are the same chains (one alias
+    // each, the UI built once); only the binaries differ, one per platform, looked up together.
+    let lookups = input_lookups(&queries);
+    assert_eq!(lookups.len(), 3, "{queries:#?}");
+    let aliases: Vec<usize> = lookups.iter().map(|q| q.matches("{id}").count()).collect();
+    assert_eq!(aliases, [5, 1, 3], "{lookups:#?}");
+    // Then one smoke check for all three images, the publisher's request for the platform
+    // variants' IDs, the existing-tag check and the push.
+    assert_eq!(queries.len(), 7, "{queries:#?}");
+    assert_eq!(engine.output_reads().len(), 3);
 }
 
 #[tokio::test]

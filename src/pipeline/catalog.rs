@@ -11,7 +11,7 @@ use dagger_engine::{query_error_from_sdk, EngineClient, QueryError};
 use dagger_publish::pipeline::helpers::OciLabels;
 use dagger_publish::pipeline::{
     run_smoke_checks, BuildContext, ForgeConfig, Pipeline, SmokeCheck, SmokeCheckError,
-    TargetPlatform, WrongOutput,
+    StageInputError, StageInputs, TargetPlatform, WrongOutput,
 };
 use dagger_publish::pipeline::{StepError, StepLog};
 
@@ -73,6 +73,9 @@ pub struct BuiltContainer {
     pub kind: ContainerKind,
     /// The check run in the final image before publishing (native pipelines).
     pub smoke_check: Option<SmokeCheck>,
+    /// The objects the stages of a native build handed on, shared by every platform's build,
+    /// for the cause of a failed ID lookup; `None` for a Dockerfile build.
+    pub inputs: Option<StageInputs>,
 }
 
 impl std::fmt::Debug for BuiltContainer {
@@ -91,6 +94,12 @@ impl BuiltContainer {
     /// The failed step, when `err` carries the engine's exec error.
     pub fn explain(&self, err: &QueryError) -> Option<StepError> {
         self.steps.explain_query_error(err)
+    }
+
+    /// Why the IDs of the build's stage inputs could not be looked up, when they could not
+    /// (every request using them then fails: this is the cause).
+    pub fn input_failure(&self) -> Option<StageInputError> {
+        self.inputs.as_ref().and_then(StageInputs::failure)
     }
 
     /// Each image with its platform (`None`: the engine's).
@@ -160,6 +169,16 @@ pub enum CatalogError {
         /// What is wrong with its `ARG`.
         #[source]
         source: ArgError,
+    },
+    /// The IDs of a native build's stage inputs could not be looked up, so the engine refused
+    /// the build; `source` says why.
+    #[error("the build of container {name:?} could not be described to the engine: {source}")]
+    StageInputs {
+        /// The container.
+        name: String,
+        /// The failed lookup.
+        #[source]
+        source: StageInputError,
     },
     /// The engine failed for another reason.
     #[error("{action} of container {name:?} failed: {source}")]
@@ -355,14 +374,22 @@ impl Catalog {
             None => image,
         };
         let mut images = Vec::new();
-        let (steps, kind, smoke_check) = match self.native(name) {
+        let (steps, kind, smoke_check, inputs) = match self.native(name) {
             Some(pipeline) => {
+                // One context for every platform: the clones share its step log and its stage
+                // inputs, so a platform-independent stage (a web UI) is looked up once.
                 let ctx = BuildContext::new(dag.clone(), src.clone(), name)
                     .with_forge(self.forge.clone());
                 for platform in platforms {
                     images.push(label(pipeline.build(&ctx.clone().for_platform(platform))));
                 }
-                (ctx.steps, ContainerKind::Native, pipeline.smoke_check())
+                let inputs = Some(ctx.inputs().clone());
+                (
+                    ctx.steps,
+                    ContainerKind::Native,
+                    pipeline.smoke_check(),
+                    inputs,
+                )
             }
             None => {
                 let context = src.directory(format!("{CONTAINERS_DIR}/{name}"));
@@ -372,7 +399,7 @@ impl Catalog {
                 let steps = StepLog::new(name).with_fallback_step(format!(
                     "Dockerfile build ({CONTAINERS_DIR}/{name}/Dockerfile)"
                 ));
-                (steps, ContainerKind::Legacy, None)
+                (steps, ContainerKind::Legacy, None, None)
             }
         };
         let container = images.remove(0);
@@ -384,6 +411,7 @@ impl Catalog {
             steps,
             kind,
             smoke_check,
+            inputs,
         })
     }
 
@@ -461,6 +489,8 @@ impl Catalog {
 
     /// Turns a failure of a build from [`Catalog::build`] into the error a person needs:
     /// - a failed command -> [`CatalogError::Step`] (pipeline, step, command, exit code, stderr);
+    /// - a failed lookup of the IDs of the build's stage inputs, which makes every request using
+    ///   them fail -> [`CatalogError::StageInputs`] with the lookup's own error;
     /// - a legacy container whose folder or Dockerfile does not exist ->
     ///   [`CatalogError::UnknownContainer`] listing the known containers (the `containers/`
     ///   listing is fetched here, on this error path only);
@@ -473,6 +503,12 @@ impl Catalog {
     ) -> CatalogError {
         if let Some(step) = built.explain(err) {
             return step.into();
+        }
+        if let Some(source) = built.input_failure() {
+            return CatalogError::StageInputs {
+                name: built.name.clone(),
+                source,
+            };
         }
         if built.kind == ContainerKind::Legacy {
             if let Some(unknown) = self.unknown_legacy(src, &built.name).await {

@@ -50,7 +50,8 @@
 //!         AlpineRuntime::new(RUNTIME_IMAGE, RuntimeUser::existing(65534, 65534))
 //!             .packages(["ca-certificates"])
 //!             .container(ctx)
-//!             .with_file("/usr/bin/tea", binary)
+//!             // A stage input: its ID is looked up with the others of its level, once.
+//!             .with_file("/usr/bin/tea", ctx.input(&binary))
 //!             .with_entrypoint(vec!["/usr/bin/tea"])
 //!     }
 //!
@@ -95,8 +96,8 @@ pub use catalog::{
 };
 // The generic toolkit every pipeline here is written with.
 pub use dagger_publish::pipeline::{
-    helpers, steps, BuildContext, ForgeConfig, ForgeConfigError, Pipeline, PlatformError,
-    SmokeCheck, Step, StepError, StepLog, TargetPlatform,
+    helpers, steps, BuildContext, ForgeConfig, ForgeConfigError, InputId, Pipeline, PlatformError,
+    SmokeCheck, StageInputError, StageInputs, Step, StepError, StepLog, TargetPlatform,
 };
 pub use list::{
     container_list, ListError, CACHE_BUSTER_VARIABLE, PASSWORD_VARIABLE, REGISTRY_CLIENT_IMAGE,

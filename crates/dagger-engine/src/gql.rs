@@ -247,6 +247,28 @@ impl Field {
         }
     }
 
+    /// The same field with every level's arguments sorted by name: two writings of one call
+    /// chain (`dagger-sdk` writes a field's arguments in a hash map's order) compare equal.
+    ///
+    /// ```
+    /// use dagger_engine::gql::Field;
+    /// let a = Field::new("f").arg("b", "1").arg("a", "2").then(Field::new("g").arg("y", 1i64).arg("x", 2i64));
+    /// let b = Field::new("f").arg("a", "2").arg("b", "1").then(Field::new("g").arg("x", 2i64).arg("y", 1i64));
+    /// assert_eq!(a.canonical(), b.canonical());
+    /// assert_eq!(a.canonical().to_string(), r#"f(a:"2",b:"1"){g(x:2,y:1)}"#);
+    /// ```
+    pub fn canonical(&self) -> Field {
+        let mut args = self.args.clone();
+        args.sort_by(|(a, _), (b, _)| a.cmp(b));
+        Field {
+            alias: self.alias.clone(),
+            name: self.name.clone(),
+            args,
+            on: self.on.clone(),
+            selection: self.selection.iter().map(Field::canonical).collect(),
+        }
+    }
+
     /// The field's name.
     pub fn name(&self) -> &str {
         &self.name

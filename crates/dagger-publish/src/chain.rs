@@ -73,6 +73,12 @@ impl Chain {
         })
     }
 
+    /// A text naming what the chain builds, the same for two writings of one chain whatever
+    /// order `dagger-sdk` wrote their arguments in: for telling identical chains apart.
+    pub(crate) fn key(&self) -> String {
+        self.field.canonical().to_string()
+    }
+
     /// The chain as one top-level field under `alias`, extended with `leaf` (a field, or a
     /// chain of them built with [`Field::then`]).
     pub(crate) fn ending_in(&self, alias: &str, leaf: Field) -> Field {

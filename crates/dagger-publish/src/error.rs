@@ -99,6 +99,11 @@ pub enum PublishError {
         /// Why the digest is unknown.
         reason: String,
     },
+    /// The IDs of the build's stage inputs could not be looked up
+    /// ([`BuildContext::input`](crate::pipeline::BuildContext::input)), so the engine refused
+    /// the chains using them; this is why.
+    #[error("the build could not be described to the engine: {0}")]
+    StageInputs(crate::pipeline::StageInputError),
     /// Another engine failure.
     #[error("the Dagger engine failed during publish: {0}")]
     Engine(QueryError),

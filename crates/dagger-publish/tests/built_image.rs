@@ -214,3 +214,41 @@ async fn every_tag_refused_reads_as_a_failure_with_each_reason_not_partly() {
     assert!(text.contains("NOT published: latest: tag exists"), "{text}");
     assert!(!text.contains("partly"), "{text}");
 }
+
+/// An app whose binary stage gets a directory the engine refuses to name.
+struct RefusedInput;
+
+impl Pipeline for RefusedInput {
+    fn name(&self) -> &str {
+        "app"
+    }
+    fn version(&self) -> &str {
+        "1.0.0"
+    }
+    fn description(&self) -> &str {
+        "An app whose stage input the engine refuses"
+    }
+    fn build(&self, ctx: &BuildContext) -> Container {
+        let stale = dagger_publish::dagger_sdk::Id("stale-id".into());
+        let refused = ctx.dag.directory().with_directory("/x", stale);
+        let binary = GoBuild::new("golang:1.25-alpine3.22", refused, "app").binary(ctx);
+        AlpineRuntime::new("alpine:3.22", RuntimeUser::existing(65534, 65534))
+            .container(ctx)
+            .with_file("/usr/bin/app", ctx.input(&binary))
+    }
+}
+
+#[tokio::test]
+async fn a_failed_stage_input_lookup_is_named_by_the_publisher() {
+    let engine = MockEngine::new();
+    let image = local_context(&engine).build(&RefusedInput).expect("build");
+    let err = Publisher::new(engine.client())
+        .publish_built(&image, &request(&["v1.0.0"]))
+        .await
+        .expect_err("the engine refuses the build");
+    let PublishError::StageInputs(cause) = &err else {
+        panic!("expected the stage inputs' failure, got {err:?}");
+    };
+    assert!(cause.to_string().contains("stale-id"), "{cause}");
+    assert!(engine.published().is_empty());
+}

@@ -68,7 +68,7 @@ impl Miniflux {
         AlpineRuntime::new(RUNTIME_IMAGE, RuntimeUser::existing(65534, 65534))
             .packages(["ca-certificates", "tzdata"])
             .container(ctx)
-            .with_file(BINARY, binary)
+            .with_file(BINARY, ctx.input(&binary))
             .with_env_variable("LISTEN_ADDR", "0.0.0.0:8080")
             .with_exposed_port(8080)
             .with_default_args(vec![BINARY])

@@ -92,7 +92,7 @@ impl Navidrome {
         AlpineRuntime::new(RUNTIME_IMAGE, RuntimeUser::create("navidrome", 1000, 1000))
             .packages(["ca-certificates", "tzdata", "taglib", "ffmpeg"])
             .container(ctx)
-            .with_file(BINARY, binary)
+            .with_file(BINARY, ctx.input(&binary))
             .with_exposed_port(4533)
             .with_default_args(vec![BINARY])
     }

@@ -2,6 +2,7 @@
 
 use dagger_sdk::Container;
 
+use super::inputs::StageInputs;
 use super::steps::StepLog;
 use crate::{PublishError, PublishReport, PublishRequest, Publisher};
 
@@ -22,6 +23,9 @@ pub struct BuiltImage {
     pub container: Container,
     /// The commands its build recorded.
     pub steps: StepLog,
+    /// The objects its stages handed on ([`super::BuildContext::input`]), for the cause of a
+    /// failed ID lookup; `None` for an image built without a context.
+    pub inputs: Option<StageInputs>,
 }
 
 impl std::fmt::Debug for BuiltImage {
@@ -35,7 +39,17 @@ impl std::fmt::Debug for BuiltImage {
 impl BuiltImage {
     /// `container` as built by the steps in `steps`.
     pub fn new(container: Container, steps: StepLog) -> Self {
-        Self { container, steps }
+        Self {
+            container,
+            steps,
+            inputs: None,
+        }
+    }
+
+    /// The same image, its stage inputs being `inputs`.
+    pub fn with_inputs(mut self, inputs: StageInputs) -> Self {
+        self.inputs = Some(inputs);
+        self
     }
 
     /// The pipeline (container) name.
@@ -44,9 +58,15 @@ impl BuiltImage {
     }
 
     /// `err` with a failed build step named from this image's step log (also inside
-    /// [`PublishError::Partial`]); other errors unchanged.
+    /// [`PublishError::Partial`]), and an engine failure after a failed lookup of its stage
+    /// inputs' IDs as that lookup's failure ([`PublishError::StageInputs`]); other errors
+    /// unchanged.
     pub fn explain(&self, err: PublishError) -> PublishError {
+        let failed_lookup = self.inputs.as_ref().and_then(StageInputs::failure);
         match err {
+            PublishError::Engine(_) if failed_lookup.is_some() => {
+                failed_lookup.map_or(err, PublishError::StageInputs)
+            }
             PublishError::BuildFailed { exec, step: None } => {
                 let step = Some(Box::new(self.steps.explain(&exec)));
                 PublishError::BuildFailed { exec, step }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use dagger_sdk::{Container, Directory, Query, QueryContainerOpts};
 
 use super::built::BuiltImage;
+use super::inputs::{EngineObject, InputId, StageInputs};
 use super::platform::TargetPlatform;
 use super::smoke::SmokeCheck;
 use super::steps::StepLog;
@@ -71,6 +72,8 @@ pub struct BuildContext {
     pub steps: StepLog,
     /// What the pipeline asked for that this context cannot give (see [`BuildContext::build`]).
     problems: Arc<Mutex<Vec<BuildContextError>>>,
+    /// The objects handed from stage to stage, their IDs looked up in batches.
+    inputs: StageInputs,
 }
 
 /// A build asked for something its [`BuildContext`] does not have.
@@ -94,6 +97,7 @@ impl BuildContext {
     pub fn new(dag: Query, src: Directory, pipeline: &str) -> Self {
         Self {
             platform: None,
+            inputs: StageInputs::new(dag.graphql_client.clone()),
             dag,
             src,
             forge: None,
@@ -102,7 +106,8 @@ impl BuildContext {
         }
     }
 
-    /// The same context building for `platform` (the step log stays shared).
+    /// The same context building for `platform` (the step log and the stage inputs stay
+    /// shared, so a stage that does not depend on the platform is looked up once).
     pub fn for_platform(mut self, platform: Option<TargetPlatform>) -> Self {
         self.platform = platform;
         self
@@ -126,6 +131,43 @@ impl BuildContext {
         self
     }
 
+    /// `object` as a stage input: pass the handle wherever `dagger-sdk` takes the object
+    /// (`with_mounted_cache`, `with_directory`, `with_file`, ...). `dagger-sdk` looks up each
+    /// object argument's ID with a request of its own, one after another, every time a chain
+    /// holding it is written out; a handle's ID is looked up once, in one request with every
+    /// other input of this context (and its clones) that is ready: one request per level of
+    /// stages (see [`StageInputs`]). Register every object a stage passes on, and only those
+    /// the build uses.
+    ///
+    /// ```
+    /// # fn example(ctx: &dagger_publish::pipeline::BuildContext, src: dagger_sdk::Directory) {
+    /// // Two stages: the cache and the source are looked up together, then the binary.
+    /// let cache = ctx.dag.cache_volume("cargo-registry");
+    /// let binary = ctx
+    ///     .dag
+    ///     .container()
+    ///     .from("rust:1.90-alpine3.22")
+    ///     .with_mounted_cache("/usr/local/cargo/registry", ctx.input(&cache))
+    ///     .with_directory("/src", ctx.input(&src))
+    ///     .with_workdir("/src")
+    ///     .with_exec(vec!["cargo", "build", "--release"])
+    ///     .file("/src/target/release/app");
+    /// let image = ctx
+    ///     .target_container()
+    ///     .from("alpine:3.22")
+    ///     .with_file("/usr/bin/app", ctx.input(&binary));
+    /// # }
+    /// ```
+    pub fn input(&self, object: &impl EngineObject) -> InputId {
+        self.inputs.register(object)
+    }
+
+    /// The stage inputs of this build: the cause of a failed lookup
+    /// ([`StageInputs::failure`]).
+    pub fn inputs(&self) -> &StageInputs {
+        &self.inputs
+    }
+
     /// The pipeline being built.
     pub fn pipeline(&self) -> &str {
         self.steps.pipeline()
@@ -145,7 +187,7 @@ impl BuildContext {
         if let Some(problem) = self.lock_problems().first() {
             return Err(problem.clone());
         }
-        Ok(BuiltImage::new(container, self.steps.clone()))
+        Ok(BuiltImage::new(container, self.steps.clone()).with_inputs(self.inputs.clone()))
     }
 
     /// Records what the build asked for and this context cannot give.

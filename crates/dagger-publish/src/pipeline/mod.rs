@@ -12,18 +12,22 @@
 //!   [`GoBuild`](helpers::GoBuild).
 //! - [`SmokeCheck`] / [`run_smoke_checks`]: the final image runs its program before it is
 //!   published, in one engine round trip, without changing the image.
+//! - [`BuildContext::input`] / [`StageInputs`]: the objects one stage hands to the next, their
+//!   IDs looked up in one request per level of stages instead of one per object argument.
 //! - [`BuildContext::build`] gives a [`BuiltImage`] (the container and its step log), which
 //!   [`Publisher::publish_built`](crate::Publisher::publish_built) publishes, naming a failed step.
 
 mod built;
 mod context;
 pub mod helpers;
+mod inputs;
 mod platform;
 mod smoke;
 pub mod steps;
 
 pub use built::BuiltImage;
 pub use context::{BuildContext, BuildContextError, ForgeConfig, ForgeConfigError, Pipeline};
+pub use inputs::{EngineObject, InputId, StageInputError, StageInputs};
 pub use platform::{PlatformError, TargetPlatform};
 pub use smoke::{run_smoke_checks, CheckedImage, SmokeCheck, SmokeCheckError, WrongOutput};
 pub use steps::{Step, StepError, StepLog};

@@ -206,8 +206,8 @@ impl GoBuild {
         }
         let (mod_cache, build_cache) = self.cache_volumes();
         c = c
-            .with_mounted_cache(GOMODCACHE, ctx.dag.cache_volume(mod_cache))
-            .with_mounted_cache(GOCACHE, ctx.dag.cache_volume(build_cache))
+            .with_mounted_cache(GOMODCACHE, ctx.input(&ctx.dag.cache_volume(mod_cache)))
+            .with_mounted_cache(GOCACHE, ctx.input(&ctx.dag.cache_volume(build_cache)))
             .with_env_variable("GOMODCACHE", GOMODCACHE)
             .with_env_variable("GOCACHE", GOCACHE)
             .with_env_variable("CGO_ENABLED", if self.cgo { "1" } else { "0" });
@@ -219,9 +219,11 @@ impl GoBuild {
         for (name, value) in &self.env {
             c = c.with_env_variable(name, value);
         }
+        // One input for both copies: the manifests first, the whole tree after the download.
+        let source = ctx.input(&self.source);
         c = c.with_workdir(SRC_DIR).with_directory_opts(
             SRC_DIR,
-            self.source.clone(),
+            source.clone(),
             ContainerWithDirectoryOpts {
                 include: Some(self.download_inputs.iter().map(String::as_str).collect()),
                 exclude: None,
@@ -232,10 +234,10 @@ impl GoBuild {
             },
         );
         c = ctx.exec(&c, "go mod download", strings(["go", "mod", "download"]));
-        c = c.with_directory(SRC_DIR, self.source.clone());
+        c = c.with_directory(SRC_DIR, source);
         for (path, directory) in &self.directories {
             let target = format!("{SRC_DIR}/{}", path.trim_start_matches('/'));
-            c = c.with_directory(target, directory.clone());
+            c = c.with_directory(target, ctx.input(directory));
         }
         ctx.exec(&c, "go build", self.command())
     }

@@ -16,6 +16,28 @@
 //! `npm ci`, then gets the whole source. The engine's cache is content-based, so a change to
 //! the source that leaves the manifests alone reuses the download. Cache volumes are named per
 //! toolchain image ([`cache_volume_name`]), so two toolchain versions never share one.
+//!
+//! # Round trips
+//!
+//! `dagger-sdk` passes an object argument (a cache volume, the source directory, a stage's
+//! output) as the object's ID, looked up with a request of its own, one object after another,
+//! each time a chain holding it is written out. The helpers pass every object they hand on
+//! through [`BuildContext::input`] instead: the IDs are looked up together, one aliased
+//! request per level of stages (caches and sources; a UI build; the binary that embeds it),
+//! once per build whatever the number of platforms. A pipeline does the same with the objects
+//! it passes itself, such as the binary copied into its runtime image:
+//!
+//! ```
+//! # fn example(ctx: &dagger_publish::pipeline::BuildContext, src: dagger_sdk::Directory) {
+//! use dagger_publish::pipeline::helpers::{AlpineRuntime, GoBuild, RuntimeUser};
+//! let binary = GoBuild::new("golang:1.25-alpine3.22", src, "app").binary(ctx);
+//! let image = AlpineRuntime::new("alpine:3.22", RuntimeUser::existing(65534, 65534))
+//!     .container(ctx)
+//!     .with_file("/usr/bin/app", ctx.input(&binary));
+//! # }
+//! ```
+//!
+//! [`BuildContext::input`]: crate::pipeline::BuildContext::input
 
 mod alpine;
 mod go;

@@ -108,11 +108,12 @@ impl NodeBuild {
 
     /// The build container after both commands ran.
     pub fn container(&self, ctx: &BuildContext) -> Container {
-        let mut c = ctx
-            .dag
-            .container()
-            .from(&self.image)
-            .with_mounted_cache(NPM_CACHE_DIR, ctx.dag.cache_volume(self.cache_volume()));
+        let mut c = ctx.dag.container().from(&self.image).with_mounted_cache(
+            NPM_CACHE_DIR,
+            ctx.input(&ctx.dag.cache_volume(self.cache_volume())),
+        );
+        // One input for both copies: the manifests first, the whole package after the install.
+        let source = ctx.input(&self.source);
         for (name, value) in &self.env {
             c = c.with_env_variable(name, value);
         }
@@ -120,7 +121,7 @@ impl NodeBuild {
         if !self.install.is_empty() {
             c = c.with_directory_opts(
                 SRC_DIR,
-                self.source.clone(),
+                source.clone(),
                 ContainerWithDirectoryOpts {
                     include: Some(self.install_inputs.iter().map(String::as_str).collect()),
                     exclude: None,
@@ -132,7 +133,7 @@ impl NodeBuild {
             );
             c = ctx.exec(&c, &step_name(&self.install), self.install.clone());
         }
-        c = c.with_directory(SRC_DIR, self.source.clone());
+        c = c.with_directory(SRC_DIR, source);
         if !self.build.is_empty() {
             c = ctx.exec(&c, &step_name(&self.build), self.build.clone());
         }

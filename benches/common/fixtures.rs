@@ -94,3 +94,19 @@ pub fn version_legacy(src: &str) -> FunctionCallSpec {
         .arg("src", json!(src))
         .arg("containerName", json!("homepage"))
 }
+
+/// `publish` of the native `navidrome` pipeline (its pinned v0.61.1) with the password and the
+/// default policy (the existing-tag check), from an empty source (natives clone upstream).
+pub fn publish_native(src: &str, password: &str) -> FunctionCallSpec {
+    FunctionCallSpec::call("Blumeops", "publish")
+        .arg("src", json!(src))
+        .arg("containerName", json!("navidrome"))
+        .arg("version", json!("v0.61.1"))
+        .arg("commitSha", json!("c86b5d7aa1"))
+        .arg("registryPassword", json!(password))
+}
+
+/// The ID of an empty directory.
+pub async fn empty_src(engine: &MockEngine) -> Result<String, String> {
+    id_of(engine, "query{directory{id}}", &["directory", "id"]).await
+}

@@ -37,6 +37,10 @@ fn string_arg(call: &Call, name: &str) -> Option<String> {
 /// The recording engine, set up for `call`.
 pub fn recording_engine(call: &Call) -> Result<MockEngine, String> {
     let engine = MockEngine::recording();
+    // A network's wait on each answer (a tenth of a second in all), so that requests the call
+    // sends together are seen in flight together and the plan's round-trip count is the wait a
+    // session pays, not the requests.
+    engine.set_latency(std::time::Duration::from_millis(20));
     // It runs no command: each smoke check is answered with its version, and the plan says so.
     crate::pipeline::recording::assume_smoke_checks_pass(
         &engine,

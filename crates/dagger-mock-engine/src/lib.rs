@@ -204,7 +204,8 @@ struct InProcess {
 #[async_trait]
 impl Transport for InProcess {
     async fn execute(&self, query: &str) -> Result<Response, TransportError> {
-        Ok(exec::run(self.shared.clone(), query, None, None)
+        let latency = self.shared.lock().latency;
+        Ok(exec::run(self.shared.clone(), query, None, latency)
             .await
             .response)
     }
@@ -227,6 +228,16 @@ impl MockEngine {
         let engine = Self::new();
         engine.shared.lock().recording = true;
         engine
+    }
+
+    /// A wait before each in-process answer, as a network round trip's: requests a client sends
+    /// together are then in flight together whatever the scheduling, and
+    /// [`MockEngine::sequential_round_trips`] counts them once. Under a paused tokio clock
+    /// (`start_paused`) the wait takes no time and the count is exact. Zero, the default: each
+    /// query only lets other tasks run a few times first. The HTTP session server has its own
+    /// ([`SessionServer::set_latency`]).
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.shared.lock().latency = (!latency.is_zero()).then_some(latency);
     }
 
     /// The in-process transport.

@@ -76,6 +76,8 @@ pub(crate) struct EngineState {
     pub queries: Vec<String>,
     /// When each query arrived and was answered.
     pub meter: Arc<RoundTripMeter>,
+    /// The wait before each in-process answer (`MockEngine::set_latency`).
+    pub latency: Option<std::time::Duration>,
     pub published: Vec<PublishRecord>,
     pub output_reads: Vec<CommandOutputRead>,
     pub plaintext_reads: Vec<String>,
@@ -99,6 +101,7 @@ impl EngineState {
             recording: false,
             queries: Vec::new(),
             meter: Arc::default(),
+            latency: None,
             published: Vec::new(),
             output_reads: Vec::new(),
             plaintext_reads: Vec::new(),

@@ -79,6 +79,15 @@ impl Chain {
         self.field.canonical().to_string()
     }
 
+    /// The ID the chain loads, when it is nothing else: `node(id: "...")` (what
+    /// `dagger_sdk::Query::r#ref` writes). Its ID is that one: no request needed to learn it.
+    pub(crate) fn loaded_id(&self) -> Option<&str> {
+        match (self.field.name(), self.field.args(), self.field.selection()) {
+            ("node", [(name, Arg::String(id))], []) if name == "id" => Some(id),
+            _ => None,
+        }
+    }
+
     /// The chain as one top-level field under `alias`, extended with `leaf` (a field, or a
     /// chain of them built with [`Field::then`]).
     pub(crate) fn ending_in(&self, alias: &str, leaf: Field) -> Field {

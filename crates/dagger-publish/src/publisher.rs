@@ -277,13 +277,22 @@ impl Publisher {
         } else {
             &[]
         };
+        // Each variant's ID: the one it was loaded from (a smoke-checked image), or asked for.
+        let mut variant_ids: Vec<Option<String>> = Vec::new();
         for (i, variant) in wanted.iter().enumerate() {
             let chain = Chain::of(&variant.selection)
                 .await
                 .map_err(PublishError::Engine)?;
-            fields.push(id_of(&chain, &format!("variant{i}")));
+            match chain.loaded_id() {
+                Some(id) => variant_ids.push(Some(id.to_string())),
+                None => {
+                    fields.push(id_of(&chain, &format!("variant{i}")));
+                    variant_ids.push(None);
+                }
+            }
         }
         if fields.is_empty() {
+            prepared.variant_ids = variant_ids.into_iter().flatten().collect();
             return Ok(prepared);
         }
         let data = self
@@ -305,8 +314,20 @@ impl Publisher {
         if variants_from == 1 {
             prepared.secret_id = Some(id_at(&fields[0])?);
         }
-        for field in &fields[variants_from..] {
-            prepared.variant_ids.push(id_at(field)?);
+        let mut asked = fields[variants_from..].iter();
+        for known in variant_ids {
+            let id = match known {
+                Some(id) => id,
+                None => match asked.next() {
+                    Some(field) => id_at(field)?,
+                    None => {
+                        return Err(PublishError::Engine(QueryError::MissingData {
+                            what: "a platform variant's ID in the answer".into(),
+                        }))
+                    }
+                },
+            };
+            prepared.variant_ids.push(id);
         }
         Ok(prepared)
     }

@@ -742,13 +742,15 @@ async fn a_secret_that_cannot_be_read_fails_with_the_engines_words() {
 
 /// The check on its own, beside other work, then the push: the same outcome as `publish`, the
 /// check's request in flight with the other work's, and the password's Secret ID resolved once.
-#[tokio::test]
+/// On a paused clock, the engine's simulated network wait orders the requests exactly.
+#[tokio::test(start_paused = true)]
 async fn a_check_beside_other_work_then_the_push() {
     let engine = MockEngine::new();
     let password = zot(&engine);
     let publisher = publisher(&engine);
     let req = request(&["v1", "latest"], Some(password.into()));
     engine.reset_recorder();
+    engine.set_latency(std::time::Duration::from_millis(10));
     let directory = engine.query().directory();
     let (other, check) = tokio::join!(directory.entries(), publisher.check(&req));
     assert!(other.is_ok());

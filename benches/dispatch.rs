@@ -6,6 +6,8 @@
 //!
 //! Run: `cargo bench --bench dispatch` (`BLUMEOPS_BENCH_SAMPLES=N` to change
 //! the 15 samples per cell). Under `cargo test --all-targets` each cell runs once, untimed.
+//! Round trips are shown as waited for one after another, then `/requests` when the module
+//! sent some together.
 
 mod common;
 
@@ -64,7 +66,7 @@ async fn run_once(
     server: &SessionServer,
     spec: &FunctionCallSpec,
     way: Way,
-) -> Result<(Duration, usize), String> {
+) -> Result<(Duration, String), String> {
     engine.set_function_call(spec.clone());
     engine.reset_recorder();
     let mut cmd = match way {
@@ -96,7 +98,17 @@ async fn run_once(
             engine.returned_error()
         ));
     }
-    Ok((elapsed, engine.round_trips()))
+    Ok((elapsed, trips(engine)))
+}
+
+/// Round trips waited for one after another, and requests: `4 (5)`, or `4` when equal.
+fn trips(engine: &MockEngine) -> String {
+    let (sequential, requests) = (engine.sequential_round_trips(), engine.round_trips());
+    if sequential == requests {
+        sequential.to_string()
+    } else {
+        format!("{sequential}/{requests}")
+    }
 }
 
 struct Cell {
@@ -104,27 +116,52 @@ struct Cell {
     scenario: &'static str,
     library: Samples,
     naive: Samples,
-    library_trips: usize,
-    naive_trips: usize,
+    library_trips: String,
+    naive_trips: String,
 }
+
+/// A scenario: its name, and its call for run number `n` (a checked publish needs tags of its
+/// own each run, or it would find its earlier pushes).
+type Scenario = (&'static str, Box<dyn Fn(u64) -> FunctionCallSpec>);
 
 async fn measure() -> Result<Vec<Cell>, String> {
     let engine = fixtures::engine();
     let src = fixtures::legacy_src(&engine).await?;
     let password = fixtures::password(&engine).await?;
     let server = engine.serve_http().await.map_err(|e| e.to_string())?;
-    let scenarios: [(&'static str, FunctionCallSpec); 4] = [
-        ("registration", FunctionCallSpec::registration()),
-        ("container-version (native)", fixtures::version_native()),
+    let scenarios: Vec<Scenario> = vec![
+        (
+            "registration",
+            Box::new(|_| FunctionCallSpec::registration()),
+        ),
+        (
+            "container-version (native)",
+            Box::new(|_| fixtures::version_native()),
+        ),
         (
             "container-version (Dockerfile)",
-            fixtures::version_legacy(&src),
+            Box::new({
+                let src = src.clone();
+                move |_| fixtures::version_legacy(&src)
+            }),
         ),
         (
             "publish, 3 tags, no check",
-            fixtures::publish_call(&src, &password, 3, false, 1),
+            Box::new({
+                let (src, password) = (src.clone(), password.clone());
+                move |_| fixtures::publish_call(&src, &password, 3, false, 1)
+            }),
+        ),
+        (
+            "publish, 3 tags, existing-tag check",
+            Box::new(move |run| fixtures::publish_call(&src, &password, 3, true, run)),
         ),
     ];
+    let mut run = 0u64;
+    let mut next = |scenario: &Scenario| {
+        run += 1;
+        (scenario.1)(run)
+    };
     let n = samples(15);
     let mut cells = Vec::new();
     for latency in [
@@ -133,24 +170,24 @@ async fn measure() -> Result<Vec<Cell>, String> {
         Duration::from_millis(20),
     ] {
         server.set_latency(latency);
-        for (scenario, spec) in &scenarios {
+        for scenario in &scenarios {
             let mut cell = Cell {
                 latency,
-                scenario,
+                scenario: scenario.0,
                 library: Samples::default(),
                 naive: Samples::default(),
-                library_trips: 0,
-                naive_trips: 0,
+                library_trips: String::new(),
+                naive_trips: String::new(),
             };
             // One unmeasured run each (page cache, lazy statics), then alternate the two ways
             // so that drift in the machine's load hits both alike.
-            run_once(&engine, &server, spec, Way::Library).await?;
-            run_once(&engine, &server, spec, Way::Naive).await?;
+            run_once(&engine, &server, &next(scenario), Way::Library).await?;
+            run_once(&engine, &server, &next(scenario), Way::Naive).await?;
             for _ in 0..n {
-                let (t, trips) = run_once(&engine, &server, spec, Way::Library).await?;
+                let (t, trips) = run_once(&engine, &server, &next(scenario), Way::Library).await?;
                 cell.library.0.push(t);
                 cell.library_trips = trips;
-                let (t, trips) = run_once(&engine, &server, spec, Way::Naive).await?;
+                let (t, trips) = run_once(&engine, &server, &next(scenario), Way::Naive).await?;
                 cell.naive.0.push(t);
                 cell.naive_trips = trips;
             }

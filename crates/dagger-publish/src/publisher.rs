@@ -26,8 +26,10 @@ use dagger_engine::{gql, EngineClient, QueryError};
 /// pushes; one before it for the existing-tag check (policies `fail` and `skip`), and one more
 /// only when the check finds tags that exist (their digests); one before those when the
 /// password is a `dagger_sdk::Secret` object rather than an ID or platform variants are given
-/// (their IDs). A transient failure adds one per retry; a request that failed part-way, one or
-/// two to learn which tags made it.
+/// (their IDs; none for variants loaded by ID, such as smoke-checked images). A transient
+/// failure adds one per retry; a request that failed part-way, one or two to learn which tags
+/// made it. [`Publisher::check`] and [`Publisher::publish_checked`] split the check from the
+/// push, so that the check's request can be in flight beside other work.
 #[derive(Clone)]
 pub struct Publisher {
     client: EngineClient,

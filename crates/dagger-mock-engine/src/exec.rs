@@ -30,16 +30,13 @@ pub(crate) struct Outcome {
     pub invalid: bool,
 }
 
-/// How many times a query lets other tasks run before it is evaluated (see [`run`]).
-const YIELDS_BEFORE_ANSWER: usize = 8;
-
 /// Runs one query document against the engine state, recording it and when it was in flight.
 ///
-/// Before evaluating, the query waits `latency` (the session server's simulated network), or
-/// lets other tasks run a few times, as the wait for a network round trip would: requests a
-/// client sends together (`tokio::join!`) then reach the engine before the first is answered,
+/// With a `latency` (the session server's, or the in-process one of `MockEngine::set_latency`),
+/// the query waits it after it is recorded as arrived, as a network round trip would: requests
+/// a client sends together (`tokio::join!`) then reach the engine before the first is answered,
 /// and the recorder sees them in flight together, as the real engine serves them (each request
-/// is its own HTTP request on the session's server).
+/// is its own HTTP request on the session's server). Without one the answer is immediate.
 pub(crate) async fn run(
     shared: Arc<Shared>,
     query: &str,
@@ -51,13 +48,8 @@ pub(crate) async fn run(
         s.queries.push(query.to_string());
         (s.meter.clone(), s.meter.start())
     };
-    match latency {
-        Some(latency) => tokio::time::sleep(latency).await,
-        None => {
-            for _ in 0..YIELDS_BEFORE_ANSWER {
-                tokio::task::yield_now().await;
-            }
-        }
+    if let Some(latency) = latency {
+        tokio::time::sleep(latency).await;
     }
     let outcome = evaluate(shared, query, variables).await;
     meter.end(ticket);

@@ -233,9 +233,9 @@ impl MockEngine {
     /// A wait before each in-process answer, as a network round trip's: requests a client sends
     /// together are then in flight together whatever the scheduling, and
     /// [`MockEngine::sequential_round_trips`] counts them once. Under a paused tokio clock
-    /// (`start_paused`) the wait takes no time and the count is exact. Zero, the default: each
-    /// query only lets other tasks run a few times first. The HTTP session server has its own
-    /// ([`SessionServer::set_latency`]).
+    /// (`start_paused`) the wait takes no time and the count is exact. Zero, the default: the
+    /// answer is immediate, and requests sent together are mostly seen one after another. The
+    /// HTTP session server has its own ([`SessionServer::set_latency`]).
     pub fn set_latency(&self, latency: std::time::Duration) {
         self.shared.lock().latency = (!latency.is_zero()).then_some(latency);
     }
@@ -379,6 +379,8 @@ impl MockEngine {
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let engine = dagger_mock_engine::MockEngine::new();
+    /// // A network's wait on each answer: requests sent together are then in flight together.
+    /// engine.set_latency(std::time::Duration::from_millis(10));
     /// let directory = engine.query().directory();
     /// let (a, b) = tokio::join!(directory.entries(), directory.entries());
     /// assert!(a.is_ok() && b.is_ok());

@@ -7,6 +7,7 @@
 //!   served by `dagger-module-runtime`;
 //! - [`release`]: the release-tag scheme `{version}-{sha7}`;
 //! - [`defaults`]: this deployment's registry, robot account and forge;
+//! - [`logging`]: log lines on stderr, filtered by `RUST_LOG`, for both binaries;
 //! - `cli` (feature `cli`, default): the main job, the `blumeops` binary.
 //!
 //! The generic parts are crates of their own: `dagger-engine` (the engine seam),
@@ -16,6 +17,7 @@
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod defaults;
+pub mod logging;
 pub mod module;
 pub mod pipeline;
 pub mod release;

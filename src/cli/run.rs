@@ -123,14 +123,7 @@ async fn check_arguments(call: &Call) -> Result<(), String> {
 }
 
 fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    crate::logging::init(tracing_subscriber::filter::LevelFilter::WARN);
 }
 
 /// Help and version on standard output (exit 0), every other clap error on standard error
@@ -260,10 +253,11 @@ async fn run_on_recording_engine(module: Blumeops, call: &Call, options: Options
                 if Blumeops::publishes(&call.function.name) {
                     output::info(plan::DIGEST_NOTE);
                 }
+                let requests = transport.requests();
                 output::info(&format!(
-                    "Engine round trips: {} ({} requests; requests in flight together count once)",
+                    "Engine round trips: {} ({requests} request{}; requests in flight together count once)",
                     transport.round_trips(),
-                    transport.requests()
+                    if requests == 1 { "" } else { "s" }
                 ));
             }
             write_outcome(outcome)

@@ -71,13 +71,28 @@ impl RetryPolicy {
             Duration::ZERO
         } else {
             let nanos = jitter_span.as_nanos().min(u128::from(u64::MAX)) as u64;
-            Duration::from_nanos(rand::random_range(0..=nanos))
+            Duration::from_nanos(random_up_to(nanos))
         };
         let backoff = half + jitter;
         match retry_after {
             Some(asked) => backoff.max(asked).min(self.max_delay),
             None => backoff,
         }
+    }
+}
+
+/// A number spread evenly enough over `0..=max` for retry jitter, from the standard library's
+/// randomly keyed hasher (`RandomState` takes its keys from the operating system, and each new
+/// one differs): jitter needs no cryptographic quality, and the module binary no random-number
+/// crate for it.
+fn random_up_to(max: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(max);
+    let value = hasher.finish();
+    match max.checked_add(1) {
+        Some(span) => value % span,
+        None => value,
     }
 }
 
@@ -119,5 +134,15 @@ mod tests {
         let p = RetryPolicy::immediate(3);
         assert_eq!(p.delay_before_retry(2, None), Duration::ZERO);
         assert_eq!(RetryPolicy::immediate(0).max_attempts, 1);
+    }
+
+    #[test]
+    fn jitter_stays_in_bounds_and_spreads() {
+        assert_eq!(random_up_to(0), 0);
+        let _ = random_up_to(u64::MAX);
+        let draws: std::collections::BTreeSet<u64> = (0..200).map(|_| random_up_to(9)).collect();
+        assert!(draws.iter().all(|&d| d <= 9), "{draws:?}");
+        // 200 draws over 10 values: fewer than 5 distinct ones would mean no jitter at all.
+        assert!(draws.len() >= 5, "{draws:?}");
     }
 }

@@ -46,7 +46,9 @@ impl Pipeline for App {
         let image = AlpineRuntime::new(RUNTIME_IMAGE, RuntimeUser::create("app", 10001, 10001))
             .packages(["ca-certificates"])
             .container(ctx)
-            .with_file(BINARY_PATH, binary)
+            // A stage input: its ID is looked up with the builder's inputs, level by level,
+            // rather than in a request of its own each time the image's chain is written out.
+            .with_file(BINARY_PATH, ctx.input(&binary))
             .with_entrypoint(vec![BINARY_PATH]);
         OciLabels::for_pipeline(self, ctx)
             .with_source("https://github.com/me/app")

@@ -3,16 +3,13 @@
 //!
 //! `dagger-sdk` builds one query per awaited leaf and cannot alias, so publishing N tags its way
 //! costs N requests. Here the object's query is built once (resolving its lazy ID arguments
-//! once), read with a real GraphQL parser and turned into a [`Field`] chain, which each alias
-//! then extends with its own leaf ([`Field::then`]).
+//! once), read back with the engine crate's reader of that builder's text ([`gql::read_chain`])
+//! and kept as a [`Field`] chain, which each alias then extends with its own leaf
+//! ([`Field::then`]).
 
-use dagger_sdk::Selection;
-use graphql_parser::query::{
-    Definition, OperationDefinition, Selection as GqlSelection, SelectionSet, Value,
-};
-
-use dagger_engine::gql::{Arg, Field};
+use dagger_engine::gql::{self, Arg, Field};
 use dagger_engine::QueryError;
+use dagger_sdk::Selection;
 
 /// The leaf `dagger-sdk` is asked to select so that it writes the chain out; it is left out of
 /// the [`Chain`].
@@ -57,20 +54,8 @@ impl Chain {
     /// Reads a query built by `dagger-sdk`: one top-level field, each level selecting one field
     /// (possibly inside `... on Type`), down to the placeholder leaf.
     pub(crate) fn parse(text: &str) -> Result<Chain, QueryError> {
-        let doc =
-            graphql_parser::parse_query::<&str>(text).map_err(|e| malformed(&e.to_string()))?;
-        let set = match doc.definitions.as_slice() {
-            [Definition::Operation(OperationDefinition::Query(q))] => &q.selection_set,
-            [Definition::Operation(OperationDefinition::SelectionSet(s))] => s,
-            _ => return Err(malformed("not a single query")),
-        };
-        let top = match set.items.as_slice() {
-            [GqlSelection::Field(f)] => f,
-            _ => return Err(malformed("not a single top-level field")),
-        };
-        Ok(Chain {
-            field: field(top)?.ok_or_else(|| malformed("no chain above the leaf"))?,
-        })
+        let field = gql::read_chain(text, PLACEHOLDER).map_err(|e| malformed(&e.to_string()))?;
+        Ok(Chain { field })
     }
 
     /// A text naming what the chain builds, the same for two writings of one chain whatever
@@ -99,86 +84,6 @@ fn malformed(why: &str) -> QueryError {
     QueryError::MissingData {
         what: format!("well-formed chain in the query dagger-sdk built ({why})"),
     }
-}
-
-/// One level of the chain, `None` for the placeholder leaf.
-fn field<'a>(f: &graphql_parser::query::Field<'a, &'a str>) -> Result<Option<Field>, QueryError> {
-    if f.name == PLACEHOLDER && f.selection_set.items.is_empty() {
-        return Ok(None);
-    }
-    if f.alias.is_some() || !f.directives.is_empty() {
-        return Err(malformed("an alias or directive in the chain"));
-    }
-    let mut out = Field::new(f.name);
-    for (name, value) in &f.arguments {
-        out = out.arg(*name, arg(value)?);
-    }
-    let (condition, set) = below(&f.selection_set)?;
-    if let Some(type_name) = condition {
-        out = out.on_type(type_name);
-    }
-    match set {
-        None if f.selection_set.items.is_empty() => {
-            Err(malformed("a leaf other than the placeholder"))
-        }
-        None => Ok(Some(out)),
-        Some(next) => Ok(Some(match field(next)? {
-            Some(child) => out.select(child),
-            None => out,
-        })),
-    }
-}
-
-/// The one field selected below a level, and the type condition around it.
-#[allow(clippy::type_complexity)]
-fn below<'s, 'a>(
-    set: &'s SelectionSet<'a, &'a str>,
-) -> Result<
-    (
-        Option<&'a str>,
-        Option<&'s graphql_parser::query::Field<'a, &'a str>>,
-    ),
-    QueryError,
-> {
-    match set.items.as_slice() {
-        [] => Ok((None, None)),
-        [GqlSelection::Field(f)] => Ok((None, Some(f))),
-        [GqlSelection::InlineFragment(fr)] => {
-            let condition = fr
-                .type_condition
-                .as_ref()
-                .map(|graphql_parser::query::TypeCondition::On(name)| *name);
-            match fr.selection_set.items.as_slice() {
-                [GqlSelection::Field(f)] => Ok((condition, Some(f))),
-                _ => Err(malformed("a fragment with other than one field")),
-            }
-        }
-        _ => Err(malformed("a level selecting other than one field")),
-    }
-}
-
-/// An argument value as the query builder writes it (strings are quoted anew, by the one
-/// quoting rule of `dagger_engine::gql`).
-fn arg<'a>(value: &Value<'a, &'a str>) -> Result<Arg, QueryError> {
-    Ok(match value {
-        Value::String(s) => Arg::String(s.clone()),
-        Value::Int(n) => Arg::Int(
-            n.as_i64()
-                .ok_or_else(|| malformed("an integer out of range"))?,
-        ),
-        Value::Float(x) => Arg::Float(*x),
-        Value::Boolean(b) => Arg::Boolean(*b),
-        Value::Null => Arg::Null,
-        Value::Enum(e) => Arg::Enum(e.to_string()),
-        Value::List(items) => Arg::List(items.iter().map(arg).collect::<Result<_, _>>()?),
-        Value::Object(fields) => Arg::Object(
-            fields
-                .iter()
-                .map(|(k, v)| Ok((k.to_string(), arg(v)?)))
-                .collect::<Result<_, QueryError>>()?,
-        ),
-        Value::Variable(_) => return Err(malformed("a variable")),
-    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Writing GraphQL query text, and reading answers back: the one place where strings are quoted
 //! and where queries the `dagger-sdk` builder cannot express (aliases, several top-level fields,
-//! `node(id:)` with a type condition) are put together.
+//! `node(id:)` with a type condition) are put together, and where a chain `dagger-sdk` wrote is
+//! read back ([`read_chain`]).
 //!
 //! ```
 //! use dagger_engine::gql::{self, Field};
@@ -25,6 +26,10 @@
 //! ```
 
 use std::fmt::{self, Write};
+
+mod read;
+
+pub use read::{read_chain, ReadError};
 
 /// A GraphQL string literal for `value`, with `"`, `\` and control characters escaped.
 ///

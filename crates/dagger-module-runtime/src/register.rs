@@ -12,13 +12,15 @@
 //! 4. the object: `typeDef{withObject(name: "Blumeops"){withFunction(function: <ID>)...}}`;
 //! 5. the module: `module{withDescription(...){withObject(object: <ID>){id}}}`.
 //!
-//! Identical types (same kind, element and optionality) are defined once and shared.
+//! Identical types (same kind, element and optionality) are defined once and shared. Each level
+//! is written with the engine crate's query builder (`dagger_engine::gql`), the IDs of the
+//! levels below filled in as string arguments.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use dagger_engine::gql;
+use dagger_engine::gql::{self, Arg, Field};
 
 use super::def::{DefinitionError, ModuleDef, TypeRef};
 
@@ -50,8 +52,8 @@ struct Call {
 
 #[derive(Debug, Clone)]
 enum ArgValue {
-    /// Literal GraphQL text (already quoted).
-    Literal(String),
+    /// A value known when planning.
+    Value(Arg),
     /// The ID of another node.
     Node(usize),
 }
@@ -75,8 +77,8 @@ fn call(field: &'static str, args: Vec<(&'static str, ArgValue)>) -> Call {
     Call { field, args }
 }
 
-fn lit(text: String) -> ArgValue {
-    ArgValue::Literal(text)
+fn lit(value: impl Into<Arg>) -> ArgValue {
+    ArgValue::Value(value.into())
 }
 
 impl RegistrationPlan {
@@ -91,7 +93,7 @@ impl RegistrationPlan {
             let mut chain = vec![call(
                 "function",
                 vec![
-                    ("name", lit(gql::string(&function.engine_name()))),
+                    ("name", lit(function.engine_name())),
                     ("returnType", ArgValue::Node(ret)),
                 ],
             )];
@@ -99,35 +101,35 @@ impl RegistrationPlan {
             if !function.description.is_empty() {
                 chain.push(call(
                     "withDescription",
-                    vec![("description", lit(gql::string(&function.description)))],
+                    vec![("description", lit(&function.description))],
                 ));
             }
             for arg in &function.args {
                 let ty = plan.type_node(&arg.type_ref, arg.optional);
                 depth = depth.max(plan.nodes[ty].depth + 1);
                 let mut args = vec![
-                    ("name", lit(gql::string(&arg.engine_name()))),
+                    ("name", lit(arg.engine_name())),
                     ("typeDef", ArgValue::Node(ty)),
                 ];
                 if !arg.description.is_empty() {
-                    args.push(("description", lit(gql::string(&arg.description))));
+                    args.push(("description", lit(&arg.description)));
                 }
                 if let Some(path) = &arg.default_path {
-                    args.push(("defaultPath", lit(gql::string(path))));
+                    args.push(("defaultPath", lit(path)));
                 }
                 if let Some(default) = &arg.default {
                     // The JSON scalar travels as a string holding JSON text.
-                    args.push(("defaultValue", lit(gql::string(&default.to_string()))));
+                    args.push(("defaultValue", lit(default.to_string())));
                 }
                 if !arg.ignore.is_empty() {
-                    args.push(("ignore", lit(gql::string_list(&arg.ignore))));
+                    args.push(("ignore", lit(Arg::strings(&arg.ignore))));
                 }
                 chain.push(call("withArg", args));
             }
             if let Some(policy) = &function.cache_policy {
-                let mut args = vec![("policy", lit(policy.engine_name().to_string()))];
+                let mut args = vec![("policy", lit(Arg::Enum(policy.engine_name().to_string())))];
                 if let Some(ttl) = policy.time_to_live_arg() {
-                    args.push(("timeToLive", lit(gql::string(&ttl))));
+                    args.push(("timeToLive", lit(ttl)));
                 }
                 chain.push(call("withCachePolicy", args));
             }
@@ -138,9 +140,9 @@ impl RegistrationPlan {
             .map(|&n| plan.nodes[n].depth + 1)
             .max()
             .unwrap_or(0);
-        let mut object_args = vec![("name", lit(gql::string(&module.object.name)))];
+        let mut object_args = vec![("name", lit(&module.object.name))];
         if !module.object.description.is_empty() {
-            object_args.push(("description", lit(gql::string(&module.object.description))));
+            object_args.push(("description", lit(&module.object.description)));
         }
         let mut chain = vec![call("typeDef", vec![]), call("withObject", object_args)];
         for &f in &function_nodes {
@@ -151,7 +153,7 @@ impl RegistrationPlan {
         if !module.description.is_empty() {
             chain.push(call(
                 "withDescription",
-                vec![("description", lit(gql::string(&module.description)))],
+                vec![("description", lit(&module.description))],
             ));
         }
         chain.push(call("withObject", vec![("object", ArgValue::Node(object))]));
@@ -177,47 +179,40 @@ impl RegistrationPlan {
         self.nodes.len()
     }
 
-    /// The query of level `level`, using the IDs answered so far.
+    /// The query of level `level`, using the IDs answered so far: each node's chain under its
+    /// alias, ending in `id`.
     pub fn level_query(&self, level: usize, ids: &Ids) -> Result<String, PlanAnswerError> {
-        let mut out = String::from("query{");
+        let mut fields = Vec::new();
         for &n in self.levels.get(level).map(Vec::as_slice).unwrap_or(&[]) {
-            out.push_str(&alias(n));
-            out.push(':');
-            let chain = &self.nodes[n].chain;
-            for c in chain {
-                out.push_str(c.field);
-                if !c.args.is_empty() {
-                    out.push('(');
-                    for (i, (name, value)) in c.args.iter().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        out.push_str(name);
-                        out.push(':');
-                        match value {
-                            ArgValue::Literal(text) => out.push_str(text),
-                            ArgValue::Node(dep) => {
-                                let id = ids.0.get(dep).ok_or_else(|| PlanAnswerError {
+            let mut chain: Option<Field> = None;
+            for c in &self.nodes[n].chain {
+                let mut field = Field::new(c.field);
+                for (name, value) in &c.args {
+                    let value = match value {
+                        ArgValue::Value(value) => value.clone(),
+                        ArgValue::Node(dep) => Arg::String(
+                            ids.0
+                                .get(dep)
+                                .ok_or_else(|| PlanAnswerError {
                                     level,
                                     alias: alias(*dep),
                                     detail: "a lower level's ID is not known yet".into(),
-                                })?;
-                                out.push_str(&gql::string(id));
-                            }
-                        }
-                    }
-                    out.push(')');
+                                })?
+                                .clone(),
+                        ),
+                    };
+                    field = field.arg(*name, value);
                 }
-                out.push('{');
+                chain = Some(match chain {
+                    None => field.alias(alias(n)),
+                    Some(above) => above.then(field),
+                });
             }
-            out.push_str("id");
-            for _ in chain {
-                out.push('}');
+            if let Some(chain) = chain {
+                fields.push(chain.then(Field::new("id")));
             }
-            out.push(' ');
         }
-        out.push('}');
-        Ok(out)
+        Ok(gql::query(&fields))
     }
 
     /// Reads the IDs of level `level` from the engine's `data`.
@@ -293,19 +288,22 @@ impl Builder {
                 0,
                 vec![
                     call("typeDef", vec![]),
-                    call("withObject", vec![("name", lit(gql::string(name)))]),
+                    call("withObject", vec![("name", lit(name))]),
                 ],
             ),
             scalar => (
                 0,
                 vec![
                     call("typeDef", vec![]),
-                    call("withKind", vec![("kind", lit(scalar.kind().to_string()))]),
+                    call(
+                        "withKind",
+                        vec![("kind", lit(Arg::Enum(scalar.kind().to_string())))],
+                    ),
                 ],
             ),
         };
         if optional {
-            chain.push(call("withOptional", vec![("optional", lit("true".into()))]));
+            chain.push(call("withOptional", vec![("optional", lit(true))]));
         }
         let n = self.push(depth, chain);
         self.types.insert(key, n);
@@ -497,6 +495,6 @@ mod tests {
         let plan = RegistrationPlan::new(&def).unwrap();
         assert_eq!(plan.level_count(), 2);
         let q = plan.level_query(0, &Ids::default()).unwrap();
-        assert_eq!(q, "query{n0:typeDef{withObject(name:\"Empty\"){id}} }");
+        assert_eq!(q, "query{n0:typeDef{withObject(name:\"Empty\"){id}}}");
     }
 }

@@ -141,3 +141,16 @@ class TestEveryPackageIsPinned:
     def test_includes_dagger_ios_runtime_dependencies(self, packages):
         for name in ("anyio", "gql", "httpx", "cattrs", "beartype", "opentelemetry-sdk"):
             assert name in packages, name
+
+
+class TestBuildBackend:
+    def test_the_build_backend_is_pinned(self, pyproject):
+        # uv builds this module (the editable root) during `uv sync` with the backend named
+        # here, fetched then; uv.lock does not record it, so the pin is here.
+        requires = pyproject["build-system"]["requires"]
+        assert requires, "no build backend"
+        for requirement in map(Requirement, requires):
+            specs = list(requirement.specifier)
+            assert len(specs) == 1 and specs[0].operator == "==", requirement
+            assert EXACT_VERSION_RE.fullmatch(specs[0].version), requirement
+        assert pyproject["build-system"]["build-backend"] == "hatchling.build"

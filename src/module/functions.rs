@@ -228,14 +228,12 @@ pub(super) async fn publish_outcome(
     let (built, check) = tokio::join!(ready, publisher.check(&request));
     let built = built?;
     let request = request.with_platform_variants(built.variants.clone());
-    let pushed = match check {
-        Ok(check) => {
-            publisher
-                .publish_checked(&built.container, &request, check)
-                .await
-        }
-        Err(err) => Err(err),
-    };
+    let pushed = async {
+        publisher
+            .publish_checked(&built.container, &request, check?)
+            .await
+    }
+    .await;
     match pushed {
         Ok(report) => Ok(Published {
             report,
@@ -421,10 +419,7 @@ pub(super) async fn publish_nix_outcome(
     // `pipeline::nix::nix_image` with the archive's ID rather than a `File`, so that
     // `dagger-sdk` does not spend a round trip resolving the File's ID again.
     let image = ctx.query().container().import(archive);
-    let pushed = match check {
-        Ok(check) => publisher.publish_checked(&image, &request, check).await,
-        Err(err) => Err(err),
-    };
+    let pushed = async { publisher.publish_checked(&image, &request, check?).await }.await;
     match pushed {
         Ok(report) => Ok(Published {
             report,

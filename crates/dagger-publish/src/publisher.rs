@@ -100,7 +100,6 @@ fn list(refs: &[ImageRef]) -> String {
 }
 
 /// The IDs the queries need that only the engine can give.
-#[derive(Default)]
 struct Prepared {
     secret_id: Option<String>,
     variant_ids: Vec<String>,

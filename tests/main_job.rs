@@ -262,6 +262,7 @@ fn the_plan_reads_top_down_on_stderr_with_stand_ins_and_quoted_commands() {
     let (code, stdout, stderr) = run(&with(
         NAVIDROME,
         &[
+            "--plan",
             "--extra-tags=v0.61.1",
             "--registry-password=env:ZOT_CI_API_KEY",
         ],
@@ -328,6 +329,7 @@ fn the_plan_reads_top_down_on_stderr_with_stand_ins_and_quoted_commands() {
 fn a_plan_without_a_password_is_anonymous() {
     let (code, _, stderr) = blumeops(&[
         "publish",
+        "--plan",
         "--container-name",
         "miniflux",
         "--version",
@@ -342,7 +344,10 @@ fn a_plan_without_a_password_is_anonymous() {
 
 #[test]
 fn json_is_one_object_with_references_digests_platforms_and_labels() {
-    let (code, stdout, stderr) = run(&with(NAVIDROME, &["--json", "--extra-tags=latest"]));
+    let (code, stdout, stderr) = run(&with(
+        NAVIDROME,
+        &["--plan", "--json", "--extra-tags=latest"],
+    ));
     assert_eq!(code, Some(0), "{stderr}");
     let value: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
     assert_eq!(value["function"], "publish");
@@ -393,7 +398,7 @@ fn completions_are_printed_for_a_shell() {
 fn a_closed_stdout_ends_quietly() {
     for args in [
         vec!["--help"],
-        with(NAVIDROME, &["--json"])
+        with(NAVIDROME, &["--plan", "--json"])
             .iter()
             .map(|s| s.as_str())
             .collect(),
@@ -579,7 +584,8 @@ async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
     ];
     let check = [
         format!("blumeops: existing-tag check of {tag} ..."),
-        format!("blumeops: existing-tag check of {tag}: not there yet ("),
+        format!("blumeops: existing-tag check: {tag} not there yet"),
+        format!("blumeops: existing-tag check of {tag}: answered ("),
     ];
     let push = [
         format!("blumeops: push of {tag} ..."),
@@ -597,7 +603,7 @@ async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
     let push_at = stderr
         .find(push[0].as_str())
         .unwrap_or_else(|| panic!("no push in\n{stderr}"));
-    for phase in [&build, &check] {
+    for phase in [&build[..], &check[..]] {
         let end = in_order(&stderr, after_loading, phase);
         assert!(end <= push_at, "{phase:?} after the push in\n{stderr}");
     }
@@ -639,6 +645,47 @@ async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
         .as_str()
         .unwrap()
         .starts_with(&reference));
+}
+
+/// Issue 19, item 3: the existing-tag check is logged as what it found, per tag, and "pushed"
+/// only for a push's own answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_says_pushed_only_for_a_push() {
+    let s = session().await;
+    let digest = format!("sha256:{}", "e".repeat(64));
+    s.engine.registry(&s.registry).existing_tag_with_digest(
+        "blumeops/navidrome",
+        "v0.61.1-c86b5d7",
+        &digest,
+    );
+    let tag = format!("{}/blumeops/navidrome:v0.61.1-c86b5d7", s.registry);
+    let latest = format!("{}/blumeops/navidrome:latest", s.registry);
+    let args = with(
+        NAVIDROME,
+        &[
+            &format!("--registry={}", s.registry),
+            "--registry-password=env:ZOT_CI_API_KEY",
+            "--extra-tags=latest",
+        ],
+    );
+    let (code, stdout, stderr) = in_session(&s, args).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(!stderr.contains("pushed "), "nothing was pushed:\n{stderr}");
+    assert!(
+        stderr.contains(&format!("existing-tag check: {tag} exists at {digest}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("existing-tag check: {latest} not there yet")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("existing-tag check: {tag} not there yet")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("tag exists"), "{stderr}");
+    assert!(s.engine.published().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -685,11 +732,45 @@ async fn a_session_failure_after_the_arguments_exits_1_and_bad_arguments_exit_2(
     assert!(s.engine.published().is_empty());
 }
 
+/// Issue 19, item 2: without a session a function that pushes refuses (exit 2, nothing on
+/// standard output) unless `--plan` is given, and a planned digest is marked as a stand-in.
+#[test]
+fn a_push_without_a_session_is_refused_unless_planned() {
+    for extra in [&["--quiet"][..], &[], &["--json"], &["--json", "-q"]] {
+        let (code, stdout, stderr) = run(&with(NAVIDROME, extra));
+        assert_eq!(code, Some(2), "{extra:?}: {stderr}");
+        assert!(stdout.is_empty(), "{extra:?}: {stdout}");
+        assert!(
+            stderr.contains("needs a Dagger engine session")
+                && stderr.contains("dagger run")
+                && stderr.contains("--plan"),
+            "{extra:?}: {stderr}"
+        );
+        assert!(!stderr.contains("Plan of"), "{stderr}");
+    }
+    // The arguments' own errors still come first.
+    let (code, _, stderr) = run(&with(&NAVIDROME[..3], &["--commit-sha=XYZ"]));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("XYZ"), "{stderr}");
+    // Planned: the text result says its digest is a stand-in.
+    let (code, stdout, stderr) = run(&with(NAVIDROME, &["--plan", "-q"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("(stand-in digest: planned with --plan, nothing was pushed)"),
+        "{stdout}"
+    );
+    // A function that pushes nothing still runs without a session.
+    let (code, stdout, _) = blumeops(&["container-version", "--container-name=navidrome", "-q"]);
+    assert_eq!((code, stdout.as_str()), (Some(0), "v0.61.1\n"));
+}
+
 #[test]
 fn a_bare_variable_name_is_a_secret_as_in_the_dagger_cli() {
     let (code, stdout, stderr) = run(&with(
         &NAVIDROME[..4],
-        &["--registry-password=ZOT_CI_API_KEY"],
+        &["--plan", "--registry-password=ZOT_CI_API_KEY"],
     ));
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stderr.contains("(secret env://ZOT_CI_API_KEY)"), "{stderr}");

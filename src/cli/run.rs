@@ -99,8 +99,25 @@ pub async fn main() -> ExitCode {
             }
             run_in_session(module, &call, options, &session, started).await
         }
-        None => run_on_recording_engine(module, &call, options).await,
+        // A CI step that forgot `dagger run` must not go green with a made-up digest: a
+        // function that pushes runs on the recording engine only to report its arguments'
+        // errors, then is refused.
+        None if !options.plan && Blumeops::publishes(&function.name) => {
+            let refusal = no_session_message(name);
+            run_on_recording_engine(module, &call, options, Some(refusal)).await
+        }
+        None => run_on_recording_engine(module, &call, options, None).await,
     }
+}
+
+/// Why a function that pushes refuses to run without a session.
+fn no_session_message(function: &str) -> String {
+    format!(
+        "`blumeops {function}` pushes images and needs a Dagger engine session, and there is none \
+         (DAGGER_SESSION_PORT and DAGGER_SESSION_TOKEN are not set): run it under `dagger run \
+         blumeops {function} ...`; to see what it would build and push without an engine, add \
+         --plan (its digests are stand-ins, never a registry's)"
+    )
 }
 
 /// The argument error the module reports for `call`, found on the recording engine: a value
@@ -218,7 +235,15 @@ fn write_outcome(outcome: Outcome) -> ExitCode {
     exit(output::result(&text))
 }
 
-async fn run_on_recording_engine(module: Blumeops, call: &Call, options: Options) -> ExitCode {
+/// Runs `call` on the recording engine and prints its plan and result; with `refusal`, only
+/// checks the call there: its argument errors are reported as usual, and a call that would
+/// succeed is refused with that message (exit 2), printing nothing on standard output.
+async fn run_on_recording_engine(
+    module: Blumeops,
+    call: &Call,
+    options: Options,
+    refusal: Option<String>,
+) -> ExitCode {
     let engine = match plan::recording_engine(call) {
         Ok(engine) => engine,
         Err(message) => {
@@ -236,6 +261,7 @@ async fn run_on_recording_engine(module: Blumeops, call: &Call, options: Options
     } else {
         "no Dagger engine session"
     };
+    let publishes = Blumeops::publishes(&call.function.name);
     let input = match call.input_args(&client).await {
         Ok(input) => input,
         Err(e) => {
@@ -246,11 +272,27 @@ async fn run_on_recording_engine(module: Blumeops, call: &Call, options: Options
     let json_for = options
         .json
         .then_some((Engine::Recording, transport.as_ref()));
-    match call_function(&module, call, &client, input, json_for).await {
+    let result = call_function(&module, call, &client, input, json_for).await;
+    if let Some(refusal) = refusal {
+        let (message, code) = match result {
+            Err((message, code)) if code == USAGE => (message, code),
+            _ => (refusal, USAGE),
+        };
+        output::error(&message);
+        return ExitCode::from(code);
+    }
+    match result {
         Ok(outcome) => {
+            // The stand-in digest is marked where it is printed, so that nothing downstream
+            // (a deploy step reading standard output) can take it for a registry's; `--json`
+            // says `"digest_is_stand_in": true` instead.
+            let outcome = match outcome {
+                Outcome::Text(text) if publishes => Outcome::Text(plan::mark_stand_in(&text)),
+                other => other,
+            };
             if !options.quiet {
                 output::info(&plan::render(call, &engine, why));
-                if Blumeops::publishes(&call.function.name) {
+                if publishes {
                     output::info(plan::DIGEST_NOTE);
                 }
                 let requests = transport.requests();

@@ -15,6 +15,7 @@ fn command(args: &[&str]) -> Command {
         .env_remove("DAGGER_SESSION_PORT")
         .env_remove("DAGGER_SESSION_TOKEN")
         .env_remove("RUST_LOG")
+        .env_remove("SOURCE_DATE_EPOCH")
         .env("ZOT_CI_API_KEY", SECRET_VALUE)
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
@@ -773,7 +774,9 @@ fn a_bare_variable_name_is_a_secret_as_in_the_dagger_cli() {
         &["--plan", "--registry-password=ZOT_CI_API_KEY"],
     ));
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    assert!(stderr.contains("(secret env://ZOT_CI_API_KEY)"), "{stderr}");
+    // A bare value may be the key itself: it is never printed (issue 19, item 5).
+    assert!(stderr.contains("(secret env://[REDACTED])"), "{stderr}");
+    assert!(!stderr.contains("ZOT_CI_API_KEY"), "{stderr}");
     // The engine's own words for a provider it does not know (address(value:).secret).
     let (code, _, stderr) = run(&with(
         &NAVIDROME[..4],
@@ -784,4 +787,155 @@ fn a_bare_variable_name_is_a_secret_as_in_the_dagger_cli() {
         stderr.contains(r#"unsupported secret provider: "foo""#),
         "{stderr}"
     );
+}
+
+/// Issue 19, item 4: a path in `--registry` is refused (exit 2), never dropped: the image
+/// would go to the host's root instead of the namespace meant.
+#[test]
+fn a_path_in_the_registry_is_refused_not_dropped() {
+    for registry in ["ghcr.io/myorg", "ghcr.io/myorg/app:v9"] {
+        let (code, stdout, stderr) = run(&with(
+            NAVIDROME,
+            &["--plan", &format!("--registry={registry}")],
+        ));
+        assert_eq!(code, Some(2), "{registry}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(
+            stderr.contains("--registry") && stderr.contains("namespace"),
+            "{registry}: {stderr}"
+        );
+        assert!(!stderr.contains("ghcr.io/blumeops"), "{stderr}");
+    }
+    let (code, stdout, stderr) = run(&with(NAVIDROME, &["--plan", "--registry=https://ghcr.io/"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.starts_with("ghcr.io/blumeops/navidrome:"),
+        "{stdout}"
+    );
+}
+
+/// Issue 19, item 8: a user name with `:`, a control character or a newline is refused
+/// (exit 2), naming the flag; no forged line reaches the plan.
+#[test]
+fn a_user_name_that_basic_auth_cannot_carry_is_refused() {
+    for username in [
+        "zot:ci",
+        "zot-ci\nregistry.evil.example: user root",
+        "zot\tci",
+        " zot-ci",
+    ] {
+        let (code, stdout, stderr) = run(&with(
+            NAVIDROME,
+            &[
+                "--plan",
+                &format!("--registry-username={username}"),
+                "--registry-password=env:ZOT_CI_API_KEY",
+            ],
+        ));
+        assert_eq!(code, Some(2), "{username:?}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(
+            stderr.contains("--registry-username"),
+            "{username:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("registry.evil.example: user root"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("Plan of"), "{stderr}");
+    }
+}
+
+/// Issue 19, item 5: a bare secret value (which the Dagger CLI reads as a variable's name, but
+/// which is often the key itself) and a `cmd:` address's command are never written: not in the
+/// plan's header, its registry-auth line, `--json`, log lines or errors.
+#[test]
+fn a_bare_secret_value_or_a_command_is_never_printed() {
+    const BARE: &str = "zak_CANARY_bare_value_123";
+    const COMMAND: &str = "echo zak_CANARY_cmd_token_456";
+    let cases: Vec<Vec<String>> = vec![
+        with(
+            NAVIDROME,
+            &["--plan", &format!("--registry-password={BARE}")],
+        ),
+        with(
+            NAVIDROME,
+            &["--plan", "--json", &format!("--registry-password={BARE}")],
+        ),
+        with(
+            NAVIDROME,
+            &["--plan", &format!("--registry-password=cmd:{COMMAND}")],
+        ),
+        with(
+            NAVIDROME,
+            &[
+                "--plan",
+                "--json",
+                &format!("--registry-password=cmd://{COMMAND}"),
+            ],
+        ),
+        // Refused without a session: the refusal does not echo it either.
+        with(NAVIDROME, &[&format!("--registry-password={BARE}")]),
+        // An argument error beside it.
+        with(
+            &NAVIDROME[..3],
+            &["--commit-sha=XYZ", &format!("--registry-password={BARE}")],
+        ),
+    ];
+    for args in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = command(&args)
+            .env("RUST_LOG", "debug")
+            .output()
+            .expect("the binary runs");
+        let (_, stdout, stderr) = finish(out);
+        for canary in ["zak_CANARY_bare_value_123", "zak_CANARY_cmd_token_456"] {
+            assert!(
+                !stdout.contains(canary) && !stderr.contains(canary),
+                "{args:?} printed {canary}:\n{stdout}\n{stderr}"
+            );
+        }
+    }
+    // What stays visible: where the secret comes from, when that is not the secret.
+    let (code, _, stderr) = run(&with(
+        NAVIDROME,
+        &["--plan", "--registry-password=env:ZOT_CI_API_KEY"],
+    ));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("(secret env://ZOT_CI_API_KEY)"), "{stderr}");
+}
+
+/// Issue 19, item 7: the main job takes `SOURCE_DATE_EPOCH` as the image's creation time when
+/// `--created` is not given; `--created` wins; a value that is not whole seconds is refused.
+#[test]
+fn source_date_epoch_sets_the_creation_time() {
+    let planned = |created: Option<&str>, epoch: &str| {
+        let mut args = with(NAVIDROME, &["--plan"]);
+        if let Some(c) = created {
+            args.push(format!("--created={c}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        finish(
+            command(&args)
+                .env("SOURCE_DATE_EPOCH", epoch)
+                .output()
+                .expect("the binary runs"),
+        )
+    };
+    let (code, _, stderr) = planned(None, "1700000000");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("LABEL org.opencontainers.image.created=2023-11-14T22:13:20Z"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = planned(Some("2024-01-02T03:04:05Z"), "1700000000");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("LABEL org.opencontainers.image.created=2024-01-02T03:04:05Z"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = planned(None, "yesterday");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("SOURCE_DATE_EPOCH"), "{stderr}");
 }

@@ -32,7 +32,7 @@ fn container(engine: &MockEngine, marker: &str) -> dagger_sdk::Container {
 fn request(host: &str, tags: &[&str], password: Option<dagger_sdk::Secret>) -> PublishRequest {
     let auth = RegistryAuth::new(host, "zot-ci")
         .unwrap()
-        .with_optional_password(password.map(Into::into));
+        .with_optional_password(password);
     PublishRequest::new(
         host,
         repository("blumeops", "navidrome").unwrap(),

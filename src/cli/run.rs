@@ -9,13 +9,14 @@ use clap::error::ErrorKind;
 use clap::ArgMatches;
 use serde_json::Value;
 
-use super::args::Call;
+use super::args::{Call, Given};
 use super::command::{self, kebab, COMPLETIONS, JSON, PLAN, QUIET, SHELL};
 use super::json::{self, Engine};
 use super::output::{self, FAILURE, USAGE};
 use super::progress::{CountingTransport, Reporter};
 use super::{completions, plan};
 use crate::module::Blumeops;
+use crate::release::Created;
 use dagger_engine::{EngineClient, HttpTransport, HttpTransportConfig, SessionParams};
 use dagger_module_runtime::{Args, CallContext, FunctionError, FunctionResult, Module};
 
@@ -71,13 +72,23 @@ pub async fn main() -> ExitCode {
         output::error(&format!("unknown function {name:?}"));
         return ExitCode::from(USAGE);
     };
-    let call = match Call::from_matches(function, sub) {
+    let mut call = match Call::from_matches(function, sub) {
         Ok(call) => call,
         Err(e) => {
             output::error(&e.to_string());
             return ExitCode::from(USAGE);
         }
     };
+    if let Err(message) = created_from_environment(&mut call) {
+        output::error(&message);
+        return ExitCode::from(USAGE);
+    }
+    // A bare secret value may be the password itself, and a `cmd:` address's command may carry
+    // a token: neither is written anywhere from here on (plan, result, errors, log lines).
+    output::redact_everywhere(call.given.iter().filter_map(|(_, given)| match given {
+        Given::Secret(address) => output::sensitive_part(address).map(str::to_string),
+        _ => None,
+    }));
     let session = if options.plan {
         None
     } else {
@@ -110,6 +121,22 @@ pub async fn main() -> ExitCode {
     }
 }
 
+/// `SOURCE_DATE_EPOCH` (<https://reproducible-builds.org/specs/source-date-epoch/>) as the
+/// image's creation time when `--created` is not given; `--created` wins. An empty variable is
+/// unset; one that is not whole seconds is an argument error.
+fn created_from_environment(call: &mut Call) -> Result<(), String> {
+    let Some(value) = std::env::var_os("SOURCE_DATE_EPOCH") else {
+        return Ok(());
+    };
+    let value = value.to_string_lossy();
+    if value.is_empty() || call.function.find_arg("created").is_none() {
+        return Ok(());
+    }
+    let created = Created::from_source_date_epoch(&value).map_err(|e| e.to_string())?;
+    call.default_from_environment("created", Value::String(created.to_string()));
+    Ok(())
+}
+
 /// Why a function that pushes refuses to run without a session.
 fn no_session_message(function: &str) -> String {
     format!(
@@ -140,7 +167,9 @@ async fn check_arguments(call: &Call) -> Result<(), String> {
 }
 
 fn init_tracing() {
-    crate::logging::init(tracing_subscriber::filter::LevelFilter::WARN);
+    crate::logging::init_with_writer(tracing_subscriber::filter::LevelFilter::WARN, || {
+        output::RedactingStderr
+    });
 }
 
 /// Help and version on standard output (exit 0), every other clap error on standard error

@@ -16,6 +16,12 @@ pub enum PublishError {
     /// A repository name, tag, version or commit SHA breaks the OCI grammar.
     #[error(transparent)]
     Reference(#[from] ReferenceError),
+    /// The registry user name breaks a rule ([`crate::Username`]).
+    #[error("registry user name is not valid: {rule}")]
+    InvalidUsername {
+        /// The rule it broke.
+        rule: &'static str,
+    },
     /// The request itself is inconsistent (for example no tags at all).
     #[error("invalid publish request: {0}")]
     InvalidRequest(String),
@@ -136,6 +142,15 @@ pub enum PublishError {
         /// The tags that are not, each with its reason.
         failed: Vec<FailedTag>,
     },
+}
+
+impl From<crate::AuthError> for PublishError {
+    fn from(err: crate::AuthError) -> Self {
+        match err {
+            crate::AuthError::Address(e) => PublishError::Address(e),
+            crate::AuthError::Username { rule } => PublishError::InvalidUsername { rule },
+        }
+    }
 }
 
 /// How the library learnt that a tag exists.

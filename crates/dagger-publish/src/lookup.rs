@@ -146,7 +146,7 @@ pub(crate) async fn check(
     let username = request
         .auth()
         .filter(|a| a.has_password())
-        .map(|a| a.username());
+        .and_then(|a| a.username());
     let mut checked = BTreeMap::new();
     let mut pending: Vec<usize> = (0..refs.len()).collect();
     let mut attempt: u32 = 0;

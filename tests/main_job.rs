@@ -939,3 +939,42 @@ fn source_date_epoch_sets_the_creation_time() {
     assert!(stdout.is_empty());
     assert!(stderr.contains("SOURCE_DATE_EPOCH"), "{stderr}");
 }
+
+/// Issue 19, item 9: what a session accepts, the plan shows, and the other way round:
+/// `container-list` plans (its registry client's image resolves to a stand-in); `file:` and
+/// `cmd:` secrets plan (a plan reads no secret: the credential stands in, unread); an upper-case
+/// registry is the same registry in both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_and_a_session_agree() {
+    let (code, stdout, stderr) = blumeops(&[
+        "container-list",
+        "--plan",
+        "--registry-password=env:ZOT_CI_API_KEY",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("navidrome"), "{stdout}");
+    for password in ["file:/no/such/file", "cmd:pass show zot-ci"] {
+        let (code, stdout, stderr) = run(&with(
+            NAVIDROME,
+            &["--plan", &format!("--registry-password={password}")],
+        ));
+        assert_eq!(code, Some(0), "{password}: {stderr}");
+        assert!(!stdout.is_empty());
+        assert!(stderr.contains("password [REDACTED]"), "{stderr}");
+    }
+    // Host names are case-insensitive: one spelling, lower case, in the plan and the session.
+    let upper = "--registry=Registry.Example.com";
+    let (plan_code, plan_out, plan_err) = run(&with(NAVIDROME, &["--plan", upper]));
+    assert_eq!(plan_code, Some(0), "{plan_err}");
+    assert!(
+        plan_out.starts_with("registry.example.com/blumeops/navidrome:"),
+        "{plan_out}"
+    );
+    let s = session().await;
+    let (session_code, session_out, session_err) = in_session(&s, with(NAVIDROME, &[upper])).await;
+    assert_eq!(session_code, Some(0), "{session_err}");
+    assert!(
+        session_out.starts_with("registry.example.com/blumeops/navidrome:"),
+        "{session_out}"
+    );
+}

@@ -557,6 +557,37 @@ async fn unknown_containers_are_listed_with_the_known_ones() {
     assert!(matches!(err, CatalogError::InvalidName { .. }), "{err}");
 }
 
+/// Issue 19, item 10: a source without `containers/` has no legacy container; naming one is
+/// the caller's unknown container (exit code 2 in the module), not the engine's "no such file".
+#[tokio::test]
+async fn a_source_without_containers_names_the_unknown_container() {
+    let engine = engine();
+    engine.add_host_directory("/elsewhere", &[("README.md", "not a container repository")]);
+    let dag = engine.query();
+    let src = dag.host().directory("/elsewhere");
+    let catalog = Catalog::standard();
+    let err = catalog
+        .container_version(&src, "homepage")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        CatalogError::UnknownContainer {
+            name: "homepage".into(),
+            known: ["miniflux", "navidrome"].map(String::from).to_vec(),
+        }
+    );
+    let built = catalog
+        .build(&dag, &src, "homepage")
+        .expect("dispatch is lazy");
+    let err = sync_err(&built.container, "no containers/").await;
+    let err = catalog.classify_sdk_failure(&src, &built, &err).await;
+    assert!(
+        matches!(err, CatalogError::UnknownContainer { .. }),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn versions_of_native_and_legacy_containers() {
     let engine = engine();

@@ -79,6 +79,7 @@ pub async fn published(
                 "outcome": match t.outcome {
                     TagOutcome::Pushed => "pushed",
                     TagOutcome::AlreadyPresent => "already-present",
+                    TagOutcome::PointedAtExisting => "pointed-at-existing",
                 },
                 "digest_is_stand_in": stand_in,
             })

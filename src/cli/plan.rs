@@ -8,8 +8,9 @@ use super::source::{ignore_patterns, load_directory, load_file};
 use dagger_engine::registry::RegistryHost;
 use dagger_mock_engine::{AccountRights, MockEngine};
 
-/// What the recording engine stores as any secret's value: the real one is never read there.
-const PLACEHOLDER: &str = "plan-mode-placeholder";
+/// What the recording engine stores as any secret's value: the real one is never read there
+/// (a secret from a file or a command stands in with the same value, unread).
+const PLACEHOLDER: &str = dagger_mock_engine::RECORDING_SECRET_STAND_IN;
 
 /// The environment variable a secret address reads (`NAME`, `env:NAME`, `env://NAME`), as
 /// upstream `core/schema/address.go` maps it; `None` for other providers.
@@ -46,6 +47,7 @@ pub fn recording_engine(call: &Call) -> Result<MockEngine, String> {
         &engine,
         &crate::pipeline::Catalog::standard(),
     );
+    crate::pipeline::recording::assume_tool_images(&engine);
     for (def, given) in &call.given {
         match given {
             Given::Directory(path) => load_directory(&engine, path, &ignore_patterns(def))?,

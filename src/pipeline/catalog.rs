@@ -546,7 +546,15 @@ impl Catalog {
     /// `UnknownContainer` when `containers/<name>` has no Dockerfile; `None` when it has one
     /// (the failure is something else) or the engine cannot tell.
     async fn unknown_legacy(&self, src: &Directory, name: &str) -> Option<CatalogError> {
-        let folders = self.legacy_folders(src).await.ok()?;
+        let folders = match self.legacy_folders(src).await {
+            Ok(folders) => folders,
+            // A source without `containers/` has no legacy container at all: the engine's
+            // `lstat /containers: no such file or directory` (upstream `core/directory.go`,
+            // a lazy `Subdirectory` failing when used) is the caller's unknown name, not a
+            // failure of the engine.
+            Err(e) if e.to_string().contains("no such file or directory") => Vec::new(),
+            Err(_) => return None,
+        };
         let exists = if folders.iter().any(|f| f == name) {
             let files = src
                 .directory(format!("{CONTAINERS_DIR}/{name}"))

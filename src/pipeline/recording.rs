@@ -6,8 +6,10 @@
 //! (its command, platform and that answer) and goes on to the pushes, as the real run would
 //! when the checks pass.
 
+use dagger_engine::registry::ImageRef;
 use dagger_mock_engine::MockEngine;
 
+use super::list::REGISTRY_CLIENT_IMAGE;
 use super::Catalog;
 
 /// The text the plan's smoke checks answer: the expected version, then this note.
@@ -28,5 +30,24 @@ pub fn assume_smoke_checks_pass(engine: &MockEngine, catalog: &Catalog) {
         };
         let command: Vec<&str> = check.command().iter().map(String::as_str).collect();
         engine.set_exec_stdout(&command, &format!("{} {ASSUMED_NOTE}\n", check.expect()));
+    }
+}
+
+/// Makes the images of the tools the module runs (the registry client of `container-list`)
+/// known to `engine`'s registry model, as a real engine would pull them: the recording engine
+/// fetches nothing, and a plan must show the call, not fail on the pull.
+///
+/// ```
+/// use blumeops::pipeline::recording::assume_tool_images;
+/// let engine = dagger_mock_engine::MockEngine::recording();
+/// assume_tool_images(&engine);
+/// ```
+pub fn assume_tool_images(engine: &MockEngine) {
+    // A constant of this crate, so it always parses; a parse failure would only leave the
+    // plan to say the engine could not resolve it.
+    if let Ok(image) = ImageRef::parse(REGISTRY_CLIENT_IMAGE) {
+        engine
+            .registry(image.host.as_str())
+            .existing_tag(image.repository.as_str(), image.tag.as_str());
     }
 }

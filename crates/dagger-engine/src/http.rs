@@ -50,6 +50,10 @@ impl SessionParams {
     ///     SessionParams::from_values(Some("41234".into()), None).unwrap_err(),
     ///     SessionEnvError::MissingToken
     /// );
+    /// assert!(matches!(
+    ///     SessionParams::from_values(Some("0".into()), Some("tok".into())),
+    ///     Err(SessionEnvError::InvalidPort { .. })
+    /// ));
     /// ```
     pub fn from_values(
         port: Option<String>,
@@ -58,10 +62,13 @@ impl SessionParams {
         match (port, token) {
             (None, None) => Ok(None),
             (Some(port), Some(token)) => {
+                // Port 0 is no port a session listens on (it means "any" to bind).
                 let port = port
                     .trim()
                     .parse::<u16>()
-                    .map_err(|_| SessionEnvError::InvalidPort { value: port })?;
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or(SessionEnvError::InvalidPort { value: port })?;
                 if token.is_empty() {
                     return Err(SessionEnvError::EmptyToken);
                 }
@@ -271,12 +278,17 @@ impl Transport for HttpTransport {
 
 /// An error with its causes, as one line. reqwest's messages name the URL (host and port
 /// only) and the cause; never a header.
+/// An error and its sources, each said once: hyper's errors already end with their source's
+/// text, so a source whose text the message so far already ends with adds nothing.
 fn chain(err: &reqwest::Error) -> String {
     let mut detail = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
+        let text = s.to_string();
+        if !detail.ends_with(&text) {
+            detail.push_str(": ");
+            detail.push_str(&text);
+        }
         source = s.source();
     }
     detail

@@ -122,6 +122,7 @@ pub use schema::module::{
     RegisteredType,
 };
 pub use schema::query::DEFAULT_PLATFORM;
+pub use schema::secret::RECORDING_SECRET_STAND_IN;
 pub use server::SessionServer;
 pub use stub_http::{StubAnswer, StubRequest, StubServer};
 

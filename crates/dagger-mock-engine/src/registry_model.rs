@@ -295,9 +295,9 @@ pub(crate) fn parse_address(address: &str) -> Result<ImageAddress, FieldError> {
     if host == "index.docker.io" || host == "registry-1.docker.io" {
         host = "docker.io".into();
     }
-    if host.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err(invalid(format!("the domain {host:?} must be lowercase")));
-    }
+    // distribution's reference grammar allows upper case in the domain (`domainNameComponent`
+    // is `[a-zA-Z0-9]...`, github.com/distribution/reference `regexp.go`); only the path must be
+    // lower case (`ParseNormalizedNamed`, `normalize.go`).
     let repository = RepositoryName::parse(&repository)
         .map_err(|e| invalid(e.to_string()))?
         .to_string();

@@ -52,6 +52,25 @@ pub enum PublishError {
         /// What the engine reported.
         detail: String,
     },
+    /// Two existing tags under the `skip` policy point at different images: the tags of one
+    /// publish always end on one image, and neither may move, so nothing is pushed.
+    #[error("nothing was pushed: {first} and {second} both exist under the skip policy but point at different images, and the tags of one publish must end on one image; publish a new version, or move one of them knowingly with the overwrite policy")]
+    TagsOnDifferentImages {
+        /// One tag, with its digest (`host/repository:tag@sha256:...`).
+        first: String,
+        /// The other, with its digest.
+        second: String,
+    },
+    /// A tag pointed at an existing image (a `skip` tag existed) was pushed, but the engine
+    /// answered another digest: it wrote the image anew, so the tag is on a copy, not on the
+    /// image the other tags are on.
+    #[error("{reference} was pushed to point at the existing image {expected}, but the engine answered another digest (it wrote the image anew); the tags are not on one image: check the registry, and point this tag at {expected} with a registry tool")]
+    RetagChangedDigest {
+        /// `host/repository:tag@sha256:...` as the engine answered.
+        reference: String,
+        /// The digest the tag was meant to point at.
+        expected: String,
+    },
     /// The registry refused the credentials (HTTP 401).
     #[error("{}", credentials_message(.host, .username.as_deref()))]
     CredentialsRejected {
@@ -62,7 +81,7 @@ pub enum PublishError {
     },
     /// The registry denied a request of the push or of the existing-tag check (HTTP 403) other
     /// than storing the tag's manifest: the account lacks a permission.
-    #[error("registry {host} denied pushing {reference}{} (HTTP 403{}): the account may read but not create in this repository; check its permissions", user_suffix(.username.as_deref()), codes_suffix(.codes))]
+    #[error("{}", denied_message(.host, .reference, .username.as_deref(), .codes, *.action))]
     PermissionDenied {
         /// The registry host.
         host: String,
@@ -72,6 +91,8 @@ pub enum PublishError {
         username: Option<String>,
         /// The registry's error codes, when the engine passed them on.
         codes: Vec<String>,
+        /// What was denied: the existing-tag check's read, or the push.
+        action: RegistryAction,
     },
     /// The registry could not be reached at all.
     #[error("registry {host} could not be reached: {detail}")]
@@ -124,6 +145,15 @@ pub enum PublishError {
         /// Why the digest is unknown.
         reason: String,
     },
+    /// The connection to the engine broke before it answered the push, and the tag, read back
+    /// through the engine, is not in the registry: nothing of this tag was pushed.
+    #[error("the Dagger engine's answer to the push of {reference} was lost ({detail}); read back through the engine, the tag is not in the registry: publish again")]
+    AnswerLost {
+        /// `host/repository:tag`.
+        reference: String,
+        /// The transport failure.
+        detail: String,
+    },
     /// The IDs of the build's stage inputs could not be looked up
     /// ([`BuildContext::input`](crate::pipeline::BuildContext::input)), so the engine refused
     /// the chains using them; this is why.
@@ -150,6 +180,33 @@ impl From<crate::AuthError> for PublishError {
             crate::AuthError::Address(e) => PublishError::Address(e),
             crate::AuthError::Username { rule } => PublishError::InvalidUsername { rule },
         }
+    }
+}
+
+/// What a publish asked of the registry when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryAction {
+    /// Reading a tag: the existing-tag check, before anything is pushed.
+    Read,
+    /// Pushing the image.
+    Push,
+}
+
+fn denied_message(
+    host: &str,
+    reference: &str,
+    username: Option<&str>,
+    codes: &[String],
+    action: RegistryAction,
+) -> String {
+    let (user, codes) = (user_suffix(username), codes_suffix(codes));
+    match action {
+        RegistryAction::Read => format!(
+            "registry {host} denied reading {reference}{user} (HTTP 403{codes}) during the existing-tag check; nothing was pushed: the account needs read permission on this repository"
+        ),
+        RegistryAction::Push => format!(
+            "registry {host} denied pushing {reference}{user} (HTTP 403{codes}): the account may read but not create in this repository; check its permissions"
+        ),
     }
 }
 

@@ -18,7 +18,7 @@
 use dagger_engine::registry::{Digest, ImageRef, RegistryHost};
 use dagger_engine::{ExecError, GraphQLErrorEntry, QueryError};
 
-use super::error::{PublishError, TagExistsEvidence};
+use super::error::{PublishError, RegistryAction, TagExistsEvidence};
 
 /// What a failed request of a push or a pull was, read from the engine's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +228,8 @@ pub(crate) struct Subject<'a> {
     pub reference: String,
     /// The user whose credentials were sent, `None` when anonymous.
     pub username: Option<&'a str>,
+    /// What was asked of the registry.
+    pub action: RegistryAction,
 }
 
 /// The typed error of a failure that is final (not retried, or retried `attempts` times):
@@ -262,6 +264,7 @@ pub(crate) fn publish_error(
             reference: subject.reference.clone(),
             username,
             codes,
+            action: subject.action,
         },
         Failure::Status { status, codes, .. } => PublishError::RegistryRefused {
             host,
@@ -408,6 +411,7 @@ mod tests {
             host: &host,
             reference: image("v2.0.0-1a2b3c4").to_string(),
             username: Some("ci-bot"),
+            action: RegistryAction::Push,
         };
         let of = |msg: &str| publish_error(Failure::of(&entry(msg)), &entry(msg), &subject, 1);
         let e = of(TAG_EXISTS);

@@ -33,7 +33,7 @@ mod request;
 mod retry;
 
 pub use auth::{with_registry_auth, AuthError, Credential, PasswordSecret, RegistryAuth, Username};
-pub use error::{FailedTag, PublishError, TagExistsEvidence};
+pub use error::{FailedTag, PublishError, RegistryAction, TagExistsEvidence};
 pub use publisher::{Publisher, TagCheck};
 pub use request::{ExistingTagPolicy, PublishReport, PublishRequest, PublishedTag, TagOutcome};
 pub use retry::RetryPolicy;

@@ -37,10 +37,10 @@ use dagger_engine::gql;
 use dagger_engine::registry::{Digest, ImageRef};
 use dagger_engine::{EngineClient, GraphQLErrorEntry, QueryError};
 
-use super::error::PublishError;
+use super::error::{PublishError, RegistryAction};
 use super::failure::{self, publish_error, Failure, Resolution, Subject};
 use super::queries::Queries;
-use super::request::PublishRequest;
+use super::request::{ExistingTagPolicy, PublishRequest};
 
 /// What a lookup learnt about one tag.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,7 +128,7 @@ pub(crate) enum Checked {
     Present(Digest),
 }
 
-/// The existing-tag check of every tag of `request`, retrying an overloaded registry (5xx,
+/// The existing-tag check of every tag of `request` whose policy is not `overwrite`, retrying an overloaded registry (5xx,
 /// 429, a dropped connection) per the request's retry policy.
 ///
 /// It fails closed: the policies that run it (`fail`, `skip`) promise not to overwrite a tag,
@@ -148,13 +148,16 @@ pub(crate) async fn check(
         .filter(|a| a.has_password())
         .and_then(|a| a.username());
     let mut checked = BTreeMap::new();
-    let mut pending: Vec<usize> = (0..refs.len()).collect();
+    // Tags under `overwrite` need no answer.
+    let mut pending: Vec<usize> = (0..refs.len())
+        .filter(|&i| request.policy_of(i) != ExistingTagPolicy::Overwrite)
+        .collect();
     let mut attempt: u32 = 0;
     while !pending.is_empty() {
         attempt += 1;
         let found = look_up(client, queries, &refs, &pending)
             .await
-            .map_err(|e| request_failed(e, request, username))?;
+            .map_err(|e| request_failed(e, request, username, RegistryAction::Read))?;
         let mut retry = Vec::new();
         for (i, state) in found {
             let state = match state {
@@ -171,6 +174,7 @@ pub(crate) async fn check(
                             host: request.host(),
                             reference: refs[i].to_string(),
                             username,
+                            action: RegistryAction::Read,
                         };
                         return Err(publish_error(failure, &entry, &subject, attempt));
                     }
@@ -187,7 +191,7 @@ pub(crate) async fn check(
                     return Err(PublishError::CheckFailed {
                         host: request.host().to_string(),
                         reference: refs[i].to_string(),
-                        policy: request.policy(),
+                        policy: request.policy_of(i),
                         attempts: attempt,
                         transient: failure.is_transient(),
                         detail: entry.message,
@@ -234,6 +238,7 @@ pub(crate) fn request_failed(
     err: QueryError,
     request: &PublishRequest,
     username: Option<&str>,
+    action: RegistryAction,
 ) -> PublishError {
     let Some(entry) = err.graphql_errors().first().cloned() else {
         return PublishError::Engine(err);
@@ -246,6 +251,7 @@ pub(crate) fn request_failed(
                 host: request.host(),
                 reference: request.image_refs()[0].to_string(),
                 username,
+                action,
             };
             publish_error(failure, &entry, &subject, 1)
         }

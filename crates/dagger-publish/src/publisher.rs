@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use super::auth::{Credential, PasswordSecret, RegistryAuth};
 use super::chain::Chain;
-use super::error::{FailedTag, PublishError, TagExistsEvidence};
+use super::error::{FailedTag, PublishError, RegistryAction, TagExistsEvidence};
 use super::lookup::{self, Checked};
 use super::push;
 use super::queries::{id_of, Queries};
@@ -46,11 +46,11 @@ impl fmt::Debug for Publisher {
 #[derive(Clone)]
 pub struct TagCheck {
     refs: Vec<ImageRef>,
-    policy: ExistingTagPolicy,
+    policies: Vec<ExistingTagPolicy>,
     /// The request's credential with its password known by ID, when the check resolved it
     /// (the push reuses it).
     auth: Option<RegistryAuth>,
-    /// What the check learnt, by tag index (none with [`ExistingTagPolicy::Overwrite`]).
+    /// What the check learnt, by tag index (none for tags under [`ExistingTagPolicy::Overwrite`]).
     found: BTreeMap<usize, Checked>,
 }
 
@@ -73,7 +73,7 @@ impl fmt::Debug for TagCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TagCheck")
             .field("refs", &list(&self.refs))
-            .field("policy", &self.policy)
+            .field("policies", &self.policies)
             .field("found", &self.found)
             .finish_non_exhaustive()
     }
@@ -155,27 +155,29 @@ impl Publisher {
     pub async fn check(&self, request: &PublishRequest) -> Result<TagCheck, PublishError> {
         let mut check = TagCheck {
             refs: request.image_refs(),
-            policy: request.policy(),
+            policies: request.policies(),
             auth: None,
             found: BTreeMap::new(),
         };
-        if request.policy() == ExistingTagPolicy::Overwrite {
+        if !request.needs_check() {
             return Ok(check);
         }
         // The password's ID, when it is a `dagger_sdk::Secret` (the push reuses it).
         check.auth = self.prepare(request, None, false).await?.auth;
         let queries = Queries::new(request.image_refs(), check.auth.as_ref(), &[])?;
         check.found = lookup::check(&self.client, &queries, request).await?;
-        if request.policy() == ExistingTagPolicy::Fail {
-            if let Some((i, digest)) = check.existing().next() {
-                return Err(PublishError::TagExists {
-                    reference: check.refs[i].to_string(),
-                    evidence: TagExistsEvidence::Checked {
-                        digest: digest.to_string(),
-                    },
-                });
-            }
+        if let Some((i, digest)) = check
+            .existing()
+            .find(|&(i, _)| request.policy_of(i) == ExistingTagPolicy::Fail)
+        {
+            return Err(PublishError::TagExists {
+                reference: check.refs[i].to_string(),
+                evidence: TagExistsEvidence::Checked {
+                    digest: digest.to_string(),
+                },
+            });
         }
+        check.kept_image()?;
         Ok(check)
     }
 
@@ -200,14 +202,17 @@ impl Publisher {
         request: &PublishRequest,
         check: TagCheck,
     ) -> Result<PublishReport, PublishError> {
-        if check.refs != request.image_refs() || check.policy != request.policy() {
+        if check.refs != request.image_refs() || check.policies != request.policies() {
             return Err(PublishError::InvalidRequest(format!(
-                "the existing-tag check given was made for {} (policy {}), not for this request's {} (policy {}); check the request that is published",
+                "the existing-tag check given was made for {} (policies {}), not for this request's {} (policies {}); check the request that is published",
                 list(&check.refs),
-                check.policy,
+                policy_list(&check.policies),
                 list(&request.image_refs()),
-                request.policy()
+                policy_list(&request.policies())
             )));
+        }
+        if let Some(kept) = check.kept_image()? {
+            return self.point_at_existing(request, &check, kept).await;
         }
         let chain = Chain::of(&container.selection)
             .await
@@ -246,7 +251,69 @@ impl Publisher {
         } else {
             push::push(&self.client, &queries, &chain, request, to_push).await?
         };
-        report(request, done, outcomes)
+        report(request, done, outcomes, None)
+    }
+
+    /// The publish when a tag under `skip` exists: nothing new is pushed, and every other tag
+    /// is pointed at the image that tag has (`from(<repository>@<digest>)` published as the
+    /// tag), so that the tags of the publish end on one image. The digest each push answers
+    /// must be that image's.
+    async fn point_at_existing(
+        &self,
+        request: &PublishRequest,
+        check: &TagCheck,
+        kept: Digest,
+    ) -> Result<PublishReport, PublishError> {
+        let refs = request.image_refs();
+        let mut done: BTreeMap<usize, PublishedTag> = BTreeMap::new();
+        let mut to_point = Vec::new();
+        for (i, tag) in request.tags().iter().enumerate() {
+            match check.found.get(&i) {
+                Some(Checked::Present(digest)) if *digest == kept => {
+                    tracing::info!(tag = %tag, digest = %digest, "tag exists; left as it is");
+                    done.insert(
+                        i,
+                        PublishedTag {
+                            tag: tag.clone(),
+                            reference: PublishedRef {
+                                image: refs[i].clone(),
+                                digest: digest.clone(),
+                            },
+                            outcome: TagOutcome::AlreadyPresent,
+                        },
+                    );
+                }
+                _ => to_point.push(i),
+            }
+        }
+        if to_point.is_empty() {
+            return report(request, done, Vec::new(), None);
+        }
+        let existing = format!("{}/{}@{kept}", request.host(), request.repository());
+        if !request.platform_variants().is_empty() {
+            return Err(PublishError::InvalidRequest(format!(
+                "{} exists as {existing} (policy skip), so the other tags ({}) would have to point at that image, but a multi-platform image cannot be re-tagged through the engine (it pulls one platform); publish a new version, or give the other tags the skip policy too",
+                refs[0],
+                to_point
+                    .iter()
+                    .map(|&i| request.tags()[i].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let prepared = self.prepare(request, check.auth.clone(), false).await?;
+        // The credential goes before `from`: a private registry asks for it on the pull.
+        let base = match &prepared.auth {
+            Some(auth) => auth.apply(&self.client.dagger().container()),
+            None => self.client.dagger().container(),
+        };
+        let image = base.from(existing.as_str());
+        let chain = Chain::of(&image.selection)
+            .await
+            .map_err(PublishError::Engine)?;
+        let queries = Queries::new(refs, prepared.auth.as_ref(), &[])?;
+        let outcomes = push::push(&self.client, &queries, &chain, request, to_point).await?;
+        report(request, done, outcomes, Some(kept))
     }
 
     /// The one request before the others, when anything needs it: the password's Secret ID
@@ -301,7 +368,7 @@ impl Publisher {
             .client
             .query(&gql::query(&fields))
             .await
-            .map_err(|e| lookup::request_failed(e, request, None))?;
+            .map_err(|e| lookup::request_failed(e, request, None, RegistryAction::Push))?;
         let id_at = |field: &gql::Field| -> Result<String, PublishError> {
             field
                 .answer(&data)
@@ -336,24 +403,77 @@ impl Publisher {
     }
 }
 
+/// The policies, for messages: `fail, overwrite`.
+fn policy_list(policies: &[ExistingTagPolicy]) -> String {
+    policies
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl TagCheck {
+    /// The digest of the image an existing tag under `skip` keeps, which every tag of the
+    /// publish must then end on; an error when two such tags are on different images (no
+    /// publish could put the tags on one image without moving a tag that must not move).
+    fn kept_image(&self) -> Result<Option<Digest>, PublishError> {
+        let mut kept: Option<(usize, &Digest)> = None;
+        for (i, digest) in self.existing() {
+            if self.policies[i] != ExistingTagPolicy::Skip {
+                continue;
+            }
+            match kept {
+                None => kept = Some((i, digest)),
+                Some((first, d)) if d != digest => {
+                    return Err(PublishError::TagsOnDifferentImages {
+                        first: format!("{}@{d}", self.refs[first]),
+                        second: format!("{}@{digest}", self.refs[i]),
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(kept.map(|(_, d)| d.clone()))
+    }
+}
+
 /// The report of a publish, or the error naming exactly what is and is not in the registry.
+/// With `pointed_at`, the pushes pointed tags at that existing image, and each must answer
+/// its digest.
 fn report(
     request: &PublishRequest,
     mut done: BTreeMap<usize, PublishedTag>,
     outcomes: push::Outcomes,
+    pointed_at: Option<Digest>,
 ) -> Result<PublishReport, PublishError> {
     let mut failed = Vec::new();
     let mut ordered = outcomes;
     ordered.sort_by_key(|(i, _)| *i);
     for (i, result) in ordered {
         match result {
+            Ok(reference) if pointed_at.as_ref().is_some_and(|d| *d != reference.digest) => {
+                failed.push(FailedTag {
+                    tag: request.tags()[i].to_string(),
+                    error: Box::new(PublishError::RetagChangedDigest {
+                        reference: reference.to_string(),
+                        expected: pointed_at
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                    }),
+                });
+            }
             Ok(reference) => {
                 done.insert(
                     i,
                     PublishedTag {
                         tag: request.tags()[i].clone(),
                         reference,
-                        outcome: TagOutcome::Pushed,
+                        outcome: if pointed_at.is_some() {
+                            TagOutcome::PointedAtExisting
+                        } else {
+                            TagOutcome::Pushed
+                        },
                     },
                 );
             }
@@ -382,6 +502,8 @@ fn report(
             | PublishError::PermissionDenied { .. }
             | PublishError::RegistryRefused { .. }
             | PublishError::DigestUnknown { .. }
+            | PublishError::AnswerLost { .. }
+            | PublishError::RetagChangedDigest { .. }
     );
     if published.is_empty() && (failed.len() == 1 || (one_kind && !names_a_tag)) {
         // Nothing is in the registry and every tag failed for one reason that is not about
@@ -389,4 +511,46 @@ fn report(
         return Err(*failed.swap_remove(0).error);
     }
     Err(PublishError::Partial { published, failed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dagger_engine::registry::{repository, Tag};
+
+    fn digest(c: char) -> Digest {
+        Digest::parse(&format!("sha256:{}", c.to_string().repeat(64))).unwrap()
+    }
+
+    /// A tag pointed at an existing image whose push answers another digest is not on that
+    /// image: the publish fails naming it, though it was pushed.
+    #[test]
+    fn a_retag_answering_another_digest_fails_naming_the_tag() {
+        let request = PublishRequest::new(
+            "r.example",
+            repository("team", "app").unwrap(),
+            [Tag::parse("latest").unwrap()],
+        )
+        .unwrap();
+        let image = request.image_refs()[0].clone();
+        let outcomes = vec![(
+            0,
+            Ok(PublishedRef {
+                image,
+                digest: digest('b'),
+            }),
+        )];
+        let err = report(&request, BTreeMap::new(), outcomes, Some(digest('a'))).unwrap_err();
+        match &err {
+            PublishError::RetagChangedDigest {
+                reference,
+                expected,
+            } => {
+                assert!(reference.ends_with(&digest('b').to_string()), "{reference}");
+                assert_eq!(expected, &digest('a').to_string());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("not on one image"), "{err}");
+    }
 }

@@ -16,7 +16,7 @@ use dagger_engine::registry::{Digest, PublishedRef};
 use dagger_engine::{EngineClient, GraphQLErrorEntry, QueryError};
 
 use super::chain::Chain;
-use super::error::PublishError;
+use super::error::{PublishError, RegistryAction};
 use super::failure::{publish_error, Failure, Subject};
 use super::lookup;
 use super::queries::Queries;
@@ -47,10 +47,19 @@ pub(crate) async fn push(
             .iter()
             .map(|&i| queries.push(container, i))
             .collect();
-        let answer = client
-            .execute(&gql::query(&fields))
-            .await
-            .map_err(PublishError::Engine)?;
+        let answer = match client.execute(&gql::query(&fields)).await {
+            Ok(answer) => answer,
+            // The request may have reached the engine, which may have pushed before the
+            // answer was lost: learn which tags landed, through the engine, and say so.
+            Err(QueryError::Transport(lost)) => {
+                let found = lookup::read_back(client, queries, &refs, &pending).await;
+                for &i in &pending {
+                    outcomes.push((i, after_lost_answer(request, i, &lost, found.get(&i))));
+                }
+                break;
+            }
+            Err(e) => return Err(PublishError::Engine(e)),
+        };
         if answer.errors.is_empty() {
             let data = answer.data.unwrap_or(serde_json::Value::Null);
             for (&i, field) in pending.iter().zip(&fields) {
@@ -146,6 +155,7 @@ pub(crate) async fn push(
                     host: request.host(),
                     reference: refs[i].to_string(),
                     username,
+                    action: RegistryAction::Push,
                 };
                 outcomes.push((i, Err(publish_error(failure, &entry, &subject, attempt))));
             }
@@ -156,6 +166,55 @@ pub(crate) async fn push(
         pending = retry;
     }
     Ok(outcomes)
+}
+
+/// What became of tag `i` whose push request got no answer (`lost`), from its read-back.
+/// A tag the check found absent and the read-back finds is this push's; under `overwrite`
+/// (no check ran) a tag found may still be the image from before, so its digest is unknown.
+fn after_lost_answer(
+    request: &PublishRequest,
+    i: usize,
+    lost: &dagger_engine::TransportError,
+    read_back: Option<&Result<Option<Digest>, String>>,
+) -> Result<PublishedRef, PublishError> {
+    let reference = request.image_refs()[i].clone();
+    let checked = request.policy_of(i) != super::ExistingTagPolicy::Overwrite;
+    match read_back {
+        Some(Ok(Some(digest))) if checked => {
+            tracing::warn!(
+                reference = %reference,
+                digest = %digest,
+                error = %lost,
+                "the engine's answer to the push was lost; read back through the engine, the tag is in the registry"
+            );
+            Ok(PublishedRef {
+                image: reference,
+                digest: digest.clone(),
+            })
+        }
+        Some(Ok(Some(digest))) => Err(PublishError::DigestUnknown {
+            reference: reference.to_string(),
+            reason: format!(
+                "the engine's answer to the push was lost ({lost}); the tag is in the registry at {digest}, which may be the image from before this push (the overwrite policy checks nothing first)"
+            ),
+        }),
+        Some(Ok(None)) => Err(PublishError::AnswerLost {
+            reference: reference.to_string(),
+            detail: lost.to_string(),
+        }),
+        Some(Err(reason)) => Err(PublishError::DigestUnknown {
+            reference: reference.to_string(),
+            reason: format!(
+                "the engine's answer to the push was lost ({lost}), and reading the tag back through the engine failed too ({reason}); a re-run with the skip policy keeps the tag if it landed"
+            ),
+        }),
+        None => Err(PublishError::DigestUnknown {
+            reference: reference.to_string(),
+            reason: format!(
+                "the engine's answer to the push was lost ({lost}), and the read-back gave no answer for it"
+            ),
+        }),
+    }
 }
 
 /// The reference `publish` answered for tag `i`, with its digest.

@@ -79,6 +79,8 @@ pub struct PublishRequest {
     tags: Vec<Tag>,
     auth: Option<RegistryAuth>,
     policy: ExistingTagPolicy,
+    /// Policies set for single tags ([`PublishRequest::with_tag_policy`]), by tag index.
+    tag_policies: Vec<Option<ExistingTagPolicy>>,
     platform_variants: Vec<Container>,
     retry: RetryPolicy,
 }
@@ -94,6 +96,7 @@ impl fmt::Debug for PublishRequest {
             )
             .field("auth", &self.auth)
             .field("policy", &self.policy)
+            .field("tag_policies", &self.tag_policies)
             .field("platform_variants", &self.platform_variants.len())
             .field("retry", &self.retry)
             .finish()
@@ -127,6 +130,7 @@ impl PublishRequest {
         Ok(Self {
             host,
             repository,
+            tag_policies: vec![None; tags.len()],
             tags,
             auth: None,
             policy: ExistingTagPolicy::default(),
@@ -149,10 +153,56 @@ impl PublishRequest {
         Ok(self)
     }
 
-    /// Sets the existing-tag policy.
+    /// Sets the existing-tag policy of every tag that has none of its own
+    /// ([`PublishRequest::with_tag_policy`]).
     pub fn with_policy(mut self, policy: ExistingTagPolicy) -> Self {
         self.policy = policy;
         self
+    }
+
+    /// Sets the existing-tag policy of one tag of the request: version tags are immutable
+    /// (`fail`, or `skip` for a re-run), floating tags move (`overwrite`).
+    ///
+    /// Whatever the policies, **the tags of one publish end on one image**: when a tag under
+    /// `skip` exists, nothing new is pushed and the other tags are pointed at its digest
+    /// (where their policy allows: a tag under `fail` that exists refuses the publish before
+    /// any push); two existing `skip` tags on different digests refuse the publish.
+    ///
+    /// ```
+    /// use dagger_publish::{ExistingTagPolicy, PublishRequest};
+    /// use dagger_engine::registry::{repository, Tag};
+    ///
+    /// let latest = Tag::parse("latest").unwrap();
+    /// let request = PublishRequest::new(
+    ///     "ghcr.io",
+    ///     repository("team", "app").unwrap(),
+    ///     [Tag::parse("1.4.1").unwrap(), latest.clone()],
+    /// )
+    /// .unwrap()
+    /// .with_policy(ExistingTagPolicy::Fail)
+    /// .with_tag_policy(&latest, ExistingTagPolicy::Overwrite)
+    /// .unwrap();
+    /// assert_eq!(request.policy_of(0), ExistingTagPolicy::Fail);
+    /// assert_eq!(request.policy_of(1), ExistingTagPolicy::Overwrite);
+    /// assert!(request.clone().with_tag_policy(&Tag::parse("2.0").unwrap(), ExistingTagPolicy::Skip).is_err());
+    /// ```
+    pub fn with_tag_policy(
+        mut self,
+        tag: &Tag,
+        policy: ExistingTagPolicy,
+    ) -> Result<Self, PublishError> {
+        let Some(i) = self.tags.iter().position(|t| t == tag) else {
+            return Err(PublishError::InvalidRequest(format!(
+                "a policy is set for tag {tag}, which the request does not publish (its tags: {})",
+                self.tags
+                    .iter()
+                    .map(Tag::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        self.tag_policies[i] = Some(policy);
+        Ok(self)
     }
 
     /// Publishes a multi-platform image: the container plus these variants (one per platform).
@@ -187,9 +237,28 @@ impl PublishRequest {
         self.auth.as_ref()
     }
 
-    /// The existing-tag policy.
+    /// The existing-tag policy of the tags that have none of their own.
     pub fn policy(&self) -> ExistingTagPolicy {
         self.policy
+    }
+
+    /// The existing-tag policy of tag number `i` (its own, else the request's).
+    pub fn policy_of(&self, i: usize) -> ExistingTagPolicy {
+        self.tag_policies
+            .get(i)
+            .copied()
+            .flatten()
+            .unwrap_or(self.policy)
+    }
+
+    /// Every tag's policy, in the order of the tags.
+    pub fn policies(&self) -> Vec<ExistingTagPolicy> {
+        (0..self.tags.len()).map(|i| self.policy_of(i)).collect()
+    }
+
+    /// Whether any tag needs the existing-tag check (a policy other than `overwrite`).
+    pub fn needs_check(&self) -> bool {
+        (0..self.tags.len()).any(|i| self.policy_of(i) != ExistingTagPolicy::Overwrite)
     }
 
     /// The other platforms' containers of a multi-platform image.
@@ -218,6 +287,9 @@ pub enum TagOutcome {
     Pushed,
     /// Already there and left alone (policy [`ExistingTagPolicy::Skip`]).
     AlreadyPresent,
+    /// Pointed at the image an existing tag under [`ExistingTagPolicy::Skip`] already has,
+    /// so that every tag of the publish ends on that one image; nothing new was built.
+    PointedAtExisting,
 }
 
 /// One tag in the registry, with its digest.

@@ -227,3 +227,41 @@ async fn overwrite_needs_no_check_and_the_registry_decides() {
         );
     }
 }
+
+/// A 403 on the existing-tag check is about reading, and says nothing was pushed (issue 19,
+/// item 12: it used to say "denied pushing").
+#[tokio::test]
+async fn a_denied_check_says_it_was_a_read_and_nothing_was_pushed() {
+    let (engine, existing) = registry(AccountRights::ReadWrite, Check::Answers);
+    engine
+        .registry(HOST)
+        .fail_next_resolves(1, PushFailure::Status(403));
+    let err = Publisher::new(engine.client())
+        .publish(
+            &container(&engine),
+            &request(&engine, &["v2"], ExistingTagPolicy::Fail),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            PublishError::PermissionDenied {
+                action: dagger_publish::RegistryAction::Read,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("denied reading") && text.contains("nothing was pushed"),
+        "{text}"
+    );
+    assert!(!text.contains("denied pushing"), "{text}");
+    assert_eq!(pushes(&engine), 0);
+    assert_eq!(
+        engine.registry(HOST).digest(REPOSITORY, "v1"),
+        Some(existing)
+    );
+}

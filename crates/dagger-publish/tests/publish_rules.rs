@@ -282,7 +282,8 @@ async fn a_create_only_account_cannot_repush_and_skip_makes_the_rerun_succeed() 
         "{err:?}"
     );
 
-    // The skip policy: the re-run succeeds with the existing digest, and a new tag is pushed.
+    // The skip policy: the re-run succeeds with the existing digest, and the new tag is
+    // pointed at that image (the tags of one publish end on one image).
     let report = publisher(&engine)
         .publish(
             &container(&engine),
@@ -293,7 +294,8 @@ async fn a_create_only_account_cannot_repush_and_skip_makes_the_rerun_succeed() 
         .unwrap();
     assert_eq!(report.tags[0].outcome, TagOutcome::AlreadyPresent);
     assert_eq!(report.tags[0].reference, *first.primary());
-    assert_eq!(report.tags[1].outcome, TagOutcome::Pushed);
+    assert_eq!(report.tags[1].outcome, TagOutcome::PointedAtExisting);
+    assert_eq!(report.tags[1].reference.digest, first.primary().digest);
     engine.assert_never_sent(KEY);
 }
 
@@ -779,7 +781,7 @@ async fn a_check_beside_other_work_then_the_push() {
 }
 
 /// With policy `fail`, a tag the registry has stops the publish at the check, before anything
-/// is built or pushed; with `skip`, the push leaves it and pushes the rest.
+/// is built or pushed; with `skip`, the push leaves it and points the rest at its image.
 #[tokio::test]
 async fn the_check_refuses_an_existing_tag_or_leaves_it_for_the_push() {
     let engine = MockEngine::new();
@@ -810,7 +812,11 @@ async fn the_check_refuses_an_existing_tag_or_leaves_it_for_the_push() {
         .await
         .unwrap();
     assert_eq!(report.tags[0].outcome, TagOutcome::AlreadyPresent);
-    assert_eq!(report.tags[1].outcome, TagOutcome::Pushed);
+    assert_eq!(report.tags[1].outcome, TagOutcome::PointedAtExisting);
+    assert_eq!(
+        report.tags[1].reference.digest,
+        report.tags[0].reference.digest
+    );
     assert_eq!(engine.published().len(), pushes + 1);
 }
 

@@ -303,11 +303,15 @@ fn reference_error(input: &str, source: ReferenceError) -> AddressError {
     }
 }
 
+/// The host as the library keys it: lower case (host names are case-insensitive, and one
+/// spelling for every request keeps the engine's credential, keyed by the string it is given,
+/// and the push on the same key), with Docker Hub's aliases folded in.
 fn fold_docker_hub(host: &str) -> RegistryHost {
-    if DOCKER_HUB_ALIASES.contains(&host) {
+    let host = host.to_ascii_lowercase();
+    if DOCKER_HUB_ALIASES.contains(&host.as_str()) {
         RegistryHost(DOCKER_HUB.to_owned())
     } else {
-        RegistryHost(host.to_owned())
+        RegistryHost(host)
     }
 }
 
@@ -496,7 +500,9 @@ mod tests {
             ),
             ("127.0.0.1:5000".into(), "127.0.0.1:5000"),
             ("ghcr.io".into(), "ghcr.io"),
-            ("Registry.Example.COM".into(), "Registry.Example.COM"),
+            // Lower case: `--registry Registry.Example.com` and `registry.example.com` are
+            // one registry, in a plan and in a session alike.
+            ("Registry.Example.COM".into(), "registry.example.com"),
             // Scheme removed, trailing slash removed.
             (
                 "https://registry.example.org".into(),

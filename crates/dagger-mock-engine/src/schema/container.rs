@@ -127,6 +127,26 @@ impl ContainerState {
     /// nor are secret variables (upstream `core/container.go`: secrets are mounted at run time
     /// and left out of the image's config).
     pub fn build_digest(&self, variants: &[ContainerState]) -> String {
+        // An image pulled by digest (`repository@sha256:...`) and left as it is keeps that
+        // manifest digest when it is pushed again (a retag). ASSUMPTION, not confirmed against a live engine: upstream
+        // `core/container.go` Publish re-exports the pulled image through BuildKit, which may
+        // write a new manifest; `dagger_publish` checks the digest the push answers, so a
+        // difference fails loudly there rather than splitting a release (README).
+        if variants.is_empty() {
+            let mut image_steps = self.steps.iter().filter(|s| {
+                !matches!(
+                    s,
+                    BuildStep::RegistryAuth { .. } | BuildStep::SecretVariable { .. }
+                )
+            });
+            if let (Some(BuildStep::From { address }), None) =
+                (image_steps.next(), image_steps.next())
+            {
+                if let Some((_, digest)) = address.rsplit_once('@') {
+                    return digest.to_string();
+                }
+            }
+        }
         fn image(c: &ContainerState) -> Value {
             let steps: Vec<&BuildStep> = c
                 .steps

@@ -23,6 +23,10 @@ type Secret implements Node {
     apply,
 };
 
+/// What the recording engine uses for a secret it does not read (from a file, a command, a
+/// vault): a plan reads no secret, so a credential it needs stands in with this value.
+pub const RECORDING_SECRET_STAND_IN: &str = "recording-engine-stand-in-secret";
+
 /// Where a secret's plaintext comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SecretSource {
@@ -93,11 +97,9 @@ impl SecretState {
                 SecretSource::Stored { .. } | SecretSource::Env { .. }
             )
         {
-            // Plans never read a secret from outside (a file, a command, a vault).
-            return Err(FieldError::new(format!(
-                "the recording engine does not read secret {:?}: a plan reads no secret from files, commands or vaults; pass an environment variable (NAME or env:NAME) to see the plan",
-                self.name
-            )));
+            // Plans never read a secret from outside (a file, a command, a vault): where a
+            // plan needs one (a registry credential), it stands in, unread.
+            return Ok(RECORDING_SECRET_STAND_IN.to_string());
         }
         match &self.source {
             SecretSource::Stored { digest } => {

@@ -82,6 +82,15 @@ pub(crate) struct ContainerState {
     /// Secret variables (`withSecretVariable`): the secret's ID by variable name; the plaintext
     /// stays in the engine's store until a command reads it.
     pub secret_env: BTreeMap<String, String>,
+    /// The config of the image the container started from (a pushed image read back with
+    /// `from`); the chain's steps come on top (see `image_config.rs`).
+    pub base: super::image_config::ImageConfig,
+    /// Mounts by absolute path (see `container_fields.rs`).
+    pub mounted: BTreeMap<String, super::container_fields::Mounted>,
+    /// Symbolic links by absolute path: their targets.
+    pub links: BTreeMap<String, String>,
+    /// Directories known to exist though they may hold no file (`withMountedTemp`, ...).
+    pub dirs: std::collections::BTreeSet<String>,
 }
 
 impl ContainerState {
@@ -98,19 +107,21 @@ impl ContainerState {
             image_labels: BTreeMap::new(),
             env: BTreeMap::new(),
             secret_env: BTreeMap::new(),
+            base: Default::default(),
+            mounted: BTreeMap::new(),
+            links: BTreeMap::new(),
+            dirs: Default::default(),
         }
     }
 
-    /// The value of label `name`: the last `withLabel` of that name, else the image's own.
+    /// The value of label `name` in the image config (see `image_config.rs`): the last
+    /// `withLabel` of that name, else the image's own; none after `withoutLabel`.
     pub fn label(&self, name: &str) -> Option<String> {
-        self.steps
-            .iter()
-            .rev()
-            .find_map(|s| match s {
-                BuildStep::Label { name: n, value } if n == name => Some(value.clone()),
-                _ => None,
-            })
-            .or_else(|| self.image_labels.get(name).cloned())
+        super::image_config::ImageConfig::of(self)
+            .labels
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     /// The container's description (platform and steps).
@@ -208,7 +219,10 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
         // knows those the chain set with withLabel (not a base image's own).
         "labels" => {
             let c = container(ctx.eval(parent)?)?;
-            Ok(super::label::list(parent, &c.description().labels()))
+            Ok(super::label::list(
+                parent,
+                &super::image_config::ImageConfig::of(&c).labels,
+            ))
         }
         "platform" => {
             let c = container(ctx.eval(parent)?)?;
@@ -261,7 +275,7 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             super::super::registry_model::remove_auth(ctx, args)?;
             Ok(Out::Chain)
         }
-        _ => Ok(Out::Chain),
+        _ => super::container_fields::resolve(ctx, parent, field, args),
     }
 }
 
@@ -296,6 +310,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 address: address.to_string(),
             });
             c.image_ref = Some(image_ref);
+            super::container_fields::start_from_config(ctx, &mut c);
             // The files the test declared for this image (the mock has no image contents).
             let state = ctx.state();
             if let Some(image) = state.images.iter().find(|i| i.matcher.matches(address)) {
@@ -439,6 +454,9 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         "withDefaultArgs" => c.push(BuildStep::DefaultArgs {
             args: args.strings("args"),
         }),
+        "withEntrypoint" if args.bool("keepDefaultArgs") => {
+            super::container_fields::entrypoint_keeping_args(&mut c, args)
+        }
         "withEntrypoint" => c.push(BuildStep::Entrypoint {
             args: args.strings("args"),
         }),
@@ -501,7 +519,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 }
             };
         }
-        _ => return Err(wrong_state(call, &State::Container(c))),
+        _ => return super::container_fields::apply(ctx, *c, call, args),
     }
     Ok(State::Container(c))
 }

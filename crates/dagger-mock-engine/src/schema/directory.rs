@@ -38,6 +38,10 @@ pub(crate) struct DirState {
     /// Set on the recording engine when the contents are unknown (a path no command was
     /// declared to write, a git tree nobody declared): what the empty tree stands for.
     pub stand_in: Option<StandIn>,
+    /// Directories that exist though they may hold no file (`withNewDirectory`), relative.
+    pub dirs: std::collections::BTreeSet<String>,
+    /// Symbolic links (`withSymlink`): their targets by relative path.
+    pub links: BTreeMap<String, String>,
 }
 
 /// What an empty directory or file of the recording engine stands for, and why it is empty.
@@ -86,6 +90,7 @@ impl DirState {
         Self {
             tree,
             stand_in: None,
+            ..Self::default()
         }
     }
 
@@ -94,6 +99,7 @@ impl DirState {
         Self {
             tree: BTreeMap::new(),
             stand_in: Some(stand_in),
+            ..Self::default()
         }
     }
 
@@ -102,7 +108,12 @@ impl DirState {
         if let Some(s) = &self.stand_in {
             return s.digest();
         }
-        let bytes = serde_json::to_vec(&self.tree).unwrap_or_default();
+        let bytes = if self.dirs.is_empty() && self.links.is_empty() {
+            serde_json::to_vec(&self.tree).unwrap_or_default()
+        } else {
+            // Empty directories and links are part of the contents too.
+            serde_json::to_vec(&(&self.tree, &self.dirs, &self.links)).unwrap_or_default()
+        };
         format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
     }
 
@@ -126,6 +137,7 @@ impl DirState {
         DirState {
             tree,
             stand_in: self.stand_in.clone(),
+            ..DirState::default()
         }
     }
 }
@@ -137,7 +149,7 @@ fn pattern_matches(pattern: &str, path: &str) -> bool {
     (1..=parts.len()).any(|n| glob(pattern, &parts[..n].join("/")))
 }
 
-fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     fn go(p: &[u8], t: &[u8]) -> bool {
         match (p.first(), t.first()) {
             (None, None) => true,
@@ -243,7 +255,7 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             names.dedup();
             Ok(Out::Value(Value::from(names)))
         }
-        _ => Ok(Out::Chain),
+        _ => super::directory_fields::resolve(ctx, parent, field, args),
     }
 }
 
@@ -322,7 +334,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             });
             Ok(State::Container(Box::new(c)))
         }
-        _ => Err(wrong_state(call, &State::Directory(d))),
+        _ => super::directory_fields::apply(ctx, d, call, args),
     }
 }
 

@@ -96,6 +96,7 @@ mod effects;
 mod exec;
 mod ids;
 pub mod local_registry;
+mod needs;
 mod plan;
 mod registry_client;
 mod registry_model;
@@ -300,6 +301,13 @@ impl MockEngine {
         self.shared.lock().commands.push(effect.into());
     }
 
+    /// Declares what matching commands do, ahead of every declaration made before: the first
+    /// match wins, so this one wins over a fixture's defaults for the commands it matches
+    /// (later overrides win over earlier ones).
+    pub fn override_exec(&self, effect: impl Into<CommandEffect>) {
+        self.shared.lock().commands.insert(0, effect.into());
+    }
+
     /// Declares the files an image brings (see [`ImageFiles`]); the first declaration that
     /// matches a `from` wins.
     pub fn on_from(&self, image: ImageFiles) {
@@ -359,6 +367,15 @@ impl MockEngine {
             .lock()
             .git
             .insert((url.to_string(), tag.to_string()), tree(files));
+    }
+
+    /// Declares what `Query.http(url:)` downloads from `url` (the mock has no network: an
+    /// undeclared URL fails as a download from an unknown host fails).
+    pub fn add_http_file(&self, url: &str, contents: &str) {
+        self.shared
+            .lock()
+            .http
+            .insert(url.to_string(), contents.to_string());
     }
 
     /// Every query text received, in order.
@@ -460,6 +477,13 @@ impl MockEngine {
 /// arguments and defaults taken from the engine's schema.
 pub fn schema_sdl() -> String {
     schema::sdl()
+}
+
+/// The fields the mock declares but does not simulate, as `(type, field, reason)`: selecting
+/// one answers a GraphQL error naming the field and the reason. Every other field of the
+/// mock's schema is simulated.
+pub fn unsimulated_fields() -> &'static [(&'static str, &'static str, &'static str)] {
+    schema::exempt::EXEMPT
 }
 
 fn tree(files: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -324,6 +324,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             }
             let expect = args.opt_str("expect").unwrap_or("SUCCESS").to_string();
             let effect = declared_effect(ctx, &argv);
+            let effect = super::super::needs::checked(effect, &c);
             let output = match &effect {
                 Some(e) => ExecOutput {
                     stdout: e.stdout.clone(),

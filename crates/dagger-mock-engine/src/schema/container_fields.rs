@@ -142,10 +142,8 @@ pub(crate) fn resolve(
             Some(_) => Ok(Out::Chain),
             None => value(Value::Null),
         },
-        // upstream core/container.go (MountTargets): the mount points, in order.
-        "mounts" => value(Value::from(
-            c()?.mounted.keys().cloned().collect::<Vec<_>>(),
-        )),
+        // upstream core/container.go (MountTargets): the mount points, in the order mounted.
+        "mounts" => value(Value::from(mount_targets(&c()?))),
         // upstream core/container.go (CombinedOutput): the last command's output; the mock
         // keeps stdout and stderr apart, so stdout comes first.
         "combinedOutput" => {
@@ -179,6 +177,23 @@ pub(crate) fn resolve(
         }
         _ => Ok(Out::Chain),
     }
+}
+
+/// The mount points (caches included), in the order they were mounted.
+pub(crate) fn mount_targets(c: &ContainerState) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for step in &c.steps {
+        match step {
+            BuildStep::Mount { path, .. } | BuildStep::MountedCache { path, .. } => {
+                out.retain(|p| p != path);
+                out.push(path.clone());
+            }
+            BuildStep::Unmount { path } | BuildStep::Remove { path } => out.retain(|p| p != path),
+            BuildStep::Rootfs { .. } => out.clear(),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn one(name: &str, v: Value) -> Map<String, Value> {
@@ -336,8 +351,7 @@ pub(crate) fn apply(
             let d = eval_dir(ctx, args.str("source")?)?;
             let path = abs(&c, args.str("path")?);
             let source = d.label();
-            mount(&mut c, path.clone(), d.tree, source);
-            c.dirs.insert(path);
+            mount(&mut c, path, d.tree, source);
         }
         "withMountedFile" => {
             let f = eval_file(ctx, args.str("source")?)?;
@@ -366,8 +380,7 @@ pub(crate) fn apply(
         }
         "withMountedTemp" => {
             let path = abs(&c, args.str("path")?);
-            mount(&mut c, path.clone(), BTreeMap::new(), "tmpfs".into());
-            c.dirs.insert(path);
+            mount(&mut c, path, BTreeMap::new(), "tmpfs".into());
         }
         "withoutMount" => {
             let path = abs(&c, args.str("path")?);

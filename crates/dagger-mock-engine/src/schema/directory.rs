@@ -262,6 +262,9 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
 fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, FieldError> {
     let mut d = dir(state, call)?;
     match call.field.as_str() {
+        "directory" if !d.dirs.is_empty() || !d.links.is_empty() => {
+            super::directory_fields::subdirectory(d, args.str("path")?)
+        }
         "directory" => match subtree(&d.tree, &join("", args.str("path")?)) {
             // The recording engine: what a command would have written is unknown.
             Err(_) if ctx.state().recording => {

@@ -239,6 +239,39 @@ pub(crate) fn resolve(
     }
 }
 
+/// `directory(path)` of a directory holding empty directories or links: what is under `path`,
+/// links followed to get there (upstream `core/directory.go`, Directory).
+pub(crate) fn subdirectory(d: DirState, path: &str) -> Result<State, FieldError> {
+    let info = stat(&d, path, false).map_err(FieldError::new)?;
+    if info.file_type != "DIRECTORY" {
+        return Err(FieldError::new(format!("{path}: not a directory")));
+    }
+    let mut path = join("", path);
+    // Resolve links on the way (stat followed them).
+    while let Some(target) = d.links.get(&path) {
+        let parent = path.rsplit_once('/').map_or("", |(p, _)| p).to_string();
+        path = join(&parent, target);
+    }
+    if path.is_empty() {
+        return Ok(State::Directory(d));
+    }
+    let prefix = format!("{path}/");
+    let under = |k: &String| k.strip_prefix(&prefix).map(str::to_string);
+    let mut out = DirState::of(
+        d.tree
+            .iter()
+            .filter_map(|(k, v)| under(k).map(|k| (k, v.clone())))
+            .collect(),
+    );
+    out.dirs = d.dirs.iter().filter_map(under).collect();
+    out.links = d
+        .links
+        .iter()
+        .filter_map(|(k, v)| under(k).map(|k| (k, v.clone())))
+        .collect();
+    Ok(State::Directory(out))
+}
+
 /// Removes `path` and all under it; a missing path is no error (upstream `Directory.Without`).
 fn without(d: &mut DirState, path: &str) {
     let path = join("", path);

@@ -26,7 +26,9 @@
 //!
 //! The mock runs no command, so what a command writes exists only when the test declares it:
 //! one [`CommandEffect`] per command ([`MockEngine::on_exec`]), matched by exact arguments, by a
-//! part of the command line, or by a predicate; the first match wins. Files a base image
+//! part of the command line, or by a predicate; the first match wins
+//! ([`MockEngine::override_exec`] puts a declaration ahead of a fixture's defaults), and
+//! [`CommandEffect::requires`] makes one depend on what the container holds. Files a base image
 //! brings are declared the same way with [`ImageFiles`] ([`MockEngine::on_from`]). A path
 //! nothing put there fails as on the engine (`lstat /out/app: no such file or directory`),
 //! followed by the commands that ran and the declaration that would put it there.

@@ -133,19 +133,24 @@ async fn a_pipeline_with_mounts_removals_and_config_reads_back_what_it_set() {
 async fn a_pushed_image_reads_back_with_from_as_a_consumer_sees_it() {
     let engine = engine();
     let dag = engine.query();
-    python_app(&dag, wheels(&dag))
+    let app = python_app(&dag, wheels(&dag))
         .with_exposed_port_opts(
             9090,
             ContainerWithExposedPortOpts {
                 protocol: Some(NetworkProtocol::Udp),
-                description: None,
+                description: Some("metrics"),
                 experimental_skip_healthcheck: None,
             },
         )
-        .with_annotation("org.opencontainers.image.source", "https://example.org/app")
-        .publish(format!("{REGISTRY}:1.4.0"))
-        .await
-        .unwrap();
+        .with_annotation("org.opencontainers.image.source", "https://example.org/app");
+    assert_eq!(
+        app.exposed_ports().await.unwrap()[1]
+            .description()
+            .await
+            .unwrap(),
+        "metrics"
+    );
+    app.publish(format!("{REGISTRY}:1.4.0")).await.unwrap();
 
     let pulled = dag.container().from(format!("{REGISTRY}:1.4.0"));
     assert_eq!(

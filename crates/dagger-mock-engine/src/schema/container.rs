@@ -91,6 +91,9 @@ pub(crate) struct ContainerState {
     pub links: BTreeMap<String, String>,
     /// Directories known to exist though they may hold no file (`withMountedTemp`, ...).
     pub dirs: std::collections::BTreeSet<String>,
+    /// What `withExposedPort` said of a port beyond its number: its description and whether
+    /// a service skips its health check, by (port, protocol).
+    pub port_notes: BTreeMap<(i64, String), (Option<String>, bool)>,
 }
 
 impl ContainerState {
@@ -111,6 +114,7 @@ impl ContainerState {
             mounted: BTreeMap::new(),
             links: BTreeMap::new(),
             dirs: Default::default(),
+            port_notes: BTreeMap::new(),
         }
     }
 
@@ -446,6 +450,12 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             name: args.str("name")?.to_string(),
             value: args.str("value")?.to_string(),
         }),
+        "withExposedPort"
+            if args.opt_str("description").is_some()
+                || args.bool("experimentalSkipHealthcheck") =>
+        {
+            super::container_fields::exposed_port_with_notes(&mut c, args)?
+        }
         "withExposedPort" => c.push(BuildStep::ExposedPort {
             port: args
                 .int("port")

@@ -242,6 +242,28 @@ pub(crate) fn stat(c: &ContainerState, path: &str, no_follow: bool) -> Result<St
     Err(format!("stat {path}: too many levels of symbolic links"))
 }
 
+/// `withExposedPort` with a description or `experimentalSkipHealthcheck` (upstream
+/// `core/container.go`, WithExposedPort: the port goes to the image config, the rest to the
+/// container's port list).
+pub(crate) fn exposed_port_with_notes(
+    c: &mut ContainerState,
+    args: &Args,
+) -> Result<(), FieldError> {
+    let port = args
+        .int("port")
+        .ok_or_else(|| FieldError::new("withExposedPort: port must be an integer"))?;
+    let protocol = args.opt_str("protocol").unwrap_or("TCP").to_string();
+    c.port_notes.insert(
+        (port, protocol.clone()),
+        (
+            args.opt_str("description").map(str::to_string),
+            args.bool("experimentalSkipHealthcheck"),
+        ),
+    );
+    push(c, BuildStep::ExposedPort { port, protocol });
+    Ok(())
+}
+
 /// `withEntrypoint(args, keepDefaultArgs: true)`: the entrypoint, then the default args it
 /// would have cleared (upstream `core/schema/container.go`, withEntrypoint).
 pub(crate) fn entrypoint_keeping_args(c: &mut ContainerState, args: &Args) {
@@ -558,4 +580,9 @@ pub(crate) fn start_from_config(ctx: &Ctx, c: &mut ContainerState) {
     }
     c.base = cfg;
     c.base.platform = None;
+    // A port's description is the container's, not the image config's.
+    for p in &mut c.base.ports {
+        p.description = None;
+        p.skip_healthcheck = false;
+    }
 }

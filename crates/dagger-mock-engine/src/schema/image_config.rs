@@ -81,6 +81,12 @@ impl ImageConfig {
         for step in &c.steps {
             cfg.apply(step);
         }
+        for p in &mut cfg.ports {
+            if let Some((description, skip)) = c.port_notes.get(&(p.port, p.protocol.clone())) {
+                p.description = description.clone();
+                p.skip_healthcheck = *skip;
+            }
+        }
         cfg
     }
 

@@ -1,6 +1,7 @@
 //! What a declared command needs to find in its container (`CommandEffect::requires`): a
 //! glob pattern that must match a path the command can see (its files, mounts included,
-//! directories and links), else the command fails as declared and writes nothing.
+//! directories and links), else the command fails as declared and writes nothing. A declared
+//! write under a read-only mount fails the same way.
 
 use super::effects::CommandEffect;
 use super::schema::container::ContainerState;
@@ -58,6 +59,27 @@ impl CommandEffect {
     }
 }
 
+/// A command writing under a read-only mount (`withMountedDirectory(readOnly: true)`, a
+/// secret) fails there as the kernel refuses it (`EROFS`), and writes nothing.
+fn read_only_writes(effect: CommandEffect, c: &ContainerState) -> CommandEffect {
+    let refused = effect.writes.iter().find_map(|(path, _)| {
+        let path = join(&c.workdir, path);
+        c.mounted
+            .iter()
+            .any(|(at, m)| m.read_only && (path == *at || path.starts_with(&format!("{at}/"))))
+            .then_some(path)
+    });
+    match refused {
+        None => effect,
+        Some(path) => {
+            let mut failed = CommandEffect::new(effect.matcher.clone());
+            failed.exit_code = 1;
+            failed.stderr = format!("{path}: Read-only file system");
+            failed
+        }
+    }
+}
+
 /// Every path a command in `c` can see, absolute.
 fn visible(c: &ContainerState) -> Vec<String> {
     let mut paths: Vec<String> = c.fs.keys().cloned().collect();
@@ -85,7 +107,7 @@ fn visible(c: &ContainerState) -> Vec<String> {
 /// The effect as it plays out in `c`: unchanged when every requirement is met, else the first
 /// unmet requirement's failure (no output, no writes).
 pub(crate) fn checked(effect: Option<CommandEffect>, c: &ContainerState) -> Option<CommandEffect> {
-    let effect = effect?;
+    let effect = read_only_writes(effect?, c);
     if effect.requires.is_empty() {
         return Some(effect);
     }

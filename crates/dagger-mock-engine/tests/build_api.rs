@@ -328,3 +328,115 @@ async fn a_field_the_mock_does_not_simulate_says_so() {
     );
     assert!(!err.contains("Cannot query field"), "{err}");
 }
+
+#[tokio::test]
+async fn the_rest_of_the_container_api_follows_the_engine() {
+    use dagger_mock_engine::dagger_sdk::{ContainerWithMountedDirectoryOpts, FileType};
+    let engine = MockEngine::new();
+    engine.on_exec(CommandEffect::containing("make cache").writes_file("/cache/out.txt", "x"));
+    let dag = engine.query();
+    let base = dag.container().from("alpine:3.22");
+
+    // A read-only mount refuses a write; a writable one keeps it until it is unmounted.
+    let src = dag.directory().with_new_file("in.txt", "in");
+    let read_only = base
+        .with_mounted_directory_opts(
+            "/cache",
+            src.clone(),
+            ContainerWithMountedDirectoryOpts {
+                read_only: Some(true),
+                owner: None,
+                expand: None,
+            },
+        )
+        .with_exec(vec!["make", "cache"]);
+    let err = read_only.stdout().await.unwrap_err().to_string();
+    assert!(
+        err.contains(r#"process "make cache" did not complete successfully: exit code: 1"#),
+        "{err}"
+    );
+    let writable = base
+        .with_mounted_directory("/cache", src)
+        .with_exec(vec!["make", "cache"]);
+    assert_eq!(
+        writable.file("/cache/out.txt").contents().await.unwrap(),
+        "x"
+    );
+    assert!(!writable
+        .without_mount("/cache")
+        .exists("/cache/out.txt")
+        .await
+        .unwrap());
+    // rootfs is the container's own files: the mount is not in it.
+    assert!(!writable.rootfs().exists("cache/out.txt").await.unwrap());
+
+    // Temporary directories, symlinks and stat.
+    let c = base
+        .with_mounted_temp("/tmp/work")
+        .with_new_file("/etc/app.conf", "a=1\n")
+        .with_symlink("/etc/app.conf", "/app.conf");
+    assert_eq!(
+        c.stat("/tmp/work").file_type().await.unwrap(),
+        FileType::Directory
+    );
+    assert_eq!(
+        c.stat("/app.conf").file_type().await.unwrap(),
+        FileType::Regular
+    );
+    assert_eq!(c.stat("/app.conf").size().await.unwrap(), 4);
+    assert_eq!(
+        c.stat_opts(
+            "/app.conf",
+            dagger_mock_engine::dagger_sdk::ContainerStatOpts {
+                do_not_follow_symlinks: Some(true)
+            }
+        )
+        .file_type()
+        .await
+        .unwrap(),
+        FileType::Symlink
+    );
+    let err = c.stat("/nope").name().await.unwrap_err().to_string();
+    assert!(
+        err.contains("lstat /nope: no such file or directory"),
+        "{err}"
+    );
+    let gone = c.without_directory("/etc");
+    assert!(!gone.exists("/etc/app.conf").await.unwrap());
+
+    // Healthcheck, env files, combined output, errors.
+    let checked = base.with_docker_healthcheck(vec!["wget", "-q", "localhost:8080"]);
+    assert_eq!(
+        checked.docker_healthcheck().args().await.unwrap(),
+        ["wget", "-q", "localhost:8080"]
+    );
+    let env = dag.file(".env", "A=1\nB=two\n").as_env_file();
+    let with_env = base.with_env_file_variables(env);
+    assert_eq!(with_env.env_variable("B").await.unwrap(), "two");
+    assert_eq!(with_env.env_variables().await.unwrap().len(), 2);
+    let echoed = base.with_exec(vec!["echo", "hi"]);
+    assert_eq!(echoed.combined_output().await.unwrap(), "hi\n");
+    let err = base
+        .with_error("stop here")
+        .sync()
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(err.is_some_and(|e| e.contains("stop here")));
+
+    // Addresses, secret URIs, JSON.
+    let from_address = dag.address("alpine:3.22").container();
+    assert!(from_address
+        .image_ref()
+        .await
+        .unwrap()
+        .starts_with("docker.io/library/alpine:3.22@sha256:"));
+    let reference = dag.address("https://example.org/app.git#v1.4.0").git_ref();
+    assert_eq!(reference.r#ref().await.unwrap(), "v1.4.0");
+    assert_eq!(
+        dag.secret("env://TOKEN").uri().await.unwrap(),
+        "env://TOKEN"
+    );
+    let json = dag.file("a.json", r#"{"a": [1, 2]}"#).as_json();
+    assert_eq!(json.contents().await.unwrap().0, r#"{"a":[1,2]}"#);
+}

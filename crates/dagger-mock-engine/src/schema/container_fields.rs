@@ -88,6 +88,8 @@ pub(crate) struct Mounted {
     pub source: String,
     /// The container's own files the mount hides, restored by `withoutMount`.
     pub hidden: BTreeMap<String, String>,
+    /// `withMountedDirectory(readOnly: true)`, and secrets: a command cannot write there.
+    pub read_only: bool,
 }
 
 /// Answers a field of a container that `container.rs` does not.
@@ -232,6 +234,7 @@ pub(crate) fn stat(c: &ContainerState, path: &str, no_follow: bool) -> Result<St
         let prefix = format!("{}/", path.trim_end_matches('/'));
         if path == "/"
             || c.dirs.contains(&path)
+            || mount_targets(c).contains(&path)
             || c.fs.keys().any(|k| k.starts_with(&prefix))
             || c.mounted.keys().any(|k| k.starts_with(&prefix))
         {
@@ -302,7 +305,13 @@ fn remove_tree(fs: &mut BTreeMap<String, String>, path: &str) -> BTreeMap<String
 }
 
 /// Mounts `files` (paths relative to `path`; `""` for a file mount) at `path`.
-fn mount(c: &mut ContainerState, path: String, files: BTreeMap<String, String>, source: String) {
+fn mount(
+    c: &mut ContainerState,
+    path: String,
+    files: BTreeMap<String, String>,
+    source: String,
+    read_only: bool,
+) {
     unmount(c, &path);
     let hidden = remove_tree(&mut c.fs, &path);
     for (rel, contents) in files {
@@ -313,6 +322,7 @@ fn mount(c: &mut ContainerState, path: String, files: BTreeMap<String, String>, 
         Mounted {
             source: source.clone(),
             hidden,
+            read_only,
         },
     );
     push(c, BuildStep::Mount { path, source });
@@ -373,7 +383,13 @@ pub(crate) fn apply(
             let d = eval_dir(ctx, args.str("source")?)?;
             let path = abs(&c, args.str("path")?);
             let source = d.label();
-            mount(&mut c, path, d.tree, source);
+            let read_only = args.bool("readOnly");
+            let source = if read_only {
+                format!("{source} (read-only)")
+            } else {
+                source
+            };
+            mount(&mut c, path, d.tree, source, read_only);
         }
         "withMountedFile" => {
             let f = eval_file(ctx, args.str("source")?)?;
@@ -384,6 +400,7 @@ pub(crate) fn apply(
                 path,
                 BTreeMap::from([(String::new(), f.contents)]),
                 source,
+                false,
             );
         }
         // upstream core/container.go (WithMountedSecret): the plaintext is mounted when a
@@ -398,11 +415,12 @@ pub(crate) fn apply(
                 path,
                 BTreeMap::new(),
                 format!("secret {}", secret.name),
+                true,
             );
         }
         "withMountedTemp" => {
             let path = abs(&c, args.str("path")?);
-            mount(&mut c, path, BTreeMap::new(), "tmpfs".into());
+            mount(&mut c, path, BTreeMap::new(), "tmpfs".into(), false);
         }
         "withoutMount" => {
             let path = abs(&c, args.str("path")?);

@@ -293,9 +293,10 @@ fn resolve_json(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out
     };
     match field {
         "contents" => {
+            // The JSON scalar travels as a string holding the JSON text.
             let value = &state["json"];
             if !args.bool("pretty") {
-                return Ok(Out::Value(value.clone()));
+                return Ok(Out::Value(Value::from(value.to_string())));
             }
             let indent = args.opt_str("indent").unwrap_or("  ").to_string();
             let mut out = Vec::new();

@@ -245,6 +245,20 @@ async fn directories_and_files_answer_the_rest_of_the_build_api() {
         ["src/app/main.py", "src/app/util.py"]
     );
     assert!(src.exists("empty").await.unwrap());
+    assert_eq!(src.entries().await.unwrap(), ["empty/", "src/"]);
+    assert_eq!(
+        dag.directory()
+            .with_directory("copy", src.clone())
+            .filter_opts(dagger_mock_engine::dagger_sdk::DirectoryFilterOpts {
+                include: Some(vec!["copy/empty"]),
+                exclude: None,
+                gitignore: None,
+            })
+            .glob("**")
+            .await
+            .unwrap(),
+        ["copy/", "copy/empty/"]
+    );
     assert!(!src.exists("README.md").await.unwrap());
     assert_eq!(src.directory("src/app").name().await.unwrap(), "app/");
     let main = src.file("src/app/main.py");
@@ -379,6 +393,8 @@ async fn the_rest_of_the_container_api_follows_the_engine() {
         c.stat("/tmp/work").file_type().await.unwrap(),
         FileType::Directory
     );
+    assert!(c.directory("/tmp/work").entries().await.unwrap().is_empty());
+    assert_eq!(c.directory("/tmp").entries().await.unwrap(), ["work/"]);
     assert_eq!(
         c.stat("/app.conf").file_type().await.unwrap(),
         FileType::Regular

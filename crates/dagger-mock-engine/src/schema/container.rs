@@ -395,6 +395,13 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             for (name, contents) in &dir.tree {
                 c.fs.insert(directory::join(&path, name), contents.clone());
             }
+            c.dirs
+                .extend(dir.dirs.iter().map(|k| directory::join(&path, k)));
+            c.links.extend(
+                dir.links
+                    .iter()
+                    .map(|(k, v)| (directory::join(&path, k), v.clone())),
+            );
             if let Some(stage) = source_stage(ctx, args.str("source")?, &path)? {
                 c.stages.push(stage);
             }
@@ -502,6 +509,9 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         "withoutRegistryAuth" => {}
         "directory" => {
             let path = c.abs(args.str("path")?);
+            if let Some(d) = super::container_fields::directory_beyond_files(&c, &path) {
+                return Ok(State::Directory(d));
+            }
             return match directory::subtree(&c.fs, &path) {
                 // The recording engine: what a command would have written is unknown.
                 Err(_) if ctx.state().recording => Ok(State::Directory(DirState::standing_in(

@@ -267,6 +267,45 @@ pub(crate) fn exposed_port_with_notes(
     Ok(())
 }
 
+/// `directory(path)` of a container when the path holds what files alone cannot show: an
+/// empty directory, a mount point, a link, or directories or links under it. `None` when the
+/// files alone answer (or the path is missing: `container.rs` words that error).
+pub(crate) fn directory_beyond_files(c: &ContainerState, path: &str) -> Option<DirState> {
+    let prefix = format!("{}/", path.trim_end_matches('/'));
+    let under = |k: &String| k.strip_prefix(&prefix).map(str::to_string);
+    let mounts = mount_targets(c);
+    let special = c.dirs.iter().any(|d| d == path || d.starts_with(&prefix))
+        || c.links.keys().any(|l| l == path || l.starts_with(&prefix))
+        || mounts.iter().any(|m| m == path || m.starts_with(&prefix));
+    if !special {
+        return None;
+    }
+    let info = stat(c, path, false).ok()?;
+    if info.file_type != "DIRECTORY" {
+        return None;
+    }
+    let mut d = DirState::of(
+        c.fs.iter()
+            .filter_map(|(k, v)| under(k).map(|k| (k, v.clone())))
+            .collect(),
+    );
+    let mounted_dirs = mounts
+        .iter()
+        .filter(|m| stat(c, m, true).is_ok_and(|s| s.file_type == "DIRECTORY"));
+    d.dirs = c
+        .dirs
+        .iter()
+        .chain(mounted_dirs)
+        .filter_map(under)
+        .collect();
+    d.links = c
+        .links
+        .iter()
+        .filter_map(|(k, v)| under(k).map(|k| (k, v.clone())))
+        .collect();
+    Some(d)
+}
+
 /// `withEntrypoint(args, keepDefaultArgs: true)`: the entrypoint, then the default args it
 /// would have cleared (upstream `core/schema/container.go`, withEntrypoint).
 pub(crate) fn entrypoint_keeping_args(c: &mut ContainerState, args: &Args) {

@@ -125,19 +125,26 @@ impl DirState {
     /// The files kept by `include` / `exclude` patterns (`*` within a component, `**` across
     /// components, and a pattern naming a directory keeps or drops all it holds).
     pub fn filtered(&self, include: &[String], exclude: &[String]) -> DirState {
+        let kept = |path: &String| {
+            (include.is_empty() || include.iter().any(|p| pattern_matches(p, path)))
+                && !exclude.iter().any(|p| pattern_matches(p, path))
+        };
         let tree = self
             .tree
             .iter()
-            .filter(|(path, _)| {
-                (include.is_empty() || include.iter().any(|p| pattern_matches(p, path)))
-                    && !exclude.iter().any(|p| pattern_matches(p, path))
-            })
+            .filter(|(path, _)| kept(path))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         DirState {
             tree,
             stand_in: self.stand_in.clone(),
-            ..DirState::default()
+            dirs: self.dirs.iter().filter(|d| kept(d)).cloned().collect(),
+            links: self
+                .links
+                .iter()
+                .filter(|(path, _)| kept(path))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }
 }
@@ -240,6 +247,9 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             let State::Directory(d) = ctx.eval(parent)? else {
                 return Err(FieldError::new("invalid ID: not a Directory"));
             };
+            if !d.dirs.is_empty() || !d.links.is_empty() {
+                return super::directory_fields::entries(d, args.opt_str("path"));
+            }
             let d = match args.opt_str("path") {
                 Some(p) => subtree(&d.tree, &join("", p))?,
                 None => d,
@@ -305,6 +315,9 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             for (k, v) in src.tree {
                 d.tree.insert(join(&base, &k), v);
             }
+            d.dirs.extend(src.dirs.iter().map(|k| join(&base, k)));
+            d.links
+                .extend(src.links.iter().map(|(k, v)| (join(&base, k), v.clone())));
             Ok(State::Directory(d))
         }
         "withFile" => {

@@ -272,6 +272,29 @@ pub(crate) fn subdirectory(d: DirState, path: &str) -> Result<State, FieldError>
     Ok(State::Directory(out))
 }
 
+/// `entries(path)` of a directory holding empty directories or links: the names right under
+/// `path`, directories with a trailing slash (upstream `core/directory.go`, Entries).
+pub(crate) fn entries(d: DirState, path: Option<&str>) -> Result<Out, FieldError> {
+    let d = match path {
+        Some(p) => match subdirectory(d, p)? {
+            State::Directory(d) => d,
+            other => {
+                return Err(FieldError::new(format!(
+                    "{p}: not a directory ({})",
+                    other.kind()
+                )))
+            }
+        },
+        None => d,
+    };
+    let names: Vec<String> = walk(&d)
+        .into_iter()
+        .filter(|(p, _)| !p.contains('/'))
+        .map(|(p, dir)| if dir { format!("{p}/") } else { p })
+        .collect();
+    Ok(Out::Value(Value::from(names)))
+}
+
 /// Removes `path` and all under it; a missing path is no error (upstream `Directory.Without`).
 fn without(d: &mut DirState, path: &str) {
     let path = join("", path);

@@ -219,8 +219,8 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
                     .unwrap_or(Value::Null),
             ))
         }
-        // upstream core/schema/container.go (labels): the image config's labels; the mock
-        // knows those the chain set with withLabel (not a base image's own).
+        // upstream core/schema/container.go (labels): the image config's labels: the base
+        // image's (an imported archive's, a pushed image's), then the chain's.
         "labels" => {
             let c = container(ctx.eval(parent)?)?;
             Ok(super::label::list(

@@ -125,6 +125,31 @@ pub enum BuildStep {
         username: String,
         secret_name: String,
     },
+    /// A part of the image config removed (`withoutEnvVariable`, `withoutLabel`,
+    /// `withoutEntrypoint`, ...): `what` names it as a Dockerfile would (`ENV NAME`, `CMD`).
+    Unset { what: String },
+    /// `withoutFile(s)` / `withoutDirectory`: a path removed from the filesystem.
+    Remove { path: String },
+    /// `withMountedDirectory` / `withMountedFile` / `withMountedSecret` / `withMountedTemp`:
+    /// `source` describes what is mounted; not part of the image.
+    Mount { path: String, source: String },
+    /// `withoutMount(path)`.
+    Unmount { path: String },
+    /// `withSymlink(target, linkName)`.
+    Symlink { target: String, link: String },
+    /// `withDockerHealthcheck(args, ...)`: the check and its options as given.
+    Healthcheck {
+        /// The command.
+        args: Vec<String>,
+        /// Whether `args` is run by a shell (`CMD-SHELL`).
+        shell: bool,
+        /// `interval`, `timeout`, `startPeriod`, `startInterval`, `retries`, when given.
+        options: Vec<(String, String)>,
+    },
+    /// `withRootfs(directory)`: the filesystem replaced by a directory.
+    Rootfs { source: String },
+    /// `withVolatileVariable(name, value)`: seen by commands, not kept in the image config.
+    VolatileVariable { name: String, value: String },
 }
 
 impl fmt::Display for BuildStep {
@@ -167,6 +192,19 @@ impl fmt::Display for BuildStep {
                 f,
                 "# registry auth {username}@{host} (secret {secret_name})"
             ),
+            BuildStep::Unset { what } => write!(f, "UNSET {what}"),
+            BuildStep::Remove { path } => write!(f, "REMOVE {path}"),
+            BuildStep::Mount { path, source } => write!(f, "MOUNT {source} -> {path}"),
+            BuildStep::Unmount { path } => write!(f, "UNMOUNT {path}"),
+            BuildStep::Symlink { target, link } => write!(f, "SYMLINK {link} -> {target}"),
+            BuildStep::Healthcheck { args, shell, .. } if *shell => {
+                write!(f, "HEALTHCHECK CMD-SHELL {args:?}")
+            }
+            BuildStep::Healthcheck { args, .. } => write!(f, "HEALTHCHECK CMD {args:?}"),
+            BuildStep::Rootfs { source } => write!(f, "ROOTFS {source}"),
+            BuildStep::VolatileVariable { name, value } => {
+                write!(f, "VOLATILE ENV {name}={}", quoted(value))
+            }
         }
     }
 }

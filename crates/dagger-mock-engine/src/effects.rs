@@ -16,7 +16,14 @@
 //! engine.on_from(ImageFiles::address("alpine:3.22").with_file("/etc/alpine-release", "3.22.0\n"));
 //! ```
 //!
-//! The first declaration that matches a command wins. A command no declaration matches succeeds
+//! An effect can depend on what the container holds when the command runs
+//! ([`CommandEffect::requires`]): `pip install /wheels/*.whl` fails when no wheel is there,
+//! mounted or copied, so a test can show a pipeline failing for a missing input.
+//!
+//! The first declaration that matches a command wins; [`crate::MockEngine::override_exec`]
+//! puts a declaration ahead of those made before it (a fixture's defaults), so a test can
+//! make one command behave differently without rebuilding the fixture. A command no
+//! declaration matches succeeds
 //! with empty output and writes nothing (`echo` prints its arguments). Reading a path nothing
 //! put there fails with the engine's own words (`lstat /out/app: no such file or directory`)
 //! followed by the commands that ran in that container and how to declare the output.
@@ -145,6 +152,8 @@ pub struct CommandEffect {
     pub(crate) stderr: String,
     pub(crate) exit_code: i32,
     pub(crate) writes: Vec<(String, Written)>,
+    /// What the command needs to find in the container (see [`CommandEffect::requires`]).
+    pub(crate) requires: Vec<super::needs::Requirement>,
 }
 
 impl CommandEffect {
@@ -157,6 +166,7 @@ impl CommandEffect {
             stderr: String::new(),
             exit_code: 0,
             writes: Vec::new(),
+            requires: Vec::new(),
         }
     }
 

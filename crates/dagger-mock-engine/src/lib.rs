@@ -26,7 +26,9 @@
 //!
 //! The mock runs no command, so what a command writes exists only when the test declares it:
 //! one [`CommandEffect`] per command ([`MockEngine::on_exec`]), matched by exact arguments, by a
-//! part of the command line, or by a predicate; the first match wins. Files a base image
+//! part of the command line, or by a predicate; the first match wins
+//! ([`MockEngine::override_exec`] puts a declaration ahead of a fixture's defaults), and
+//! [`CommandEffect::requires`] makes one depend on what the container holds. Files a base image
 //! brings are declared the same way with [`ImageFiles`] ([`MockEngine::on_from`]). A path
 //! nothing put there fails as on the engine (`lstat /out/app: no such file or directory`),
 //! followed by the commands that ran and the declaration that would put it there.
@@ -96,6 +98,7 @@ mod effects;
 mod exec;
 mod ids;
 pub mod local_registry;
+mod needs;
 mod plan;
 mod registry_client;
 mod registry_model;
@@ -301,6 +304,13 @@ impl MockEngine {
         self.shared.lock().commands.push(effect.into());
     }
 
+    /// Declares what matching commands do, ahead of every declaration made before: the first
+    /// match wins, so this one wins over a fixture's defaults for the commands it matches
+    /// (later overrides win over earlier ones).
+    pub fn override_exec(&self, effect: impl Into<CommandEffect>) {
+        self.shared.lock().commands.insert(0, effect.into());
+    }
+
     /// Declares the files an image brings (see [`ImageFiles`]); the first declaration that
     /// matches a `from` wins.
     pub fn on_from(&self, image: ImageFiles) {
@@ -360,6 +370,15 @@ impl MockEngine {
             .lock()
             .git
             .insert((url.to_string(), tag.to_string()), tree(files));
+    }
+
+    /// Declares what `Query.http(url:)` downloads from `url` (the mock has no network: an
+    /// undeclared URL fails as a download from an unknown host fails).
+    pub fn add_http_file(&self, url: &str, contents: &str) {
+        self.shared
+            .lock()
+            .http
+            .insert(url.to_string(), contents.to_string());
     }
 
     /// Every query text received, in order.
@@ -461,6 +480,13 @@ impl MockEngine {
 /// arguments and defaults taken from the engine's schema.
 pub fn schema_sdl() -> String {
     schema::sdl()
+}
+
+/// The fields the mock declares but does not simulate, as `(type, field, reason)`: selecting
+/// one answers a GraphQL error naming the field and the reason. Every other field of the
+/// mock's schema is simulated.
+pub fn unsimulated_fields() -> &'static [(&'static str, &'static str, &'static str)] {
+    schema::exempt::EXEMPT
 }
 
 fn tree(files: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -728,6 +728,11 @@ impl PushPlan {
             .entry(self.repository.clone())
             .or_default()
             .insert(self.tag.clone(), digest.to_string());
+        // The pushed image's config and manifest annotations, for `from` of this digest.
+        state.image_configs.insert(
+            digest.to_string(),
+            super::schema::image_config::ImageConfig::of(&self.container),
+        );
         state.published.push(record);
         reference
     }

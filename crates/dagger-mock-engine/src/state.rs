@@ -66,6 +66,12 @@ pub(crate) struct EngineState {
     /// Tags the session resolved with `from`, `host/repository:tag` to digest (upstream
     /// `core/schema/container.go`, `fromSessionScopeInput`: once per session).
     pub resolved: HashMap<String, String>,
+    /// The image config and annotations of each image pushed to a registry model, by digest
+    /// (what `from` of a pushed tag reads back).
+    pub image_configs: HashMap<String, crate::schema::image_config::ImageConfig>,
+    /// Files `Query.http` downloads, by URL, as the test declared them
+    /// (`MockEngine::add_http_file`).
+    pub http: HashMap<String, String>,
     /// Registry models by normalised host.
     pub registries: HashMap<String, RegistryState>,
     /// The recording engine's leniency: nothing runs, so what a command would have written is
@@ -98,6 +104,8 @@ impl EngineState {
             auth: HashMap::new(),
             resolved: HashMap::new(),
             registries: HashMap::new(),
+            image_configs: HashMap::new(),
+            http: HashMap::new(),
             recording: false,
             queries: Vec::new(),
             meter: Arc::default(),

@@ -270,9 +270,7 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             ctx.eval(&obj)?;
             Ok(Out::Object(obj))
         }
-        other => Err(FieldError::new(format!(
-            "Address.{other} is not implemented by the mock engine"
-        ))),
+        _ => super::git_fields::resolve_address(ctx, &value, field),
     }
 }
 

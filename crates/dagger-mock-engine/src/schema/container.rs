@@ -82,6 +82,18 @@ pub(crate) struct ContainerState {
     /// Secret variables (`withSecretVariable`): the secret's ID by variable name; the plaintext
     /// stays in the engine's store until a command reads it.
     pub secret_env: BTreeMap<String, String>,
+    /// The config of the image the container started from (a pushed image read back with
+    /// `from`); the chain's steps come on top (see `image_config.rs`).
+    pub base: super::image_config::ImageConfig,
+    /// Mounts by absolute path (see `container_fields.rs`).
+    pub mounted: BTreeMap<String, super::container_fields::Mounted>,
+    /// Symbolic links by absolute path: their targets.
+    pub links: BTreeMap<String, String>,
+    /// Directories known to exist though they may hold no file (`withMountedTemp`, ...).
+    pub dirs: std::collections::BTreeSet<String>,
+    /// What `withExposedPort` said of a port beyond its number: its description and whether
+    /// a service skips its health check, by (port, protocol).
+    pub port_notes: BTreeMap<(i64, String), (Option<String>, bool)>,
 }
 
 impl ContainerState {
@@ -98,19 +110,22 @@ impl ContainerState {
             image_labels: BTreeMap::new(),
             env: BTreeMap::new(),
             secret_env: BTreeMap::new(),
+            base: Default::default(),
+            mounted: BTreeMap::new(),
+            links: BTreeMap::new(),
+            dirs: Default::default(),
+            port_notes: BTreeMap::new(),
         }
     }
 
-    /// The value of label `name`: the last `withLabel` of that name, else the image's own.
+    /// The value of label `name` in the image config (see `image_config.rs`): the last
+    /// `withLabel` of that name, else the image's own; none after `withoutLabel`.
     pub fn label(&self, name: &str) -> Option<String> {
-        self.steps
-            .iter()
-            .rev()
-            .find_map(|s| match s {
-                BuildStep::Label { name: n, value } if n == name => Some(value.clone()),
-                _ => None,
-            })
-            .or_else(|| self.image_labels.get(name).cloned())
+        super::image_config::ImageConfig::of(self)
+            .labels
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     /// The container's description (platform and steps).
@@ -224,11 +239,14 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
                     .unwrap_or(Value::Null),
             ))
         }
-        // upstream core/schema/container.go (labels): the image config's labels; the mock
-        // knows those the chain set with withLabel (not a base image's own).
+        // upstream core/schema/container.go (labels): the image config's labels: the base
+        // image's (an imported archive's, a pushed image's), then the chain's.
         "labels" => {
             let c = container(ctx.eval(parent)?)?;
-            Ok(super::label::list(parent, &c.description().labels()))
+            Ok(super::label::list(
+                parent,
+                &super::image_config::ImageConfig::of(&c).labels,
+            ))
         }
         "platform" => {
             let c = container(ctx.eval(parent)?)?;
@@ -281,7 +299,7 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             super::super::registry_model::remove_auth(ctx, args)?;
             Ok(Out::Chain)
         }
-        _ => Ok(Out::Chain),
+        _ => super::container_fields::resolve(ctx, parent, field, args),
     }
 }
 
@@ -316,6 +334,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 address: address.to_string(),
             });
             c.image_ref = Some(image_ref);
+            super::container_fields::start_from_config(ctx, &mut c);
             // The files the test declared for this image (the mock has no image contents).
             let state = ctx.state();
             if let Some(image) = state.images.iter().find(|i| i.matcher.matches(address)) {
@@ -329,6 +348,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             }
             let expect = args.opt_str("expect").unwrap_or("SUCCESS").to_string();
             let effect = declared_effect(ctx, &argv);
+            let effect = super::super::needs::checked(effect, &c);
             let output = match &effect {
                 Some(e) => ExecOutput {
                     stdout: e.stdout.clone(),
@@ -395,6 +415,13 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             for (name, contents) in &dir.tree {
                 c.fs.insert(directory::join(&path, name), contents.clone());
             }
+            c.dirs
+                .extend(dir.dirs.iter().map(|k| directory::join(&path, k)));
+            c.links.extend(
+                dir.links
+                    .iter()
+                    .map(|(k, v)| (directory::join(&path, k), v.clone())),
+            );
             if let Some(stage) = source_stage(ctx, args.str("source")?, &path)? {
                 c.stages.push(stage);
             }
@@ -450,6 +477,12 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             name: args.str("name")?.to_string(),
             value: args.str("value")?.to_string(),
         }),
+        "withExposedPort"
+            if args.opt_str("description").is_some()
+                || args.bool("experimentalSkipHealthcheck") =>
+        {
+            super::container_fields::exposed_port_with_notes(&mut c, args)?
+        }
         "withExposedPort" => c.push(BuildStep::ExposedPort {
             port: args
                 .int("port")
@@ -459,6 +492,9 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         "withDefaultArgs" => c.push(BuildStep::DefaultArgs {
             args: args.strings("args"),
         }),
+        "withEntrypoint" if args.bool("keepDefaultArgs") => {
+            super::container_fields::entrypoint_keeping_args(&mut c, args)
+        }
         "withEntrypoint" => c.push(BuildStep::Entrypoint {
             args: args.strings("args"),
         }),
@@ -493,6 +529,9 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         "withoutRegistryAuth" => {}
         "directory" => {
             let path = c.abs(args.str("path")?);
+            if let Some(d) = super::container_fields::directory_beyond_files(&c, &path) {
+                return Ok(State::Directory(d));
+            }
             return match directory::subtree(&c.fs, &path) {
                 // The recording engine: what a command would have written is unknown.
                 Err(_) if ctx.state().recording => Ok(State::Directory(DirState::standing_in(
@@ -521,7 +560,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 }
             };
         }
-        _ => return Err(wrong_state(call, &State::Container(c))),
+        _ => return super::container_fields::apply(ctx, *c, call, args),
     }
     Ok(State::Container(c))
 }

@@ -38,6 +38,10 @@ pub(crate) struct DirState {
     /// Set on the recording engine when the contents are unknown (a path no command was
     /// declared to write, a git tree nobody declared): what the empty tree stands for.
     pub stand_in: Option<StandIn>,
+    /// Directories that exist though they may hold no file (`withNewDirectory`), relative.
+    pub dirs: std::collections::BTreeSet<String>,
+    /// Symbolic links (`withSymlink`): their targets by relative path.
+    pub links: BTreeMap<String, String>,
 }
 
 /// What an empty directory or file of the recording engine stands for, and why it is empty.
@@ -86,6 +90,7 @@ impl DirState {
         Self {
             tree,
             stand_in: None,
+            ..Self::default()
         }
     }
 
@@ -94,6 +99,7 @@ impl DirState {
         Self {
             tree: BTreeMap::new(),
             stand_in: Some(stand_in),
+            ..Self::default()
         }
     }
 
@@ -102,7 +108,12 @@ impl DirState {
         if let Some(s) = &self.stand_in {
             return s.digest();
         }
-        let bytes = serde_json::to_vec(&self.tree).unwrap_or_default();
+        let bytes = if self.dirs.is_empty() && self.links.is_empty() {
+            serde_json::to_vec(&self.tree).unwrap_or_default()
+        } else {
+            // Empty directories and links are part of the contents too.
+            serde_json::to_vec(&(&self.tree, &self.dirs, &self.links)).unwrap_or_default()
+        };
         format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
     }
 
@@ -114,18 +125,26 @@ impl DirState {
     /// The files kept by `include` / `exclude` patterns (`*` within a component, `**` across
     /// components, and a pattern naming a directory keeps or drops all it holds).
     pub fn filtered(&self, include: &[String], exclude: &[String]) -> DirState {
+        let kept = |path: &String| {
+            (include.is_empty() || include.iter().any(|p| pattern_matches(p, path)))
+                && !exclude.iter().any(|p| pattern_matches(p, path))
+        };
         let tree = self
             .tree
             .iter()
-            .filter(|(path, _)| {
-                (include.is_empty() || include.iter().any(|p| pattern_matches(p, path)))
-                    && !exclude.iter().any(|p| pattern_matches(p, path))
-            })
+            .filter(|(path, _)| kept(path))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         DirState {
             tree,
             stand_in: self.stand_in.clone(),
+            dirs: self.dirs.iter().filter(|d| kept(d)).cloned().collect(),
+            links: self
+                .links
+                .iter()
+                .filter(|(path, _)| kept(path))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }
 }
@@ -137,7 +156,7 @@ fn pattern_matches(pattern: &str, path: &str) -> bool {
     (1..=parts.len()).any(|n| glob(pattern, &parts[..n].join("/")))
 }
 
-fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     fn go(p: &[u8], t: &[u8]) -> bool {
         match (p.first(), t.first()) {
             (None, None) => true,
@@ -228,6 +247,9 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             let State::Directory(d) = ctx.eval(parent)? else {
                 return Err(FieldError::new("invalid ID: not a Directory"));
             };
+            if !d.dirs.is_empty() || !d.links.is_empty() {
+                return super::directory_fields::entries(d, args.opt_str("path"));
+            }
             let d = match args.opt_str("path") {
                 Some(p) => subtree(&d.tree, &join("", p))?,
                 None => d,
@@ -243,13 +265,16 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             names.dedup();
             Ok(Out::Value(Value::from(names)))
         }
-        _ => Ok(Out::Chain),
+        _ => super::directory_fields::resolve(ctx, parent, field, args),
     }
 }
 
 fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, FieldError> {
     let mut d = dir(state, call)?;
     match call.field.as_str() {
+        "directory" if !d.dirs.is_empty() || !d.links.is_empty() => {
+            super::directory_fields::subdirectory(d, args.str("path")?)
+        }
         "directory" => match subtree(&d.tree, &join("", args.str("path")?)) {
             // The recording engine: what a command would have written is unknown.
             Err(_) if ctx.state().recording => {
@@ -290,6 +315,9 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             for (k, v) in src.tree {
                 d.tree.insert(join(&base, &k), v);
             }
+            d.dirs.extend(src.dirs.iter().map(|k| join(&base, k)));
+            d.links
+                .extend(src.links.iter().map(|(k, v)| (join(&base, k), v.clone())));
             Ok(State::Directory(d))
         }
         "withFile" => {
@@ -322,7 +350,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             });
             Ok(State::Container(Box::new(c)))
         }
-        _ => Err(wrong_state(call, &State::Directory(d))),
+        _ => super::directory_fields::apply(ctx, d, call, args),
     }
 }
 

@@ -5,7 +5,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::super::ids::{Call, Obj};
 use super::directory::{content_label, StandIn};
-use super::{wrong_state, Args, Ctx, FieldError, Out, State};
+use super::{Args, Ctx, FieldError, Out, State};
 
 pub(crate) const TYPE: super::TypeImpl = super::TypeImpl {
     name: "File",
@@ -92,12 +92,10 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             };
             Ok(Out::Value(Value::from(text)))
         }
-        other => Err(FieldError::new(format!(
-            "File.{other} is not implemented by the mock engine"
-        ))),
+        _ => super::file_fields::resolve(ctx, parent, field, args),
     }
 }
 
-fn apply(_ctx: &Ctx, state: State, call: &Call, _args: &Args) -> Result<State, FieldError> {
-    Err(wrong_state(call, &state))
+fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, FieldError> {
+    super::file_fields::apply(ctx, state, call, args)
 }

@@ -33,8 +33,8 @@ type GitRef implements Node {
     apply: apply_ref,
 };
 
-fn resolve(_ctx: &Ctx, _parent: &Obj, _field: &str, _args: &Args) -> Result<Out, FieldError> {
-    Ok(Out::Chain)
+fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, FieldError> {
+    super::git_fields::resolve(ctx, parent, field, args)
 }
 
 fn apply_repository(

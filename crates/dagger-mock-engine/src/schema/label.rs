@@ -59,9 +59,8 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, _args: &Args) -> Result<Out, Fi
     let State::Container(c) = ctx.eval(&container)? else {
         return Err(bad());
     };
-    let value = c
-        .description()
-        .labels()
+    let value = super::image_config::ImageConfig::of(&c)
+        .labels
         .into_iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v)

@@ -19,15 +19,24 @@
 
 pub(crate) mod address;
 pub(crate) mod cache;
+pub(crate) mod config_objects;
 pub(crate) mod container;
+pub(crate) mod container_fields;
 pub(crate) mod directory;
+pub(crate) mod directory_fields;
 pub(crate) mod error;
+pub(crate) mod exempt;
 pub(crate) mod file;
+pub(crate) mod file_fields;
 pub(crate) mod git;
+pub(crate) mod git_fields;
 pub(crate) mod host;
+pub(crate) mod image_config;
 pub(crate) mod label;
 pub(crate) mod module;
+pub(crate) mod patch;
 pub(crate) mod query;
+pub(crate) mod search;
 pub(crate) mod secret;
 
 use std::collections::HashMap;
@@ -76,6 +85,20 @@ pub(crate) const TYPES: &[TypeImpl] = &[
     module::MODULE,
     module::TYPE_DEF,
     module::FUNCTION,
+    // Fields added to the types above, and the objects they return.
+    container_fields::EXTENSION,
+    directory_fields::EXTENSION,
+    file_fields::EXTENSION,
+    file_fields::ENV_FILE,
+    file_fields::JSON_VALUE,
+    git_fields::EXTENSION,
+    config_objects::ENV_VARIABLE,
+    config_objects::PORT,
+    config_objects::HEALTHCHECK,
+    config_objects::STAT,
+    search::RESULT,
+    search::SUBMATCH,
+    exempt::TYPE,
 ];
 
 /// Scalars, enums, inputs and interfaces used by the types above (names and values from the
@@ -297,6 +320,9 @@ pub(crate) fn resolve(
     field: &str,
     args: &Args,
 ) -> Result<Out, FieldError> {
+    if let Some(why) = exempt::reason(&parent.ty, field) {
+        return Err(exempt::error(&parent.ty, field, why));
+    }
     let imp = type_impl(&parent.ty)
         .ok_or_else(|| FieldError::new(format!("unknown type {}", parent.ty)))?;
     (imp.resolve)(ctx, parent, field, args)

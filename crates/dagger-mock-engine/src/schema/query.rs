@@ -79,6 +79,6 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             message: args.str("message")?.to_string(),
         }),
         "setSecret" | "secret" => super::secret::apply_root(ctx, call, args),
-        _ => Err(wrong_state(call, &state)),
+        _ => super::file_fields::apply_root(ctx, call, args),
     }
 }

@@ -219,7 +219,7 @@ pub(crate) fn apply_root(_ctx: &Ctx, call: &Call, args: &Args) -> Result<State, 
     }
 }
 
-fn resolve(ctx: &Ctx, parent: &Obj, field: &str, _args: &Args) -> Result<Out, FieldError> {
+fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, FieldError> {
     let State::Secret(secret) = ctx.eval(parent)? else {
         return Err(FieldError::new("invalid ID: not a secret"));
     };
@@ -230,9 +230,7 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, _args: &Args) -> Result<Out, Fi
             ctx.state().plaintext_reads.push(secret.name);
             Ok(Out::Value(Value::from(plaintext)))
         }
-        other => Err(FieldError::new(format!(
-            "Secret.{other} is not implemented by the mock engine"
-        ))),
+        _ => super::git_fields::resolve(ctx, parent, field, args),
     }
 }
 

@@ -3,7 +3,7 @@
 //! `docker-registry`) behind the mock's model.
 
 use blumeops::pipeline::{
-    container_list, CatalogError, ListError, CACHE_BUSTER_VARIABLE, PASSWORD_VARIABLE,
+    container_list, CatalogError, ListError, AUTH_FILE, CACHE_BUSTER_VARIABLE, PASSWORD_FILE,
     REGISTRY_CLIENT_IMAGE,
 };
 use dagger_engine::registry::{repository, Tag};
@@ -99,16 +99,20 @@ async fn lists_version_tags_inside_the_engine_without_reading_the_password() {
     let listing = engine.queries().pop().unwrap();
     for part in [
         format!("from(address:\"{REGISTRY_CLIENT_IMAGE}\")"),
-        format!("withSecretVariable(name:\"{PASSWORD_VARIABLE}\""),
+        format!("withMountedSecret(path:\"{PASSWORD_FILE}\""),
         format!("withEnvVariable(name:\"{CACHE_BUSTER_VARIABLE}\""),
         "expect:ANY".to_string(),
-        "\"--username\",\"ci\",\"docker://registry.example.org/blumeops/miniflux\"".to_string(),
+        format!("\"skopeo\",\"{AUTH_FILE}\",\"ci\",\"registry.example.org\",\"{PASSWORD_FILE}\",\"docker://registry.example.org/blumeops/miniflux\""),
     ] {
         assert!(listing.contains(&part), "{part} not in {listing}");
     }
-    // The variables are set before the command runs.
+    // Issue 19, item 11: the password reaches skopeo on standard input from the mounted
+    // secret, never as an argument or a variable.
+    assert!(!listing.contains("--password\""), "{listing}");
+    assert!(!listing.contains("withSecretVariable"), "{listing}");
+    // The secret is mounted and the cache buster set before the command runs.
     let at = |p: &str| listing.find(p).unwrap();
-    assert!(at("withSecretVariable") < at("withExec") && at("withEnvVariable") < at("withExec"));
+    assert!(at("withMountedSecret") < at("withExec") && at("withEnvVariable") < at("withExec"));
 }
 
 #[tokio::test]
@@ -190,7 +194,7 @@ async fn anonymous_listing_runs_the_client_without_a_shell_or_a_secret() {
         ),
         "{query}"
     );
-    assert!(!query.contains("withSecretVariable"), "{query}");
+    assert!(!query.contains("withMountedSecret"), "{query}");
 }
 
 #[tokio::test]

@@ -19,26 +19,36 @@ use dagger_publish::{Credential, PasswordSecret, RegistryAuth};
 /// The registry client's image, pinned by version: skopeo 1.16.1.
 ///
 /// Why skopeo (`skopeo list-tags docker://<repository>` prints `{"Repository": ..., "Tags":
-/// [...]}`) rather than crane (`crane ls`): the password must reach the client from a secret
-/// variable without ever being written into the command's arguments (which the engine records
-/// and shows in its errors), so the command needs a shell to expand `$REGISTRY_PASSWORD`, and
-/// skopeo takes it as `--password`; skopeo's image (Fedora based) has `sh`, while crane's is
-/// distroless (no shell) and reads credentials only from a Docker config file. A version tag,
-/// not a digest: the digest cannot be looked up from where this was written; pin it by digest
-/// where that matters.
+/// [...]}`) rather than crane (`crane ls`): the password must reach the client without ever
+/// being in a command's arguments (readable in `/proc` on the engine's host, and recorded by
+/// the engine) or in a variable a command line expands; skopeo logs in with the password on
+/// standard input (`skopeo login --password-stdin`, from the secret mounted as a file) into an
+/// auth file that `list-tags` then reads (`--authfile`), and its image (Fedora based) has the
+/// `sh` that connects the two, while crane's is distroless. A version tag, not a digest: the
+/// digest cannot be looked up from where this was written; pin it by digest where that
+/// matters.
 pub const REGISTRY_CLIENT_IMAGE: &str = "quay.io/skopeo/stable:v1.16.1";
 
-/// The secret variable holding the registry password inside the client's container.
-pub const PASSWORD_VARIABLE: &str = "REGISTRY_PASSWORD";
+/// Where the registry password is mounted in the client's container (`withMountedSecret`):
+/// a file only the client's commands read.
+pub const PASSWORD_FILE: &str = "/run/secrets/registry-password";
+
+/// A temporary mount (`withMountedTemp`, never part of an image) for the auth file.
+pub const AUTH_DIR: &str = "/run/containers/blumeops";
+
+/// The auth file `skopeo login` writes and `skopeo list-tags` reads (containers-auth.json).
+pub const AUTH_FILE: &str = "/run/containers/blumeops/auth.json";
 
 /// The variable set to the current time before the listing, so that the engine never answers
 /// from its cache: each call lists afresh (the usual Dagger cache buster; `withExec` has no
 /// option to skip the cache in engine v0.21).
 pub const CACHE_BUSTER_VARIABLE: &str = "LISTED_AT";
 
-/// The script that runs skopeo with the password from the secret variable; everything else is
-/// an argument (`"$@"`), so the command line shows no secret.
-const LIST_SCRIPT: &str = "exec skopeo list-tags --password \"$REGISTRY_PASSWORD\" \"$@\"";
+/// The script that logs in with the password read from the mounted secret on standard input,
+/// then lists with the auth file it wrote. Its arguments: `$1` the auth file, `$2` the user,
+/// `$3` the registry host, `$4` the password file, `$5` the repository. No argument and no
+/// expanded variable holds the password.
+const LIST_SCRIPT: &str = "skopeo login --authfile \"$1\" --username \"$2\" --password-stdin \"$3\" < \"$4\" > /dev/null && exec skopeo list-tags --authfile \"$1\" \"$5\"";
 
 /// Why a container list could not be made. No variant carries a password.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -166,10 +176,11 @@ pub async fn container_list(
             )];
             if let Some(id) = &secret_id {
                 calls.push(format!(
-                    "withSecretVariable(name:{},secret:{})",
-                    gql::string(PASSWORD_VARIABLE),
+                    "withMountedSecret(path:{},source:{})",
+                    gql::string(PASSWORD_FILE),
                     gql::string(id)
                 ));
+                calls.push(format!("withMountedTemp(path:{})", gql::string(AUTH_DIR)));
             }
             calls.push(format!(
                 "withEnvVariable(name:{},value:{})",
@@ -209,8 +220,9 @@ pub async fn container_list(
         .collect()
 }
 
-/// The client's command for `repo`: with a password, through `sh` so that it comes from the
-/// secret variable; without, skopeo alone (no credentials in the container, so anonymous).
+/// The client's command for `repo`: with a password, [`LIST_SCRIPT`] (login from the mounted
+/// secret, then the listing with the auth file); without, skopeo alone (no credentials in the
+/// container, so anonymous).
 fn list_command(auth: &RegistryAuth, username: Option<&str>, repo: &RepositoryName) -> Vec<String> {
     let target = format!("docker://{}/{repo}", auth.host());
     if let Some(username) = username {
@@ -219,8 +231,10 @@ fn list_command(auth: &RegistryAuth, username: Option<&str>, repo: &RepositoryNa
             "-c".into(),
             LIST_SCRIPT.into(),
             "skopeo".into(),
-            "--username".into(),
+            AUTH_FILE.into(),
             username.into(),
+            auth.host().to_string(),
+            PASSWORD_FILE.into(),
             target,
         ]
     } else {
@@ -365,7 +379,19 @@ mod tests {
             with.last().unwrap(),
             "docker://registry.example.org/team/app"
         );
-        assert!(LIST_SCRIPT.contains(&format!("\"${PASSWORD_VARIABLE}\"")));
+        // The password is read from the mounted file on standard input, never expanded.
+        assert!(LIST_SCRIPT.contains("--password-stdin") && LIST_SCRIPT.contains("< \"$4\""));
+        assert!(!LIST_SCRIPT.contains("--password ") && !LIST_SCRIPT.contains("$REGISTRY"));
+        assert_eq!(
+            with[3..8],
+            [
+                "skopeo",
+                AUTH_FILE,
+                "zot-ci",
+                "registry.example.org",
+                PASSWORD_FILE
+            ]
+        );
         assert_eq!(
             list_command(&auth, None, &repo),
             [

@@ -100,5 +100,6 @@ pub use dagger_publish::pipeline::{
     SmokeCheck, StageInputError, StageInputs, Step, StepError, StepLog, TargetPlatform,
 };
 pub use list::{
-    container_list, ListError, CACHE_BUSTER_VARIABLE, PASSWORD_VARIABLE, REGISTRY_CLIENT_IMAGE,
+    container_list, ListError, AUTH_FILE, CACHE_BUSTER_VARIABLE, PASSWORD_FILE,
+    REGISTRY_CLIENT_IMAGE,
 };

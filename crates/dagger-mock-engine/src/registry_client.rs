@@ -1,6 +1,8 @@
 //! Registry clients run inside the engine, answered by the registry model: `skopeo list-tags`
-//! (containers/skopeo `cmd/skopeo/list_tags.go`), run directly or through `sh -c` with the
-//! password in a secret variable.
+//! (containers/skopeo `cmd/skopeo/list_tags.go`), run directly or through `sh -c`, with the
+//! credentials given as flags or in an auth file written by `skopeo login --password-stdin`
+//! from a mounted secret (`login ... < /run/secrets/x > /dev/null && exec skopeo list-tags
+//! --authfile ...`: an AND list of simple commands with those two redirections is modelled).
 //!
 //! The mock runs no command, but a registry client's answer is the registry's: the model knows
 //! each repository's tags and accounts (and a model [`backed_by`](super::RegistryModel::backed_by)
@@ -22,18 +24,209 @@ use super::schema::{Ctx, State};
 
 /// The answer of a registry client the model understands, `None` for any other command.
 pub(crate) fn answer(ctx: &Ctx, container: &ContainerState, argv: &[String]) -> Option<ExecOutput> {
-    let command = match argv {
+    let mut auth_files = AuthFiles::new();
+    match argv {
         [shell, flag, script, rest @ ..] if is_shell(shell) && flag == "-c" => {
             let env = environment(ctx, container);
-            shell_command(script, rest, &env)?
+            let mut last = None;
+            // `a && b`: each simple command in turn, until one fails (POSIX 2.9.3, AND lists).
+            for segment in script.split("&&") {
+                let (text, stdin_word, quiet) = redirections(segment)?;
+                let command = shell_command(&text, rest, &env)?;
+                let stdin = match stdin_word {
+                    Some(word) => {
+                        let path = shell_command(&word, rest, &env)?.pop()?;
+                        match file_in_container(ctx, container, &path) {
+                            Ok(contents) => Some(contents),
+                            Err(out) => return Some(out),
+                        }
+                    }
+                    None => None,
+                };
+                let mut out = run(ctx, &command, stdin, &mut auth_files)?;
+                if quiet {
+                    out.stdout.clear();
+                }
+                let failed = out.exit_code != 0;
+                last = Some(out);
+                if failed {
+                    break;
+                }
+            }
+            last
         }
-        _ => argv.to_vec(),
-    };
-    match command.as_slice() {
+        _ => run(ctx, argv, None, &mut auth_files),
+    }
+}
+
+/// The auth files `skopeo login` wrote during one command: user and password by path
+/// (containers-auth.json holds them as `auths.<host>.auth`, base64 of `user:password`).
+type AuthFiles = BTreeMap<String, (String, String)>;
+
+/// One registry-client command, with what its standard input reads.
+fn run(
+    ctx: &Ctx,
+    command: &[String],
+    stdin: Option<String>,
+    auth_files: &mut AuthFiles,
+) -> Option<ExecOutput> {
+    match command {
         [program, sub, args @ ..] if base_name(program) == "skopeo" && sub == "list-tags" => {
-            Some(list_tags(ctx, args))
+            Some(list_tags(ctx, args, auth_files))
+        }
+        [program, sub, args @ ..] if base_name(program) == "skopeo" && sub == "login" => {
+            Some(login(ctx, args, stdin, auth_files))
         }
         _ => None,
+    }
+}
+
+/// A simple command's text without its redirections, the word its standard input reads
+/// from (`< word`), and whether its standard output goes to `/dev/null`. `None` for any other
+/// redirection: the model does not guess.
+fn redirections(segment: &str) -> Option<(String, Option<String>, bool)> {
+    let mut text = String::new();
+    let mut stdin = None;
+    let mut quiet = false;
+    let mut in_double = false;
+    let mut in_single = false;
+    let mut chars = segment.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if !in_single => {
+                in_double = !in_double;
+                text.push(c);
+            }
+            '\'' if !in_double => {
+                in_single = !in_single;
+                text.push(c);
+            }
+            '<' | '>' if !in_double && !in_single => {
+                let mut word = String::new();
+                while chars.peek() == Some(&' ') {
+                    chars.next();
+                }
+                let mut quoted = false;
+                while let Some(&n) = chars.peek() {
+                    if n == '"' {
+                        quoted = !quoted;
+                    } else if n == ' ' && !quoted {
+                        break;
+                    } else if (n == '<' || n == '>') && !quoted {
+                        break;
+                    }
+                    word.push(n);
+                    chars.next();
+                }
+                if c == '<' {
+                    stdin = Some(word);
+                } else if word == "/dev/null" {
+                    quiet = true;
+                } else {
+                    return None;
+                }
+            }
+            other => text.push(other),
+        }
+    }
+    Some((text, stdin, quiet))
+}
+
+/// What a command reads from `path` in the container: a mounted secret's plaintext (read
+/// inside the engine, as the engine mounts it), or a file the chain put there; the shell's
+/// error otherwise (dash: `cannot open <path>: No such file`, exit 2).
+fn file_in_container(
+    ctx: &Ctx,
+    container: &ContainerState,
+    path: &str,
+) -> Result<String, ExecOutput> {
+    if let Some(id) = container.secret_files.get(path) {
+        if let Ok(State::Secret(secret)) = ctx.eval_id(id) {
+            if let Ok(plaintext) = secret.plaintext(ctx) {
+                return Ok(plaintext);
+            }
+        }
+    }
+    container.fs.get(path).cloned().ok_or_else(|| ExecOutput {
+        stdout: String::new(),
+        stderr: format!("sh: 1: cannot open {path}: No such file\n"),
+        exit_code: 2,
+    })
+}
+
+/// `skopeo login [--authfile P] --username U --password-stdin <host>` (containers/common
+/// `pkg/auth/auth.go`, `Login`: the password read from standard input without its trailing
+/// newline, checked against the registry, then stored in the auth file).
+fn login(
+    ctx: &Ctx,
+    args: &[String],
+    stdin: Option<String>,
+    auth_files: &mut AuthFiles,
+) -> ExecOutput {
+    let mut authfile = None;
+    let mut username = None;
+    let mut password_stdin = false;
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        match arg.as_str() {
+            "--password-stdin" => password_stdin = true,
+            "--authfile" | "--username" | "-u" => {
+                let Some(value) = args.get(i).cloned() else {
+                    return fatal(&format!("flag needs an argument: {arg}"));
+                };
+                i += 1;
+                if arg == "--authfile" {
+                    authfile = Some(value);
+                } else {
+                    username = Some(value);
+                }
+            }
+            flag if flag.starts_with('-') => return fatal(&format!("unknown flag: {flag}")),
+            _ => positional.push(arg.clone()),
+        }
+    }
+    let [host] = positional.as_slice() else {
+        return fatal("login accepts only one registry");
+    };
+    let (Some(username), true) = (username, password_stdin) else {
+        return fatal(
+            "mock engine: skopeo login is modelled with --username and --password-stdin only",
+        );
+    };
+    let password = stdin.unwrap_or_default();
+    let password = password.strip_suffix('\n').unwrap_or(&password).to_string();
+    let Some(authfile) = authfile else {
+        return fatal("mock engine: give skopeo login an --authfile");
+    };
+    {
+        let mut state = ctx.state();
+        let reg = state.registry(host);
+        if reg.unreachable {
+            let hostname = host.split(':').next().unwrap_or(host);
+            return fatal(&format!(
+                "authenticating creds for {}: pinging container registry {host}: Get \"https://{host}/v2/\": dial tcp: lookup {hostname}: no such host",
+                go_quote(host)
+            ));
+        }
+        let known = reg
+            .accounts
+            .get(&username)
+            .is_some_and(|(expected, _)| *expected == password);
+        if reg.backend.is_none() && !known {
+            return fatal(&format!(
+                "authenticating creds for {}: invalid username/password: unauthorized: authentication required",
+                go_quote(host)
+            ));
+        }
+    }
+    auth_files.insert(authfile, (username, password));
+    ExecOutput {
+        stdout: "Login Succeeded!\n".into(),
+        stderr: String::new(),
+        exit_code: 0,
     }
 }
 
@@ -211,6 +404,7 @@ fn variable_name(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option
 /// `dockerImageFlags`, and `list_tags.go`).
 #[derive(Debug, Default)]
 struct ListTagsOptions {
+    authfile: Option<String>,
     username: Option<String>,
     password: Option<String>,
     creds: Option<String>,
@@ -264,6 +458,7 @@ fn parse_options(args: &[String]) -> Result<ListTagsOptions, String> {
             "--username" => opts.username = Some(value),
             "--password" => opts.password = Some(value),
             "--creds" => opts.creds = Some(value),
+            "--authfile" => opts.authfile = Some(value),
             _ => {}
         }
     }
@@ -271,7 +466,7 @@ fn parse_options(args: &[String]) -> Result<ListTagsOptions, String> {
 }
 
 /// `skopeo list-tags [options] docker://<repository>` against the registry model.
-fn list_tags(ctx: &Ctx, args: &[String]) -> ExecOutput {
+fn list_tags(ctx: &Ctx, args: &[String], auth_files: &AuthFiles) -> ExecOutput {
     let opts = match parse_options(args) {
         Ok(o) => o,
         Err(e) => return fatal(&e),
@@ -297,7 +492,20 @@ fn list_tags(ctx: &Ctx, args: &[String]) -> ExecOutput {
             None => return fatal("mock engine: give --creds as USERNAME:PASSWORD"),
         },
         (None, Some(u), Some(p)) => Some((u, p)),
-        _ => None,
+        // An auth file `skopeo login` wrote in this command; one that does not exist is
+        // containers/image's read error.
+        _ => match &opts.authfile {
+            Some(path) => match auth_files.get(path) {
+                Some(credentials) => Some(credentials.clone()),
+                None => {
+                    return fatal(&format!(
+                        "Error listing repository tags: reading JSON file {}: open {path}: no such file or directory",
+                        go_quote(path)
+                    ))
+                }
+            },
+            None => None,
+        },
     };
     let [target] = opts.positional.as_slice() else {
         return fatal("Exactly one non-option argument expected");

@@ -158,3 +158,66 @@ async fn a_secret_variable_is_recorded_by_name_and_left_out_of_the_image() {
         .contains("SECRET ENV TOKEN (secret token)"));
     assert!(!published.to_string().contains("t0k3n"));
 }
+
+/// The login script: `skopeo login --password-stdin` reads the password from a mounted secret
+/// and writes an auth file that `list-tags --authfile` reads; no argument and no variable holds
+/// the password.
+const LOGIN_SCRIPT: &str = r#"skopeo login --authfile "$1" --username "$2" --password-stdin "$3" < "$4" > /dev/null && exec skopeo list-tags --authfile "$1" "$5""#;
+
+fn list_with_login(engine: &MockEngine, password: Option<&str>) -> Container {
+    let dag = engine.query();
+    let any = ContainerWithExecOptsBuilder::default()
+        .expect(ReturnType::Any)
+        .build()
+        .unwrap();
+    let mut container = dag.container().from("quay.io/skopeo/stable:v1.16.1");
+    if let Some(password) = password {
+        container = container
+            .with_mounted_secret("/run/secrets/pw", dag.set_secret("pw", password))
+            .with_mounted_temp("/run/auth");
+    }
+    container.with_exec_opts(
+        vec![
+            "sh",
+            "-c",
+            LOGIN_SCRIPT,
+            "skopeo",
+            "/run/auth/auth.json",
+            "ci",
+            "registry.example.org",
+            "/run/secrets/pw",
+            "docker://registry.example.org/team/app",
+        ],
+        any,
+    )
+}
+
+#[tokio::test]
+async fn a_login_from_a_mounted_secret_then_the_listing_with_its_auth_file() {
+    let engine = engine();
+    let listed = list_with_login(&engine, Some("right"));
+    assert_eq!(listed.exit_code().await.unwrap(), 0);
+    let out: serde_json::Value = serde_json::from_str(&listed.stdout().await.unwrap()).unwrap();
+    assert_eq!(out["Tags"], serde_json::json!(["latest", "v1.0.0"]));
+    assert!(engine.plaintext_reads().is_empty());
+
+    // A wrong password stops at the login, in skopeo's words.
+    let refused = list_with_login(&engine, Some("wrong"));
+    assert_eq!(refused.exit_code().await.unwrap(), 1);
+    let stderr = refused.stderr().await.unwrap();
+    assert!(
+        stderr.contains("level=fatal")
+            && stderr.contains(r#"authenticating creds for \"registry.example.org\""#)
+            && stderr.contains("unauthorized"),
+        "{stderr}"
+    );
+
+    // No secret mounted: the shell cannot open the password file.
+    let missing = list_with_login(&engine, None);
+    assert_eq!(missing.exit_code().await.unwrap(), 2);
+    assert!(missing
+        .stderr()
+        .await
+        .unwrap()
+        .contains("cannot open /run/secrets/pw"));
+}

@@ -87,6 +87,9 @@ pub(crate) struct ContainerState {
     pub base: super::image_config::ImageConfig,
     /// Mounts by absolute path (see `container_fields.rs`).
     pub mounted: BTreeMap<String, super::container_fields::Mounted>,
+    /// Secrets mounted as files (`withMountedSecret`): the secret's ID by absolute path. Only a
+    /// command reads them, inside the engine (the registry clients of `registry_client.rs`).
+    pub secret_files: BTreeMap<String, String>,
     /// Symbolic links by absolute path: their targets.
     pub links: BTreeMap<String, String>,
     /// Directories known to exist though they may hold no file (`withMountedTemp`, ...).
@@ -112,6 +115,7 @@ impl ContainerState {
             secret_env: BTreeMap::new(),
             base: Default::default(),
             mounted: BTreeMap::new(),
+            secret_files: BTreeMap::new(),
             links: BTreeMap::new(),
             dirs: Default::default(),
             port_notes: BTreeMap::new(),

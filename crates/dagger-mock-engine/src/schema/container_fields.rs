@@ -369,6 +369,7 @@ fn mount(
 
 /// Takes the mount at `path` away (nothing when nothing is mounted there, as upstream).
 fn unmount(c: &mut ContainerState, path: &str) -> bool {
+    c.secret_files.remove(path);
     let Some(m) = c.mounted.remove(path) else {
         return false;
     };
@@ -445,17 +446,19 @@ pub(crate) fn apply(
         // upstream core/container.go (WithMountedSecret): the plaintext is mounted when a
         // command runs; it never enters the container's files (nor a plan).
         "withMountedSecret" => {
-            let State::Secret(secret) = ctx.eval_id(args.str("source")?)? else {
+            let source = args.str("source")?;
+            let State::Secret(secret) = ctx.eval_id(source)? else {
                 return Err(FieldError::new("withMountedSecret: source is not a Secret"));
             };
             let path = abs(&c, args.str("path")?);
             mount(
                 &mut c,
-                path,
+                path.clone(),
                 BTreeMap::new(),
                 format!("secret {}", secret.name),
                 true,
             );
+            c.secret_files.insert(path, source.to_string());
         }
         "withMountedTemp" => {
             let path = abs(&c, args.str("path")?);

@@ -110,9 +110,7 @@ fn redirections(segment: &str) -> Option<(String, Option<String>, bool)> {
                 while let Some(&n) = chars.peek() {
                     if n == '"' {
                         quoted = !quoted;
-                    } else if n == ' ' && !quoted {
-                        break;
-                    } else if (n == '<' || n == '>') && !quoted {
+                    } else if matches!(n, ' ' | '<' | '>') && !quoted {
                         break;
                     }
                     word.push(n);

@@ -6,7 +6,7 @@
 //! one line per command:
 //!
 //! ```
-//! use dagger_mock_engine::{CommandEffect, ImageFiles, MockEngine};
+//! use dagger_engine_sim::{CommandEffect, ImageFiles, MockEngine};
 //!
 //! let engine = MockEngine::new();
 //! engine.on_exec(CommandEffect::containing("go build").writes_file("/out/app", "\x7fELF app"));
@@ -124,7 +124,7 @@ fn directory(files: &[(&str, &str)]) -> Written {
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use dagger_mock_engine::{CommandEffect, MockEngine};
+/// use dagger_engine_sim::{CommandEffect, MockEngine};
 ///
 /// let engine = MockEngine::new();
 /// engine.on_exec(CommandEffect::argv(["make", "dist"]).writes_file("dist/app.txt", "built").prints("ok\n"));
@@ -292,7 +292,7 @@ impl fmt::Debug for ImageMatch {
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use dagger_mock_engine::{ImageFiles, MockEngine};
+/// use dagger_engine_sim::{ImageFiles, MockEngine};
 ///
 /// let engine = MockEngine::new();
 /// engine.on_from(ImageFiles::address("alpine:3.22").with_file("/etc/alpine-release", "3.22.0\n"));

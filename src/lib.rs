@@ -12,7 +12,8 @@
 //!
 //! The generic parts are crates of their own: `dagger-engine` (the engine seam),
 //! `dagger-publish` (registry auth, publishing, pipeline helpers), `dagger-module-runtime`
-//! (a Rust Dagger module runtime) and `dagger-mock-engine` (the test kit).
+//! (a Rust Dagger module runtime), `dagger-engine-sim` (the engine simulator the main job's
+//! plans record on) and `dagger-mock-engine` (the test kit on it).
 
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::args::{Call, Given};
 use super::source::{ignore_patterns, load_directory, load_file};
 use dagger_engine::registry::RegistryHost;
-use dagger_mock_engine::{AccountRights, MockEngine};
+use dagger_engine_sim::{AccountRights, MockEngine};
 
 /// What the recording engine stores as any secret's value: the real one is never read there.
 const PLACEHOLDER: &str = "plan-mode-placeholder";

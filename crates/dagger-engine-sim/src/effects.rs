@@ -25,7 +25,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::schema::directory::join;
+use super::image_address::parse_address;
+use super::paths::join;
 
 /// A test's own rule on a command's arguments.
 pub type ArgvPredicate = Arc<dyn Fn(&[String]) -> bool + Send + Sync>;
@@ -264,7 +265,7 @@ impl ImageMatch {
 /// An image address as the engine reads it (`alpine:3.22` is `docker.io/library/alpine:3.22`),
 /// when it parses.
 fn normalised_address(address: &str) -> Option<String> {
-    let a = super::registry_model::parse_address(address).ok()?;
+    let a = parse_address(address).ok()?;
     let mut out = format!("{}/{}", a.host, a.repository);
     if let Some(tag) = &a.tag {
         out.push(':');

@@ -1,11 +1,19 @@
-//! A mock Dagger engine that behaves like the real one, for tests.
+//! A simulated Dagger engine: it answers the engine's GraphQL API in-process, with the engine's
+//! rules and wording, and runs nothing.
 //!
-//! [`MockEngine`] answers the engine's GraphQL API in-process ([`MockEngine::client`],
-//! [`MockEngine::query`]) or over the session protocol ([`MockEngine::serve_http`]), with the
-//! same evaluator and recorder behind both. Queries are parsed with `graphql-parser` and
-//! evaluated against a schema whose names come from the engine's (`schema/`); objects are lazy
-//! call chains with opaque IDs (`ids.rs`); `publish` goes through a registry model with accounts,
-//! create-only rights, transient faults and unreachable hosts, worded as the engine words them.
+//! [`MockEngine`] answers in-process ([`MockEngine::client`], [`MockEngine::query`]); a server
+//! of the session protocol answers through [`MockEngine::execute`] (`dagger-mock-engine`'s
+//! `SessionServer`), with the same evaluator and recorder behind both. Queries are parsed with
+//! `graphql-parser` and evaluated against a schema whose names come from the engine's
+//! (`schema/`); objects are lazy call chains with opaque IDs (`ids.rs`); `publish` goes through
+//! a registry model with accounts, create-only rights, transient faults and unreachable hosts,
+//! worded as the engine words them. The recording engine ([`MockEngine::recording`]) records a
+//! whole pipeline as a [`Plan`] without running it.
+//!
+//! This crate has no server, no process, no HTTP client: a program may link it to check or
+//! plan its engine calls. The test kit, `dagger-mock-engine`, adds the session server, a stub
+//! HTTP server, a local OCI registry and simulated registries backed by a real one
+//! ([`RegistryBackend`]).
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -95,14 +103,14 @@ mod describe;
 mod effects;
 mod exec;
 mod ids;
-pub mod local_registry;
+mod image_address;
+mod paths;
 mod plan;
+mod registry_backend;
 mod registry_client;
 mod registry_model;
 pub(crate) mod schema;
-mod server;
 mod state;
-mod stub_http;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -114,16 +122,14 @@ pub use effects::{
     AddressPredicate, ArgvPredicate, CommandEffect, CommandMatch, ExecFailure, ImageFiles,
     ImageMatch,
 };
-pub use local_registry::LocalRegistry;
 pub use plan::Plan;
+pub use registry_backend::{BackendCredentials, BackendError, RegistryBackend};
 pub use registry_model::{AccountRights, PushFailure, RegistryModel};
 pub use schema::module::{
     FunctionCallSpec, RegisteredArg, RegisteredFunction, RegisteredModule, RegisteredObject,
     RegisteredType,
 };
 pub use schema::query::DEFAULT_PLATFORM;
-pub use server::SessionServer;
-pub use stub_http::{StubAnswer, StubRequest, StubServer};
 
 /// The engine seam the mock is a transport of.
 pub use dagger_engine::{self, EngineClient};
@@ -196,6 +202,16 @@ pub struct AuthUse {
     pub secret_name: String,
 }
 
+/// One request of the session protocol, evaluated ([`MockEngine::execute`]).
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// The answer: data and errors.
+    pub response: Response,
+    /// Whether the request was refused before evaluation (it does not parse, or does not
+    /// validate against the schema): the engine then answers `422` with errors and no data.
+    pub invalid: bool,
+}
+
 /// The in-process transport: every query goes straight to the evaluator.
 struct InProcess {
     shared: Arc<Shared>,
@@ -235,7 +251,7 @@ impl MockEngine {
     /// [`MockEngine::sequential_round_trips`] counts them once. Under a paused tokio clock
     /// (`start_paused`) the wait takes no time and the count is exact. Zero, the default: the
     /// answer is immediate, and requests sent together are mostly seen one after another. The
-    /// HTTP session server has its own ([`SessionServer::set_latency`]).
+    /// session server of `dagger-mock-engine` has its own.
     pub fn set_latency(&self, latency: std::time::Duration) {
         self.shared.lock().latency = (!latency.is_zero()).then_some(latency);
     }
@@ -257,16 +273,28 @@ impl MockEngine {
         self.client().dagger()
     }
 
-    /// Serves the session protocol on 127.0.0.1 (random port, random token) until the returned
-    /// server is dropped.
-    pub async fn serve_http(&self) -> std::io::Result<SessionServer> {
-        SessionServer::start(self.shared.clone()).await
+    /// Evaluates one request of the session protocol (`query` and its `variables`, after a
+    /// wait of `latency` once the request is recorded as arrived), as a server of that protocol
+    /// answers it: `dagger-mock-engine`'s session server is this behind HTTP.
+    pub async fn execute(
+        &self,
+        query: &str,
+        variables: Option<&serde_json::Value>,
+        latency: Option<std::time::Duration>,
+    ) -> Execution {
+        let outcome = exec::run(self.shared.clone(), query, variables, latency).await;
+        Execution {
+            response: outcome.response,
+            invalid: outcome.invalid,
+        }
     }
 
     /// The model of a registry host (the address is reduced to its host as the engine does; an
     /// address that does not parse is used as given).
     pub fn registry(&self, host: &str) -> RegistryModel {
-        let host = registry_model::auth_host(host).unwrap_or_else(|_| host.to_string());
+        let host = dagger_engine::registry::RegistryHost::parse(host)
+            .map(|h| h.as_str().to_string())
+            .unwrap_or_else(|_| host.to_string());
         RegistryModel {
             shared: self.shared.clone(),
             host,
@@ -284,7 +312,7 @@ impl MockEngine {
     /// assert!(engine.public_image("quay.io/skopeo/stable").is_err());
     /// ```
     pub fn public_image(&self, address: &str) -> Result<String, String> {
-        let image = registry_model::parse_address(address).map_err(|e| e.message)?;
+        let image = image_address::parse_address(address).map_err(|e| e.to_string())?;
         let tag = image.tag.ok_or_else(|| {
             format!("{address:?} names no tag: a public image is declared by tag")
         })?;
@@ -465,6 +493,6 @@ pub fn schema_sdl() -> String {
 fn tree(files: &[(&str, &str)]) -> BTreeMap<String, String> {
     files
         .iter()
-        .map(|(p, c)| (schema::directory::join("", p), c.to_string()))
+        .map(|(p, c)| (paths::join("", p), c.to_string()))
         .collect()
 }

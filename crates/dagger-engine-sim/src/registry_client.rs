@@ -14,8 +14,11 @@
 //! unknown: repository name not known to registry`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use super::registry_model::{parse_address, RegistryState};
+use super::image_address::parse_address;
+use super::registry_backend::{BackendCredentials, BackendError, RegistryBackend};
+use super::registry_model::RegistryState;
 use super::schema::container::{ContainerState, ExecOutput};
 use super::schema::go_quote;
 use super::schema::{Ctx, State};
@@ -309,7 +312,7 @@ fn list_tags(ctx: &Ctx, args: &[String]) -> ExecOutput {
     };
     let address = match parse_address(reference) {
         Ok(a) => a,
-        Err(e) => return fatal(&format!("Invalid reference format: {}", e.message)),
+        Err(e) => return fatal(&format!("Invalid reference format: {e}")),
     };
     if address.tag.is_some() || address.digest.is_some() {
         return fatal("No tag or digest allowed in reference");
@@ -326,13 +329,13 @@ fn list_tags(ctx: &Ctx, args: &[String]) -> ExecOutput {
             ));
         }
         match &reg.backend {
-            Some(api) => Listing::Backend(api.clone()),
+            Some(backend) => Listing::Backend(backend.clone()),
             None => Listing::Model(model_tags(reg, credentials.as_ref(), &address.repository)),
         }
     };
     let tags = match listed {
         Listing::Model(result) => result,
-        Listing::Backend(api) => backend_tags(api, credentials, &address.repository),
+        Listing::Backend(backend) => backend_tags(backend, credentials, &address.repository),
     };
     match tags {
         Ok(tags) => {
@@ -352,7 +355,7 @@ fn list_tags(ctx: &Ctx, args: &[String]) -> ExecOutput {
 
 enum Listing {
     Model(Result<Vec<String>, String>),
-    Backend(oci_registry_api::RegistryApi),
+    Backend(Arc<dyn RegistryBackend>),
 }
 
 /// The tags as the model's registry answers `GET /v2/<name>/tags/list`: an account's password
@@ -382,18 +385,16 @@ fn model_tags(
 /// The tags of a repository of the real registry behind the model, with the command's
 /// credentials. The exec is evaluated synchronously, so the request runs on a thread of its own.
 fn backend_tags(
-    api: oci_registry_api::RegistryApi,
+    backend: Arc<dyn RegistryBackend>,
     credentials: Option<(String, String)>,
     repository: &str,
 ) -> Result<Vec<String>, String> {
     use dagger_engine::registry::RepositoryName;
-    use oci_registry_api::{RegistryApi, RegistryApiError, RegistryCredentials};
     let repository = RepositoryName::parse(repository).map_err(|e| e.to_string())?;
-    let client = RegistryApi::new(
-        api.host().clone(),
-        credentials.map(|(u, p)| RegistryCredentials::new(u, p)),
-    )
-    .with_plain_http(api.plain_http());
+    let credentials = credentials.map(|(username, password)| BackendCredentials {
+        username,
+        password: password.into(),
+    });
     let listed = std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -404,9 +405,9 @@ fn backend_tags(
                         format!("mock engine: no runtime for the registry request: {e}")
                     })?;
                 runtime
-                    .block_on(client.list_tags(&repository))
+                    .block_on(backend.list_tags(credentials, &repository))
                     .map_err(|e| match e {
-                        RegistryApiError::Unauthorized { .. } => {
+                        BackendError::Unauthorized => {
                             "unauthorized: authentication required".to_string()
                         }
                         other => other.to_string(),

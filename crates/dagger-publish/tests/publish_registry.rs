@@ -55,7 +55,7 @@ async fn publish_check_and_idempotent_rerun_against_a_real_registry() {
     let engine = MockEngine::new();
     engine
         .registry(local.host().as_str())
-        .backed_by(local.api(None));
+        .backed_by(local.backend());
     // The check goes through the engine, which asks the real registry.
     let publisher = Publisher::new(engine.client());
 
@@ -122,7 +122,7 @@ async fn a_wrong_password_is_rejected_with_host_and_user_before_any_push() {
     let engine = MockEngine::new();
     engine
         .registry(local.host().as_str())
-        .backed_by(local.api(None));
+        .backed_by(local.backend());
     let err = Publisher::new(engine.client())
         .publish(
             &container(&engine),

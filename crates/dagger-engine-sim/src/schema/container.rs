@@ -224,7 +224,7 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
                 )
             })
         }
-        "publish" => super::super::registry_model::publish(ctx, parent, args),
+        "publish" => super::registry::publish(ctx, parent, args),
         // upstream core/schema/container.go (from): the tag is resolved when the field is
         // selected, not when the container is used; a tag the registry lacks fails here.
         "from" => {
@@ -232,21 +232,18 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
             let platform = container(ctx.eval(parent)?)?
                 .platform
                 .unwrap_or_else(|| super::query::DEFAULT_PLATFORM.to_string());
-            match super::super::registry_model::needs_backend(ctx, &address)? {
+            match super::registry::needs_backend(ctx, &address)? {
                 Some(api) => {
                     let ctx = Ctx {
                         shared: ctx.shared.clone(),
                     };
                     Ok(Out::Later(Box::pin(async move {
-                        super::super::registry_model::resolve_from_backend(
-                            ctx, api, address, platform,
-                        )
-                        .await?;
+                        super::registry::resolve_from_backend(ctx, api, address, platform).await?;
                         Ok(Out::Chain)
                     })))
                 }
                 None => {
-                    super::super::registry_model::resolve_from(ctx, &address, &platform)?;
+                    super::registry::resolve_from(ctx, &address, &platform)?;
                     Ok(Out::Chain)
                 }
             }
@@ -254,11 +251,11 @@ fn resolve(ctx: &Ctx, parent: &Obj, field: &str, args: &Args) -> Result<Out, Fie
         // upstream core/schema/container.go (withRegistryAuth): the credential goes to the
         // session's auth provider, keyed by host; the container is returned unchanged.
         "withRegistryAuth" => {
-            super::super::registry_model::store_auth(ctx, args)?;
+            super::registry::store_auth(ctx, args)?;
             Ok(Out::Chain)
         }
         "withoutRegistryAuth" => {
-            super::super::registry_model::remove_auth(ctx, args)?;
+            super::registry::remove_auth(ctx, args)?;
             Ok(Out::Chain)
         }
         _ => Ok(Out::Chain),
@@ -283,7 +280,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
         "from" => {
             let address = args.str("address")?;
             let platform = c.platform.take();
-            let image_ref = super::super::registry_model::resolve_from(
+            let image_ref = super::registry::resolve_from(
                 ctx,
                 address,
                 platform
@@ -459,7 +456,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
             });
         }
         "withRegistryAuth" => {
-            let host = super::super::registry_model::auth_host(args.str("address")?)?;
+            let host = super::registry::auth_host(args.str("address")?)?;
             let secret = match ctx.eval_id(args.str("secret")?)? {
                 State::Secret(s) => s,
                 _ => return Err(FieldError::new("withRegistryAuth: secret is not a Secret")),

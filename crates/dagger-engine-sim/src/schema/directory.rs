@@ -156,29 +156,7 @@ fn glob(pattern: &str, text: &str) -> bool {
     go(pattern.as_bytes(), text.as_bytes())
 }
 
-/// `base` joined with `path` (absolute paths win), normalised (`.`/`..`, repeated `/`).
-pub(crate) fn join(base: &str, path: &str) -> String {
-    let full = if path.starts_with('/') || base.is_empty() {
-        path.to_string()
-    } else {
-        format!("{base}/{path}")
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in full.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    if full.starts_with('/') {
-        format!("/{}", parts.join("/"))
-    } else {
-        parts.join("/")
-    }
-}
+pub(crate) use crate::paths::join;
 
 /// The last component of a path.
 pub(crate) fn base_name(path: &str) -> String {

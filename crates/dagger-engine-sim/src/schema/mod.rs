@@ -28,6 +28,7 @@ pub(crate) mod host;
 pub(crate) mod label;
 pub(crate) mod module;
 pub(crate) mod query;
+pub(crate) mod registry;
 pub(crate) mod secret;
 
 use std::collections::HashMap;
@@ -68,7 +69,6 @@ pub(crate) const TYPES: &[TypeImpl] = &[
     git::REPOSITORY,
     git::REF,
     host::TYPE,
-    address::TYPE,
     label::TYPE,
     error::TYPE,
     module::FUNCTION_CALL,
@@ -537,17 +537,26 @@ impl Schema {
                 .collect()
         };
         for def in &doc.definitions {
+            // A name defined twice would merge two types silently: refused (fields are added
+            // to a type with `extend type`).
+            if let Definition::TypeDefinition(t) = def {
+                let name = type_definition_name(t);
+                if types.contains_key(name) {
+                    return Err(format!(
+                        "type {name} is defined twice: each type is defined once (add fields with `extend type {name}`)"
+                    ));
+                }
+            }
             match def {
                 Definition::TypeDefinition(TypeDefinition::Object(o)) => {
-                    let entry = types.entry(o.name.clone()).or_insert(TypeDefn {
-                        kind: Kind::Object,
-                        fields: Vec::new(),
-                        interfaces: Vec::new(),
-                    });
-                    entry.fields.extend(fields_of(&o.fields));
-                    entry
-                        .interfaces
-                        .extend(o.implements_interfaces.iter().cloned());
+                    types.insert(
+                        o.name.clone(),
+                        TypeDefn {
+                            kind: Kind::Object,
+                            fields: fields_of(&o.fields),
+                            interfaces: o.implements_interfaces.clone(),
+                        },
+                    );
                 }
                 Definition::TypeExtension(TypeExtension::Object(o)) => {
                     let entry = types.get_mut(&o.name).ok_or_else(|| {
@@ -607,6 +616,19 @@ impl Schema {
             }
         }
         Ok(Self { types })
+    }
+}
+
+/// The name a type definition defines.
+fn type_definition_name<'a>(t: &'a graphql_parser::schema::TypeDefinition<'_, String>) -> &'a str {
+    use graphql_parser::schema::TypeDefinition as T;
+    match t {
+        T::Scalar(s) => &s.name,
+        T::Object(o) => &o.name,
+        T::Interface(i) => &i.name,
+        T::Union(u) => &u.name,
+        T::Enum(e) => &e.name,
+        T::InputObject(i) => &i.name,
     }
 }
 
@@ -672,5 +694,33 @@ pub(crate) fn schema() -> &'static Schema {
         Err(_) => EMPTY.get_or_init(|| Schema {
             types: HashMap::new(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod build_tests {
+    use super::*;
+
+    #[test]
+    fn the_mock_schema_builds() {
+        assert!(
+            schema_result().is_ok(),
+            "{:?}",
+            schema_result().as_ref().err()
+        );
+    }
+
+    #[test]
+    fn a_type_name_given_twice_is_refused() {
+        let err = Schema::build("type A { x: String }\ntype A { y: String }")
+            .map(|_| ())
+            .expect_err("a duplicate type is refused");
+        assert!(err.contains("type A is defined twice"), "{err}");
+        let err = Schema::build("scalar S\nenum S { X }")
+            .map(|_| ())
+            .expect_err("refused");
+        assert!(err.contains("type S is defined twice"), "{err}");
+        // Extending a type is how fields are added.
+        assert!(Schema::build("type A { x: String }\nextend type A { y: String }").is_ok());
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use dagger_engine_sim::{StubAnswer, StubServer};
+//! use dagger_mock_engine::{StubAnswer, StubServer};
 //!
 //! let server = StubServer::start(|request| {
 //!     if request.path == "/v2/" {

@@ -95,7 +95,7 @@ pub use catalog::{
     PinnedVersion, Provenance, CONTAINERS_DIR, VERSION_ARG,
 };
 // The generic toolkit every pipeline here is written with.
-pub use dagger_publish::pipeline::{
+pub use dagger_pipeline::{
     helpers, steps, BuildContext, ForgeConfig, ForgeConfigError, InputId, Pipeline, PlatformError,
     SmokeCheck, StageInputError, StageInputs, Step, StepError, StepLog, TargetPlatform,
 };

@@ -25,7 +25,6 @@ mod chain;
 mod error;
 mod failure;
 mod lookup;
-pub mod pipeline;
 mod publisher;
 mod push;
 mod queries;

@@ -8,7 +8,7 @@ use std::fmt;
 /// index's `platform` and the engine's `Platform` scalar write it.
 ///
 /// ```
-/// use dagger_publish::pipeline::TargetPlatform;
+/// use dagger_pipeline::TargetPlatform;
 /// let arm = TargetPlatform::parse("linux/arm/v7").unwrap();
 /// assert_eq!((arm.os(), arm.arch(), arm.variant()), ("linux", "arm", Some("v7")));
 /// assert_eq!(arm.go_env(), [("GOOS", "linux".to_string()), ("GOARCH", "arm".into()), ("GOARM", "7".into())]);

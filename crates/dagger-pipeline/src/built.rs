@@ -1,14 +1,17 @@
 //! A built image that carries its step log, so that the publisher names a failed step.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use dagger_sdk::Container;
 
 use super::inputs::StageInputs;
 use super::steps::StepLog;
-use crate::{PublishError, PublishReport, PublishRequest, Publisher};
+use dagger_publish::{PublishError, PublishReport, PublishRequest, Publisher};
 
 /// A pipeline's container paired with the log of its steps ([`super::BuildContext::build`]).
 ///
-/// Published with [`Publisher::publish_built`], a failed command comes back as
+/// Published with [`PublishBuilt::publish_built`], a failed command comes back as
 /// [`PublishError::BuildFailed`] naming the pipeline and the step:
 ///
 /// ```text
@@ -65,11 +68,15 @@ impl BuiltImage {
         let failed_lookup = self.inputs.as_ref().and_then(StageInputs::failure);
         match err {
             PublishError::Engine(_) if failed_lookup.is_some() => {
-                failed_lookup.map_or(err, PublishError::StageInputs)
+                failed_lookup.map_or(err, |e| PublishError::StageInputs(Arc::new(e)))
             }
             PublishError::BuildFailed { exec, step: None } => {
-                let step = Some(Box::new(self.steps.explain(&exec)));
-                PublishError::BuildFailed { exec, step }
+                let step: Arc<dyn std::error::Error + Send + Sync> =
+                    Arc::new(self.steps.explain(&exec));
+                PublishError::BuildFailed {
+                    exec,
+                    step: Some(step),
+                }
             }
             PublishError::Partial { published, failed } => PublishError::Partial {
                 published,
@@ -86,11 +93,32 @@ impl BuiltImage {
     }
 }
 
-impl Publisher {
+/// Publishing a pipeline's [`BuiltImage`] with a [`Publisher`].
+///
+/// ```no_run
+/// # async fn run(publisher: dagger_publish::Publisher, image: dagger_pipeline::BuiltImage,
+/// #              request: dagger_publish::PublishRequest) -> Result<(), dagger_publish::PublishError> {
+/// use dagger_pipeline::PublishBuilt;
+///
+/// let report = publisher.publish_built(&image, &request).await?;
+/// println!("{}", report.primary());
+/// # Ok(()) }
+/// ```
+#[async_trait]
+pub trait PublishBuilt {
     /// [`Publisher::publish`] for a pipeline's [`BuiltImage`]: a failed build step comes back
     /// as [`PublishError::BuildFailed`] naming the pipeline and the step, without the caller
     /// keeping the build context.
-    pub async fn publish_built(
+    async fn publish_built(
+        &self,
+        image: &BuiltImage,
+        request: &PublishRequest,
+    ) -> Result<PublishReport, PublishError>;
+}
+
+#[async_trait]
+impl PublishBuilt for Publisher {
+    async fn publish_built(
         &self,
         image: &BuiltImage,
         request: &PublishRequest,
@@ -98,5 +126,35 @@ impl Publisher {
         self.publish(&image.container, request)
             .await
             .map_err(|e| image.explain(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dagger_engine::ExecError;
+
+    #[test]
+    fn a_build_failure_with_its_step_names_pipeline_and_step() {
+        let exec = ExecError {
+            cmd: vec!["go".into(), "build".into(), ".".into()],
+            exit_code: 1,
+            stdout: String::new(),
+            stderr: "main.go:3:1: syntax error\n".into(),
+        };
+        let bare = PublishError::BuildFailed {
+            exec: exec.clone(),
+            step: None,
+        };
+        let log = StepLog::new("app");
+        log.record("go build", &exec.cmd);
+        let named = BuiltImage::new(crate::helpers::offline_container(), log).explain(bare);
+        assert!(
+            named
+                .to_string()
+                .starts_with("pipeline \"app\", step \"go build\" failed with exit code 1"),
+            "{named}"
+        );
+        assert!(named.to_string().contains("main.go:3:1: syntax error"));
     }
 }

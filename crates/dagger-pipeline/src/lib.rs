@@ -1,4 +1,5 @@
-//! Helpers for native container pipelines whose every step shows its own error.
+//! Helpers for native container pipelines on Dagger whose every step shows its own error; the
+//! images they build are published with `dagger-publish` ([`PublishBuilt`]).
 //!
 //! - [`Pipeline`]: a name, a pinned upstream version, and a lazy build from a [`BuildContext`]
 //!   to a `dagger_sdk::Container`.
@@ -15,7 +16,7 @@
 //! - [`BuildContext::input`] / [`StageInputs`]: the objects one stage hands to the next, their
 //!   IDs looked up in one request per level of stages instead of one per object argument.
 //! - [`BuildContext::build`] gives a [`BuiltImage`] (the container and its step log), which
-//!   [`Publisher::publish_built`](crate::Publisher::publish_built) publishes, naming a failed step.
+//!   [`PublishBuilt::publish_built`] publishes, naming a failed step.
 
 mod built;
 mod context;
@@ -25,7 +26,7 @@ mod platform;
 mod smoke;
 pub mod steps;
 
-pub use built::BuiltImage;
+pub use built::{BuiltImage, PublishBuilt};
 pub use context::{BuildContext, BuildContextError, ForgeConfig, ForgeConfigError, Pipeline};
 pub use inputs::{EngineObject, InputId, StageInputError, StageInputs};
 pub use platform::{PlatformError, TargetPlatform};

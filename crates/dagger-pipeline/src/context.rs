@@ -52,8 +52,8 @@ pub trait Pipeline: Send + Sync {
 /// A build from a local directory needs no forge:
 ///
 /// ```
-/// # fn example(dag: dagger_sdk::Query, pipeline: &dyn dagger_publish::pipeline::Pipeline) {
-/// use dagger_publish::pipeline::BuildContext;
+/// # fn example(dag: dagger_sdk::Query, pipeline: &dyn dagger_pipeline::Pipeline) {
+/// use dagger_pipeline::BuildContext;
 /// let ctx = BuildContext::new(dag.clone(), dag.host().directory("."), "app");
 /// let image = ctx.build(pipeline).expect("a local build needs no forge");
 /// # }
@@ -140,7 +140,7 @@ impl BuildContext {
     /// the build uses.
     ///
     /// ```
-    /// # fn example(ctx: &dagger_publish::pipeline::BuildContext, src: dagger_sdk::Directory) {
+    /// # fn example(ctx: &dagger_pipeline::BuildContext, src: dagger_sdk::Directory) {
     /// // Two stages: the cache and the source are looked up together, then the binary.
     /// let cache = ctx.dag.cache_volume("cargo-registry");
     /// let binary = ctx
@@ -231,7 +231,7 @@ impl ForgeConfig {
     /// A forge whose mirrors live under `base_url` (a trailing `/` is ignored).
     ///
     /// ```
-    /// use dagger_publish::pipeline::ForgeConfig;
+    /// use dagger_pipeline::ForgeConfig;
     /// let forge = ForgeConfig::new("http://127.0.0.1:3000/mirrors/").unwrap();
     /// assert_eq!(forge.repository_url("app"), "http://127.0.0.1:3000/mirrors/app.git");
     /// assert!(ForgeConfig::new("forge.example/mirrors").is_err());

@@ -1,6 +1,6 @@
 use dagger_sdk::Directory;
 
-use crate::pipeline::{BuildContext, BuildContextError};
+use crate::{BuildContext, BuildContextError};
 
 /// The tree of `repo` at `tag`, cloned from the forge mirror (`<forge base>/<repo>.git`).
 ///

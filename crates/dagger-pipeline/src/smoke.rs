@@ -18,7 +18,7 @@ use dagger_sdk::Container;
 
 use super::platform::TargetPlatform;
 use super::steps::{display_command, tail_lines, StepLog, OUTPUT_TAIL_LINES};
-use crate::chain::Chain;
+use dagger_engine::gql::Chain;
 
 /// A command run in a pipeline's final image, and the text its standard output must name: the
 /// version, as the program prints it (`SmokeCheck::new(["/usr/bin/app", "--version"], "1.2.3")`).
@@ -28,7 +28,7 @@ use crate::chain::Chain;
 /// `1.2.30`).
 ///
 /// ```
-/// use dagger_publish::pipeline::SmokeCheck;
+/// use dagger_pipeline::SmokeCheck;
 /// let check = SmokeCheck::new(["/usr/bin/app", "--version"], "0.61.1");
 /// assert!(check.passes("0.61.1 (source_archive)\n"));
 /// assert!(check.passes("app version v0.61.1"));

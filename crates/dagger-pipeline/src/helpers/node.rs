@@ -1,7 +1,7 @@
 use dagger_sdk::{Container, ContainerWithDirectoryOpts, Directory};
 
 use super::{cache_volume_name, strings};
-use crate::pipeline::BuildContext;
+use crate::BuildContext;
 
 /// Cache volume kind of the npm cache ([`cache_volume_name`] adds the toolchain image).
 pub const NPM_CACHE: &str = "npm";
@@ -19,8 +19,8 @@ const NPM_CACHE_DIR: &str = "/root/.npm";
 /// (a web UI) is the same for every platform, so a multi-platform image builds it once.
 ///
 /// ```
-/// # fn example(ctx: &dagger_publish::pipeline::BuildContext, ui: dagger_sdk::Directory) {
-/// use dagger_publish::pipeline::helpers::NodeBuild;
+/// # fn example(ctx: &dagger_pipeline::BuildContext, ui: dagger_sdk::Directory) {
+/// use dagger_pipeline::helpers::NodeBuild;
 /// let assets: dagger_sdk::Directory =
 ///     NodeBuild::new("node:22-alpine3.22", ui).output_dir("dist").output(ctx);
 /// # }

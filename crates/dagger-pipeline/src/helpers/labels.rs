@@ -1,6 +1,6 @@
 use dagger_sdk::Container;
 
-use crate::pipeline::{BuildContext, Pipeline};
+use crate::{BuildContext, Pipeline};
 
 /// The OCI annotations an image carries (OCI image spec `annotations.md`, "Pre-Defined
 /// Annotation Keys"): title, description, version, source, and for provenance the revision it
@@ -8,7 +8,7 @@ use crate::pipeline::{BuildContext, Pipeline};
 /// both as image labels and as manifest annotations.
 ///
 /// ```
-/// use dagger_publish::pipeline::helpers::OciLabels;
+/// use dagger_pipeline::helpers::OciLabels;
 /// let labels = OciLabels::new("app", "An app", "1.2.3")
 ///     .with_source("https://git.example/app.git")
 ///     .with_revision("c86b5d7")

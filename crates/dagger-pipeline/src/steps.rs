@@ -159,6 +159,22 @@ pub struct StepError {
     pub stdout_tail: Vec<String>,
 }
 
+impl StepError {
+    /// The failed step a publish error names ([`PublishError::BuildFailed`] with a step from
+    /// a step log, as [`PublishBuilt::publish_built`](crate::PublishBuilt::publish_built)
+    /// gives it), if any.
+    ///
+    /// [`PublishError::BuildFailed`]: dagger_publish::PublishError::BuildFailed
+    pub fn of(err: &dagger_publish::PublishError) -> Option<&StepError> {
+        match err {
+            dagger_publish::PublishError::BuildFailed {
+                step: Some(step), ..
+            } => step.downcast_ref::<StepError>(),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for StepError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.step {

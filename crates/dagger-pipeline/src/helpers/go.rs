@@ -1,7 +1,7 @@
 use dagger_sdk::{Container, ContainerWithDirectoryOpts, Directory, File};
 
 use super::{cache_volume_name, strings};
-use crate::pipeline::BuildContext;
+use crate::BuildContext;
 
 /// Cache volume kind of the Go module cache ([`cache_volume_name`] adds the toolchain image).
 pub const GO_MOD_CACHE: &str = "go-mod";
@@ -20,13 +20,13 @@ const GOCACHE: &str = "/root/.cache/go-build";
 /// `go build` into `/out/<output>`.
 ///
 /// For a target platform ([`BuildContext::platform`]): a build with CGO off cross-compiles on
-/// the engine's platform (`GOOS`/`GOARCH`, see [`TargetPlatform::go_env`](crate::pipeline::TargetPlatform::go_env));
+/// the engine's platform (`GOOS`/`GOARCH`, see [`TargetPlatform::go_env`](crate::TargetPlatform::go_env));
 /// a CGO build runs in a builder container of the target platform, under the engine's emulation
 /// when that is not the engine's own, since its C toolchain and libraries must be the target's.
 ///
 /// ```
-/// # fn example(ctx: &dagger_publish::pipeline::BuildContext, src: dagger_sdk::Directory) {
-/// use dagger_publish::pipeline::helpers::GoBuild;
+/// # fn example(ctx: &dagger_pipeline::BuildContext, src: dagger_sdk::Directory) {
+/// use dagger_pipeline::helpers::GoBuild;
 /// let go = GoBuild::new("golang:1.25-alpine3.22", src, "server")
 ///     .tags(["netgo"])
 ///     .ldflags("-w -s -X main.version=1.0.0")

@@ -31,7 +31,7 @@ use dagger_sdk::errors::DaggerError;
 use dagger_sdk::id::IntoID;
 use dagger_sdk::{CacheVolume, Container, Directory, File, Id, Selection};
 
-use crate::chain::Chain;
+use dagger_engine::gql::Chain;
 
 /// The ID an input gets when its lookup failed: not an ID, so the engine refuses any request
 /// using it (`dagger-sdk` writes IDs between quotes unescaped: no `"` or `\` here).

@@ -28,8 +28,8 @@
 //! it passes itself, such as the binary copied into its runtime image:
 //!
 //! ```
-//! # fn example(ctx: &dagger_publish::pipeline::BuildContext, src: dagger_sdk::Directory) {
-//! use dagger_publish::pipeline::helpers::{AlpineRuntime, GoBuild, RuntimeUser};
+//! # fn example(ctx: &dagger_pipeline::BuildContext, src: dagger_sdk::Directory) {
+//! use dagger_pipeline::helpers::{AlpineRuntime, GoBuild, RuntimeUser};
 //! let binary = GoBuild::new("golang:1.25-alpine3.22", src, "app").binary(ctx);
 //! let image = AlpineRuntime::new("alpine:3.22", RuntimeUser::existing(65534, 65534))
 //!     .container(ctx)
@@ -37,7 +37,7 @@
 //! # }
 //! ```
 //!
-//! [`BuildContext::input`]: crate::pipeline::BuildContext::input
+//! [`BuildContext::input`]: crate::BuildContext::input
 
 mod alpine;
 mod go;
@@ -56,7 +56,7 @@ pub use source::git_tag_source;
 /// its own volume.
 ///
 /// ```
-/// use dagger_publish::pipeline::helpers::{cache_volume_name, GO_MOD_CACHE};
+/// use dagger_pipeline::helpers::{cache_volume_name, GO_MOD_CACHE};
 /// assert_eq!(cache_volume_name(GO_MOD_CACHE, "golang:1.25-alpine3.22"), "go-mod-golang-1.25-alpine3.22");
 /// assert_eq!(cache_volume_name("npm", "mirror.example/node:22"), "npm-mirror.example-node-22");
 /// ```

@@ -1,7 +1,7 @@
 use dagger_sdk::Container;
 
 use super::strings;
-use crate::pipeline::BuildContext;
+use crate::BuildContext;
 
 /// Who the runtime image runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,8 +55,8 @@ impl RuntimeUser {
 /// packages, then the user.
 ///
 /// ```
-/// # fn example(ctx: &dagger_publish::pipeline::BuildContext) {
-/// use dagger_publish::pipeline::helpers::{AlpineRuntime, RuntimeUser};
+/// # fn example(ctx: &dagger_pipeline::BuildContext) {
+/// use dagger_pipeline::helpers::{AlpineRuntime, RuntimeUser};
 /// let base = AlpineRuntime::new("alpine:3.22", RuntimeUser::existing(65534, 65534))
 ///     .packages(["ca-certificates", "tzdata"])
 ///     .container(ctx);

@@ -2,11 +2,11 @@
 //! steps named by the publisher), and "partly failed" only when a tag was published.
 
 use dagger_mock_engine::{AccountRights, BuildStep, CommandEffect, MockEngine};
-use dagger_publish::dagger_sdk::{Container, Query};
-use dagger_publish::pipeline::helpers::{
-    git_tag_source, AlpineRuntime, GoBuild, OciLabels, RuntimeUser,
+use dagger_pipeline::helpers::{git_tag_source, AlpineRuntime, GoBuild, OciLabels, RuntimeUser};
+use dagger_pipeline::{
+    BuildContext, BuildContextError, ForgeConfig, Pipeline, PublishBuilt, StepError,
 };
-use dagger_publish::pipeline::{BuildContext, BuildContextError, ForgeConfig, Pipeline};
+use dagger_publish::dagger_sdk::{Container, Query};
 use dagger_publish::registry::{repository, Tag};
 use dagger_publish::{ExistingTagPolicy, PublishError, PublishRequest, Publisher};
 
@@ -161,11 +161,11 @@ async fn the_publisher_names_the_failed_step_of_a_built_image() {
         .publish_built(&image, &request(&["v1.0.0", "latest"]))
         .await
         .expect_err("go build fails");
-    let PublishError::BuildFailed { exec, step } = &err else {
+    let PublishError::BuildFailed { exec, .. } = &err else {
         panic!("expected BuildFailed, got {err:?}");
     };
     assert_eq!(exec.exit_code, 1);
-    let step = step.as_ref().expect("named from the step log");
+    let step = StepError::of(&err).expect("named from the step log");
     assert_eq!(
         (step.pipeline.as_str(), step.step.as_deref()),
         ("app", Some("go build"))

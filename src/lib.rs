@@ -19,6 +19,9 @@
 pub mod cli;
 pub mod defaults;
 pub mod logging;
+// `src/module` is being rewritten on its own branch; its one `pub` item in a private module
+// (`definition::SRC_IGNORE`) becomes `pub(crate)` there, then this allowance goes.
+#[allow(unreachable_pub)]
 pub mod module;
 pub mod pipeline;
 pub mod release;

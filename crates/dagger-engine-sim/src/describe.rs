@@ -81,7 +81,10 @@ impl ContainerDescription {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum BuildStep {
     /// `from(address)`: the base image (state before it is discarded, as the engine does).
-    From { address: String },
+    From {
+        /// The image address as given.
+        address: String,
+    },
     /// `withExec(args)`.
     Exec {
         /// The command and its arguments.
@@ -90,39 +93,102 @@ pub enum BuildStep {
         expect: String,
     },
     /// `withEnvVariable(name, value)`.
-    EnvVariable { name: String, value: String },
+    EnvVariable {
+        /// The variable's name.
+        name: String,
+        /// Its value.
+        value: String,
+    },
     /// `withMountedCache(path, cache)`: `volume` is the cache volume's key.
-    MountedCache { path: String, volume: String },
+    MountedCache {
+        /// Where the cache is mounted.
+        path: String,
+        /// The cache volume's key.
+        volume: String,
+    },
     /// `withDirectory(path, directory)`: `source` describes the directory and its content digest.
-    Directory { path: String, source: String },
+    Directory {
+        /// Where the directory goes.
+        path: String,
+        /// What the directory is, with its content digest.
+        source: String,
+    },
     /// `withFile(path, file)` or `withNewFile(path, contents)`: `source` describes the file.
-    File { path: String, source: String },
+    File {
+        /// Where the file goes.
+        path: String,
+        /// What the file is.
+        source: String,
+    },
     /// `withWorkdir(path)`.
-    Workdir { path: String },
+    Workdir {
+        /// The working directory.
+        path: String,
+    },
     /// `withUser(name)`.
-    User { name: String },
+    User {
+        /// The user, as given.
+        name: String,
+    },
     /// `withLabel(name, value)`.
-    Label { name: String, value: String },
+    Label {
+        /// The label's name.
+        name: String,
+        /// Its value.
+        value: String,
+    },
     /// `withAnnotation(name, value)`: an annotation of the image's manifest.
-    Annotation { name: String, value: String },
+    Annotation {
+        /// The annotation's name.
+        name: String,
+        /// Its value.
+        value: String,
+    },
     /// `withExposedPort(port, protocol)`.
-    ExposedPort { port: i64, protocol: String },
+    ExposedPort {
+        /// The port number.
+        port: i64,
+        /// `TCP` or `UDP`.
+        protocol: String,
+    },
     /// `withDefaultArgs(args)`.
-    DefaultArgs { args: Vec<String> },
+    DefaultArgs {
+        /// The default arguments.
+        args: Vec<String>,
+    },
     /// `withEntrypoint(args)`.
-    Entrypoint { args: Vec<String> },
+    Entrypoint {
+        /// The entrypoint and its arguments.
+        args: Vec<String>,
+    },
     /// `import(source)`: `source` describes the tarball file.
-    Import { source: String },
+    Import {
+        /// What the tarball file is.
+        source: String,
+    },
     /// `Directory.dockerBuild`: the build context (its digest) and the Dockerfile's path.
-    DockerBuild { context: String, dockerfile: String },
+    DockerBuild {
+        /// The build context, by its digest.
+        context: String,
+        /// The Dockerfile's path in the context.
+        dockerfile: String,
+    },
     /// `withSecretVariable(name, secret)`: the variable and the secret's name (never its
     /// plaintext); not part of the image (nor its digest).
-    SecretVariable { name: String, secret_name: String },
+    SecretVariable {
+        /// The variable's name.
+        name: String,
+        /// The secret's name.
+        secret_name: String,
+    },
     /// `withRegistryAuth(address, username, secret)`: recorded for inspection; it does not
     /// change the container (nor its digest).
     RegistryAuth {
+        /// The normalised registry host.
         host: String,
+        /// The user name.
         username: String,
+        /// The name of the secret holding the password.
         secret_name: String,
     },
 }

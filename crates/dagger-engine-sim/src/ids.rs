@@ -45,7 +45,7 @@ pub(crate) enum IdError {
 
 impl Obj {
     /// The root object.
-    pub fn root() -> Self {
+    pub(crate) fn root() -> Self {
         Self {
             ty: "Query".into(),
             calls: Vec::new(),
@@ -53,7 +53,7 @@ impl Obj {
     }
 
     /// This object's chain followed by `call`, giving an object of type `ty`.
-    pub fn then(&self, call: Call, ty: &str) -> Self {
+    pub(crate) fn then(&self, call: Call, ty: &str) -> Self {
         let mut calls = self.calls.clone();
         calls.push(call);
         Self {
@@ -63,7 +63,7 @@ impl Obj {
     }
 
     /// The object's ID.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         // Serialising plain strings, maps and vectors cannot fail.
         let json = serde_json::to_vec(self).unwrap_or_default();
         format!(
@@ -73,7 +73,7 @@ impl Obj {
     }
 
     /// Reads an ID made by [`Obj::id`].
-    pub fn decode(id: &str) -> Result<Self, IdError> {
+    pub(crate) fn decode(id: &str) -> Result<Self, IdError> {
         let shown = shorten(id);
         let body = id.strip_prefix(PREFIX).ok_or_else(|| IdError::Foreign {
             shown: shown.clone(),

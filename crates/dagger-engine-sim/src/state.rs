@@ -17,7 +17,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// A fresh engine state.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             state: Mutex::new(EngineState::new()),
         }
@@ -25,7 +25,7 @@ impl Shared {
 
     /// Locks the state. A panic while it was held (in a test) leaves it usable, so the lock is
     /// recovered rather than propagated.
-    pub fn lock(&self) -> MutexGuard<'_, EngineState> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, EngineState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -109,7 +109,7 @@ impl EngineState {
     }
 
     /// The registry model of a (normalised) host, created with the defaults on first use.
-    pub fn registry(&mut self, host: &str) -> &mut RegistryState {
+    pub(crate) fn registry(&mut self, host: &str) -> &mut RegistryState {
         self.registries.entry(host.to_string()).or_default()
     }
 }

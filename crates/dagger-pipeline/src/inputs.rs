@@ -133,8 +133,9 @@ struct Registry {
     resolving: tokio::sync::Mutex<()>,
 }
 
-/// The stage inputs of one build (see the [module docs](self)). Cheap to clone: clones share
-/// the inputs and their IDs.
+/// The stage inputs of one build, their IDs looked up in one request per level of stages
+/// instead of one per object argument ([`BuildContext::input`](crate::BuildContext::input)).
+/// Cheap to clone: clones share the inputs and their IDs.
 #[derive(Clone)]
 pub struct StageInputs {
     inner: Arc<Registry>,

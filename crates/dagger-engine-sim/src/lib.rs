@@ -499,3 +499,8 @@ fn tree(files: &[(&str, &str)]) -> BTreeMap<String, String> {
         .map(|(p, c)| (paths::join("", p), c.to_string()))
         .collect()
 }
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

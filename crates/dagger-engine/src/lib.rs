@@ -54,3 +54,8 @@ pub use dagger_sdk;
 pub mod __private {
     pub use serde;
 }
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

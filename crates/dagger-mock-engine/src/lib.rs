@@ -33,3 +33,8 @@ pub use local_registry::LocalRegistry;
 pub use oci_backend::OciBackend;
 pub use server::SessionServer;
 pub use stub_http::{StubAnswer, StubRequest, StubServer};
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

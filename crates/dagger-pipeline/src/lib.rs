@@ -32,3 +32,8 @@ pub use inputs::{EngineObject, InputId, StageInputError, StageInputs};
 pub use platform::{PlatformError, TargetPlatform};
 pub use smoke::{run_smoke_checks, CheckedImage, SmokeCheck, SmokeCheckError, WrongOutput};
 pub use steps::{Step, StepError, StepLog};
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -476,7 +476,13 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                     StandIn::new(format!("{} {path}", c.build_digest(&[])), NOTHING_RUNS),
                 ))),
                 Err(e) if !c.fs.contains_key(&path) => Err(undeclared_path(&c, &path, e, true)),
-                found => Ok(State::Directory(found?)),
+                found => {
+                    let mut found = found?;
+                    // The recording engine: a command that ran may have written more here.
+                    found.partial = ctx.state().recording
+                        && c.steps.iter().any(|s| matches!(s, BuildStep::Exec { .. }));
+                    Ok(State::Directory(found))
+                }
             };
         }
         "file" => {

@@ -38,6 +38,9 @@ pub(crate) struct DirState {
     /// Set on the recording engine when the contents are unknown (a path no command was
     /// declared to write, a git tree nobody declared): what the empty tree stands for.
     pub stand_in: Option<StandIn>,
+    /// Set on the recording engine for a directory taken from a container where commands ran:
+    /// its tree holds what is known, and a command may have written more.
+    pub partial: bool,
 }
 
 /// What an empty directory or file of the recording engine stands for, and why it is empty.
@@ -86,6 +89,7 @@ impl DirState {
         Self {
             tree,
             stand_in: None,
+            partial: false,
         }
     }
 
@@ -94,6 +98,7 @@ impl DirState {
         Self {
             tree: BTreeMap::new(),
             stand_in: Some(stand_in),
+            partial: false,
         }
     }
 
@@ -126,6 +131,7 @@ impl DirState {
         DirState {
             tree,
             stand_in: self.stand_in.clone(),
+            partial: self.partial,
         }
     }
 }
@@ -245,17 +251,24 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 None if d.tree.keys().any(|k| k.starts_with(&format!("{path}/"))) => {
                     Err(FieldError::new(format!("{path}: is a directory")))
                 }
-                None if ctx.state().recording => Ok(State::File(FileState::standing_in(
-                    base_name(&path),
-                    StandIn::new(
-                        format!("{} {path}", d.digest()),
-                        d.stand_in.as_ref().map_or(NOTHING_RUNS, |s| s.reason),
-                    ),
-                ))),
-                // upstream core/directory.go (File) stats the path: "lstat <path>: no such
-                // file or directory".
+                // The recording engine: a file of unknown contents (a stand-in, or a container's
+                // directory where commands ran) is a stand-in; a fully known directory lacks it
+                // as on the engine.
+                None if ctx.state().recording && (d.stand_in.is_some() || d.partial) => {
+                    Ok(State::File(FileState::standing_in(
+                        base_name(&path),
+                        StandIn::new(
+                            format!("{} {path}", d.digest()),
+                            d.stand_in.as_ref().map_or(NOTHING_RUNS, |s| s.reason),
+                        ),
+                    )))
+                }
+                // upstream core/schema/directory.go (file) -> core/file.go (FileSubfileLazy)
+                // evaluates through Directory.Stat, whose os.Stat error is a PathError with
+                // Op "stat" (v0.21.8): "stat <path>: no such file or directory". Copies of a
+                // missing path (withDirectory, Container.file) say lstat.
                 None => Err(FieldError::new(format!(
-                    "lstat {path}: no such file or directory"
+                    "stat {path}: no such file or directory"
                 ))),
             }
         }
@@ -264,6 +277,7 @@ fn apply(ctx: &Ctx, state: State, call: &Call, args: &Args) -> Result<State, Fie
                 return Err(FieldError::new("withDirectory: source is not a Directory"));
             };
             let src = src.filtered(&args.strings("include"), &args.strings("exclude"));
+            d.partial |= src.partial;
             let base = join("", args.str("path")?);
             for (k, v) in src.tree {
                 d.tree.insert(join(&base, &k), v);

@@ -283,12 +283,18 @@ fn resolve_in_model(ctx: &Ctx, r: &Resolution, platform: &str) -> Result<String,
             Err(fail(format!("{}: not found", r.name)))
         };
     };
-    let allowed = match session_credential(ctx, &r.host)? {
-        Some((c, password)) => accounts
-            .get(&c.username)
-            .is_some_and(|(expected, _)| *expected == password),
-        None => anonymous_pull,
-    };
+    // upstream engine/server/resolver/resolver.go (withRegistryHostAuthorizers) resolves
+    // through containerd's docker.NewDockerAuthorizer (core/remotes/docker/authorizer.go),
+    // which sends credentials only once the registry challenges a request (401 with
+    // WWW-Authenticate). A registry that allows anonymous pulls never challenges the HEAD of a
+    // manifest: the session's credential, right or wrong, is not sent and not checked.
+    let allowed = anonymous_pull
+        || match session_credential(ctx, &r.host)? {
+            Some((c, password)) => accounts
+                .get(&c.username)
+                .is_some_and(|(expected, _)| *expected == password),
+            None => false,
+        };
     if !allowed {
         return Err(fail(status_message("HEAD", &r.manifest_url(), 401, &[])));
     }
@@ -469,13 +475,23 @@ pub(crate) fn publish(ctx: &Ctx, parent: &Obj, args: &Args) -> Result<Out, Field
         let rights = match (&plan.credential, &plan.password) {
             (Some(c), Some(pw)) => match reg.accounts.get(&c.username) {
                 Some((expected, rights)) if expected == pw => Some(*rights),
-                // Wrong user or key: the first request, a HEAD of a blob, is refused.
-                _ => {
+                // Wrong user or key: refused at the first request the registry challenges
+                // (containerd sends the credential only then, core/remotes/docker/authorizer.go):
+                // the HEAD of a blob, or, where anonymous pulls are allowed, the upload's POST.
+                _ if !reg.allow_anonymous_pull => {
                     return Err(FieldError::new(status_message(
                         "HEAD",
                         &plan.blob_url(),
                         401,
                         &[],
+                    )))
+                }
+                _ => {
+                    return Err(FieldError::new(status_message(
+                        "POST",
+                        &plan.upload_url(),
+                        401,
+                        &body_codes(bodies, "UNAUTHORIZED"),
                     )))
                 }
             },

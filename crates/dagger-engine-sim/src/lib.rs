@@ -88,8 +88,8 @@
 //! # });
 //! ```
 //!
-//! [`MockEngine::recording`] is the lenient engine for plans: there an undeclared path reads as
-//! empty.
+//! [`MockEngine::recording`] is the lenient engine for plans: there a path a command would have
+//! written reads as empty (a directory whose every file is known still lacks a missing one).
 //!
 //! # Registry clients inside the engine
 //!
@@ -242,7 +242,9 @@ impl MockEngine {
     /// The recording engine: a mock engine for plans (the `blumeops` binary's plan mode). Like
     /// [`MockEngine::new`], but since nothing runs, what a command would have written is
     /// unknown: a path read from a container that no test declared, or a git tree nobody
-    /// declared, is taken as empty instead of failing, so a whole pipeline can be recorded.
+    /// declared, is taken as empty instead of failing, so a whole pipeline can be recorded. A
+    /// directory whose every file is known (not one a command may have written to) lacks a
+    /// missing file as on the engine.
     pub fn recording() -> Self {
         let engine = Self::new();
         engine.shared.lock().recording = true;

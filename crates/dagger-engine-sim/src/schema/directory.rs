@@ -34,13 +34,13 @@ type Directory implements Node & Syncer {
 /// A directory: file contents by relative path (`a/b.txt`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct DirState {
+    /// Set on the recording engine for a directory taken from a container where commands ran:
+    /// its tree holds what is known, and a command may have written more.
+    pub partial: bool,
     pub tree: BTreeMap<String, String>,
     /// Set on the recording engine when the contents are unknown (a path no command was
     /// declared to write, a git tree nobody declared): what the empty tree stands for.
     pub stand_in: Option<StandIn>,
-    /// Set on the recording engine for a directory taken from a container where commands ran:
-    /// its tree holds what is known, and a command may have written more.
-    pub partial: bool,
 }
 
 /// What an empty directory or file of the recording engine stands for, and why it is empty.
@@ -89,7 +89,7 @@ impl DirState {
         Self {
             tree,
             stand_in: None,
-            partial: false,
+            ..Self::default()
         }
     }
 
@@ -98,7 +98,7 @@ impl DirState {
         Self {
             tree: BTreeMap::new(),
             stand_in: Some(stand_in),
-            partial: false,
+            ..Self::default()
         }
     }
 
@@ -129,9 +129,9 @@ impl DirState {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         DirState {
+            partial: self.partial,
             tree,
             stand_in: self.stand_in.clone(),
-            partial: self.partial,
         }
     }
 }

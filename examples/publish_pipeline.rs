@@ -26,8 +26,7 @@ pub(crate) async fn pipeline(
         .container()
         .from("alpine:3.20")
         .with_exec(vec!["echo", "hello"]);
-    let auth = RegistryAuth::new(image.host.as_str(), "ci")?
-        .with_optional_password(password.map(Into::into));
+    let auth = RegistryAuth::new(image.host.as_str(), "ci")?.with_optional_password(password);
     let request = PublishRequest::new(
         image.host.as_str(),
         image.repository.clone(),

@@ -43,10 +43,19 @@ pub fn log_filter(rust_log: Option<&str>, default: LevelFilter) -> (Targets, Opt
 /// Sends log lines to stderr as plain text (CI logs show no colours), filtered by `RUST_LOG` or
 /// `default`. A `RUST_LOG` that cannot be read is said on stderr.
 pub fn init(default: LevelFilter) {
+    init_with_writer(default, std::io::stderr);
+}
+
+/// [`init`], with log lines written by `writer` (the main job's redacts secrets given on its
+/// command line).
+pub fn init_with_writer<W>(default: LevelFilter, writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let rust_log = std::env::var("RUST_LOG").ok();
     let (filter, problem) = log_filter(rust_log.as_deref(), default);
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(false)
         .with_target(false);
     tracing_subscriber::registry()

@@ -15,6 +15,7 @@ fn command(args: &[&str]) -> Command {
         .env_remove("DAGGER_SESSION_PORT")
         .env_remove("DAGGER_SESSION_TOKEN")
         .env_remove("RUST_LOG")
+        .env_remove("SOURCE_DATE_EPOCH")
         .env("ZOT_CI_API_KEY", SECRET_VALUE)
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
@@ -262,6 +263,7 @@ fn the_plan_reads_top_down_on_stderr_with_stand_ins_and_quoted_commands() {
     let (code, stdout, stderr) = run(&with(
         NAVIDROME,
         &[
+            "--plan",
             "--extra-tags=v0.61.1",
             "--registry-password=env:ZOT_CI_API_KEY",
         ],
@@ -328,6 +330,7 @@ fn the_plan_reads_top_down_on_stderr_with_stand_ins_and_quoted_commands() {
 fn a_plan_without_a_password_is_anonymous() {
     let (code, _, stderr) = blumeops(&[
         "publish",
+        "--plan",
         "--container-name",
         "miniflux",
         "--version",
@@ -342,7 +345,10 @@ fn a_plan_without_a_password_is_anonymous() {
 
 #[test]
 fn json_is_one_object_with_references_digests_platforms_and_labels() {
-    let (code, stdout, stderr) = run(&with(NAVIDROME, &["--json", "--extra-tags=latest"]));
+    let (code, stdout, stderr) = run(&with(
+        NAVIDROME,
+        &["--plan", "--json", "--extra-tags=latest"],
+    ));
     assert_eq!(code, Some(0), "{stderr}");
     let value: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
     assert_eq!(value["function"], "publish");
@@ -393,7 +399,7 @@ fn completions_are_printed_for_a_shell() {
 fn a_closed_stdout_ends_quietly() {
     for args in [
         vec!["--help"],
-        with(NAVIDROME, &["--json"])
+        with(NAVIDROME, &["--plan", "--json"])
             .iter()
             .map(|s| s.as_str())
             .collect(),
@@ -581,7 +587,8 @@ async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
     ];
     let check = [
         format!("blumeops: existing-tag check of {tag} ..."),
-        format!("blumeops: existing-tag check of {tag}: not there yet ("),
+        format!("blumeops: existing-tag check: {tag} not there yet"),
+        format!("blumeops: existing-tag check of {tag}: answered ("),
     ];
     let push = [
         format!("blumeops: push of {tag} ..."),
@@ -599,7 +606,7 @@ async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
     let push_at = stderr
         .find(push[0].as_str())
         .unwrap_or_else(|| panic!("no push in\n{stderr}"));
-    for phase in [&build, &check] {
+    for phase in [&build[..], &check[..]] {
         let end = in_order(&stderr, after_loading, phase);
         assert!(end <= push_at, "{phase:?} after the push in\n{stderr}");
     }
@@ -641,6 +648,47 @@ async fn a_session_shows_each_phase_on_stderr_and_only_the_result_on_stdout() {
         .as_str()
         .unwrap()
         .starts_with(&reference));
+}
+
+/// Issue 19, item 3: the existing-tag check is logged as what it found, per tag, and "pushed"
+/// only for a push's own answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_says_pushed_only_for_a_push() {
+    let s = session().await;
+    let digest = format!("sha256:{}", "e".repeat(64));
+    s.engine.registry(&s.registry).existing_tag_with_digest(
+        "blumeops/navidrome",
+        "v0.61.1-c86b5d7",
+        &digest,
+    );
+    let tag = format!("{}/blumeops/navidrome:v0.61.1-c86b5d7", s.registry);
+    let latest = format!("{}/blumeops/navidrome:latest", s.registry);
+    let args = with(
+        NAVIDROME,
+        &[
+            &format!("--registry={}", s.registry),
+            "--registry-password=env:ZOT_CI_API_KEY",
+            "--extra-tags=latest",
+        ],
+    );
+    let (code, stdout, stderr) = in_session(&s, args).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(!stderr.contains("pushed "), "nothing was pushed:\n{stderr}");
+    assert!(
+        stderr.contains(&format!("existing-tag check: {tag} exists at {digest}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("existing-tag check: {latest} not there yet")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("existing-tag check: {tag} not there yet")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("tag exists"), "{stderr}");
+    assert!(s.engine.published().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -687,14 +735,50 @@ async fn a_session_failure_after_the_arguments_exits_1_and_bad_arguments_exit_2(
     assert!(s.engine.published().is_empty());
 }
 
+/// Issue 19, item 2: without a session a function that pushes refuses (exit 2, nothing on
+/// standard output) unless `--plan` is given, and a planned digest is marked as a stand-in.
+#[test]
+fn a_push_without_a_session_is_refused_unless_planned() {
+    for extra in [&["--quiet"][..], &[], &["--json"], &["--json", "-q"]] {
+        let (code, stdout, stderr) = run(&with(NAVIDROME, extra));
+        assert_eq!(code, Some(2), "{extra:?}: {stderr}");
+        assert!(stdout.is_empty(), "{extra:?}: {stdout}");
+        assert!(
+            stderr.contains("needs a Dagger engine session")
+                && stderr.contains("dagger run")
+                && stderr.contains("--plan"),
+            "{extra:?}: {stderr}"
+        );
+        assert!(!stderr.contains("Plan of"), "{stderr}");
+    }
+    // The arguments' own errors still come first.
+    let (code, _, stderr) = run(&with(&NAVIDROME[..3], &["--commit-sha=XYZ"]));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("XYZ"), "{stderr}");
+    // Planned: the text result says its digest is a stand-in.
+    let (code, stdout, stderr) = run(&with(NAVIDROME, &["--plan", "-q"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("(stand-in digest: planned with --plan, nothing was pushed)"),
+        "{stdout}"
+    );
+    // A function that pushes nothing still runs without a session.
+    let (code, stdout, _) = blumeops(&["container-version", "--container-name=navidrome", "-q"]);
+    assert_eq!((code, stdout.as_str()), (Some(0), "v0.61.1\n"));
+}
+
 #[test]
 fn a_bare_variable_name_is_a_secret_as_in_the_dagger_cli() {
     let (code, stdout, stderr) = run(&with(
         &NAVIDROME[..4],
-        &["--registry-password=ZOT_CI_API_KEY"],
+        &["--plan", "--registry-password=ZOT_CI_API_KEY"],
     ));
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    assert!(stderr.contains("(secret env://ZOT_CI_API_KEY)"), "{stderr}");
+    // A bare value may be the key itself: it is never printed (issue 19, item 5).
+    assert!(stderr.contains("(secret env://[REDACTED])"), "{stderr}");
+    assert!(!stderr.contains("ZOT_CI_API_KEY"), "{stderr}");
     // The engine's own words for a provider it does not know (address(value:).secret).
     let (code, _, stderr) = run(&with(
         &NAVIDROME[..4],
@@ -705,4 +789,155 @@ fn a_bare_variable_name_is_a_secret_as_in_the_dagger_cli() {
         stderr.contains(r#"unsupported secret provider: "foo""#),
         "{stderr}"
     );
+}
+
+/// Issue 19, item 4: a path in `--registry` is refused (exit 2), never dropped: the image
+/// would go to the host's root instead of the namespace meant.
+#[test]
+fn a_path_in_the_registry_is_refused_not_dropped() {
+    for registry in ["ghcr.io/myorg", "ghcr.io/myorg/app:v9"] {
+        let (code, stdout, stderr) = run(&with(
+            NAVIDROME,
+            &["--plan", &format!("--registry={registry}")],
+        ));
+        assert_eq!(code, Some(2), "{registry}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(
+            stderr.contains("--registry") && stderr.contains("namespace"),
+            "{registry}: {stderr}"
+        );
+        assert!(!stderr.contains("ghcr.io/blumeops"), "{stderr}");
+    }
+    let (code, stdout, stderr) = run(&with(NAVIDROME, &["--plan", "--registry=https://ghcr.io/"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.starts_with("ghcr.io/blumeops/navidrome:"),
+        "{stdout}"
+    );
+}
+
+/// Issue 19, item 8: a user name with `:`, a control character or a newline is refused
+/// (exit 2), naming the flag; no forged line reaches the plan.
+#[test]
+fn a_user_name_that_basic_auth_cannot_carry_is_refused() {
+    for username in [
+        "zot:ci",
+        "zot-ci\nregistry.evil.example: user root",
+        "zot\tci",
+        " zot-ci",
+    ] {
+        let (code, stdout, stderr) = run(&with(
+            NAVIDROME,
+            &[
+                "--plan",
+                &format!("--registry-username={username}"),
+                "--registry-password=env:ZOT_CI_API_KEY",
+            ],
+        ));
+        assert_eq!(code, Some(2), "{username:?}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(
+            stderr.contains("--registry-username"),
+            "{username:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("registry.evil.example: user root"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("Plan of"), "{stderr}");
+    }
+}
+
+/// Issue 19, item 5: a bare secret value (which the Dagger CLI reads as a variable's name, but
+/// which is often the key itself) and a `cmd:` address's command are never written: not in the
+/// plan's header, its registry-auth line, `--json`, log lines or errors.
+#[test]
+fn a_bare_secret_value_or_a_command_is_never_printed() {
+    const BARE: &str = "zak_CANARY_bare_value_123";
+    const COMMAND: &str = "echo zak_CANARY_cmd_token_456";
+    let cases: Vec<Vec<String>> = vec![
+        with(
+            NAVIDROME,
+            &["--plan", &format!("--registry-password={BARE}")],
+        ),
+        with(
+            NAVIDROME,
+            &["--plan", "--json", &format!("--registry-password={BARE}")],
+        ),
+        with(
+            NAVIDROME,
+            &["--plan", &format!("--registry-password=cmd:{COMMAND}")],
+        ),
+        with(
+            NAVIDROME,
+            &[
+                "--plan",
+                "--json",
+                &format!("--registry-password=cmd://{COMMAND}"),
+            ],
+        ),
+        // Refused without a session: the refusal does not echo it either.
+        with(NAVIDROME, &[&format!("--registry-password={BARE}")]),
+        // An argument error beside it.
+        with(
+            &NAVIDROME[..3],
+            &["--commit-sha=XYZ", &format!("--registry-password={BARE}")],
+        ),
+    ];
+    for args in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = command(&args)
+            .env("RUST_LOG", "debug")
+            .output()
+            .expect("the binary runs");
+        let (_, stdout, stderr) = finish(out);
+        for canary in ["zak_CANARY_bare_value_123", "zak_CANARY_cmd_token_456"] {
+            assert!(
+                !stdout.contains(canary) && !stderr.contains(canary),
+                "{args:?} printed {canary}:\n{stdout}\n{stderr}"
+            );
+        }
+    }
+    // What stays visible: where the secret comes from, when that is not the secret.
+    let (code, _, stderr) = run(&with(
+        NAVIDROME,
+        &["--plan", "--registry-password=env:ZOT_CI_API_KEY"],
+    ));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("(secret env://ZOT_CI_API_KEY)"), "{stderr}");
+}
+
+/// Issue 19, item 7: the main job takes `SOURCE_DATE_EPOCH` as the image's creation time when
+/// `--created` is not given; `--created` wins; a value that is not whole seconds is refused.
+#[test]
+fn source_date_epoch_sets_the_creation_time() {
+    let planned = |created: Option<&str>, epoch: &str| {
+        let mut args = with(NAVIDROME, &["--plan"]);
+        if let Some(c) = created {
+            args.push(format!("--created={c}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        finish(
+            command(&args)
+                .env("SOURCE_DATE_EPOCH", epoch)
+                .output()
+                .expect("the binary runs"),
+        )
+    };
+    let (code, _, stderr) = planned(None, "1700000000");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("LABEL org.opencontainers.image.created=2023-11-14T22:13:20Z"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = planned(Some("2024-01-02T03:04:05Z"), "1700000000");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("LABEL org.opencontainers.image.created=2024-01-02T03:04:05Z"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = planned(None, "yesterday");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("SOURCE_DATE_EPOCH"), "{stderr}");
 }

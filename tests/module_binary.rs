@@ -354,11 +354,11 @@ async fn publish_with_the_existing_tag_check_in_four_round_trips() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_check_that_cannot_tell_warns_and_lets_the_push_decide() {
+async fn a_check_that_cannot_tell_stops_the_publish() {
     let engine = MockEngine::new();
     let (registry, seen, server) = engine_only_registry(&engine).await;
-    // The registry stays overloaded for lookups: after its retries the check says so on
-    // stderr and the push decides; the engine's registry model accepts it.
+    // The registry stays overloaded for lookups: after its retries the check has no answer,
+    // and the default policy (fail) pushes nothing without one.
     engine
         .registry(&registry)
         .fail_next_resolves(10, PushFailure::Status(503));
@@ -369,12 +369,13 @@ async fn a_check_that_cannot_tell_warns_and_lets_the_push_decide() {
     )
     .await;
     server.abort();
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
+    let error = engine.returned_error().unwrap_or_default();
     assert!(
-        stderr.contains("could not check whether the tag exists; the push decides"),
-        "{stderr}"
+        error.starts_with("nothing was pushed") && error.contains("could not be checked"),
+        "{error}"
     );
-    assert_eq!(engine.published().len(), 1);
+    assert!(engine.published().is_empty());
     assert_eq!(connections(&seen), 0);
 }
 

@@ -56,7 +56,7 @@ async fn fifty_parallel_publishes_keep_their_own_credentials() {
                 .from("alpine:3.20")
                 .with_exec(vec!["echo", &format!("container-{n}")]);
             let secret = dag.address(format!("env:KEY{h}")).secret();
-            let auth = RegistryAuth::new(&host(h), format!("robot{h}"))
+            let auth = RegistryAuth::new(&host(h), &format!("robot{h}"))
                 .unwrap()
                 .with_password(secret);
             let policy = if n % 2 == 0 {

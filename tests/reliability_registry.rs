@@ -1,6 +1,6 @@
 //! Registry faults during publish that `publish_rules.rs` does not already cover: the registry
-//! unreachable (check and push), a manifest refused (403) for a create-only account when the
-//! check could not tell, 429 through the engine (status only) and through the registry API
+//! unreachable (check and push), a manifest refused (403) for a create-only account under the
+//! overwrite policy, 429 through the engine (status only) and through the registry API
 //! (with Retry-After), partial failures over the HTTP session with digests checked against
 //! what the engine pushed, and the same faults against a real registry (Debian's
 //! `docker-registry` on loopback). The publisher reaches registries only through the engine.
@@ -32,7 +32,7 @@ fn container(engine: &MockEngine, marker: &str) -> dagger_sdk::Container {
 fn request(host: &str, tags: &[&str], password: Option<dagger_sdk::Secret>) -> PublishRequest {
     let auth = RegistryAuth::new(host, "zot-ci")
         .unwrap()
-        .with_optional_password(password.map(Into::into));
+        .with_optional_password(password);
     PublishRequest::new(
         host,
         repository("blumeops", "navidrome").unwrap(),
@@ -62,34 +62,57 @@ fn publisher(engine: &MockEngine) -> Publisher {
 async fn an_unreachable_registry_is_named_and_not_retried() {
     let engine = MockEngine::new();
     engine.registry(HOST).unreachable(true);
-    for policy in [ExistingTagPolicy::Fail, ExistingTagPolicy::Overwrite] {
-        engine.reset_recorder();
-        let err = publisher(&engine)
-            .publish(
-                &container(&engine, "x"),
-                &request(HOST, &["v1", "latest"], None).with_policy(policy),
-            )
-            .await
-            .unwrap_err();
-        match &err {
-            PublishError::RegistryUnreachable { host, detail } => {
-                assert_eq!(host, HOST);
-                assert!(detail.contains("no such host"), "{detail}");
-            }
-            other => panic!("{policy}: expected RegistryUnreachable, got {other:?}"),
+    // Under `fail` the check cannot answer: nothing is pushed, and the error names the host and
+    // the engine's words (fail closed, issue 19).
+    let err = publisher(&engine)
+        .publish(
+            &container(&engine, "x"),
+            &request(HOST, &["v1", "latest"], None).with_policy(ExistingTagPolicy::Fail),
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        PublishError::CheckFailed {
+            host,
+            detail,
+            attempts,
+            ..
+        } => {
+            assert_eq!(host, HOST);
+            assert!(detail.contains("no such host"), "{detail}");
+            assert_eq!(*attempts, 1, "an unreachable registry is not retried");
         }
-        assert!(err.to_string().contains("could not be reached"), "{err}");
-        assert!(!err.is_transient());
-        // The check could not tell (it warned); one push request, never retried, and no
-        // read-back: both tags failed, one error each.
-        let pushes = engine
-            .queries()
-            .iter()
-            .filter(|q| q.contains("publish("))
-            .count();
-        assert_eq!(pushes, 1, "{policy}: {:#?}", engine.queries());
-        assert!(engine.published().is_empty());
+        other => panic!("fail: expected CheckFailed, got {other:?}"),
     }
+    assert!(!err.is_transient());
+    assert!(engine.queries().iter().all(|q| !q.contains("publish(")));
+
+    // Under `overwrite` there is no check: one push request, never retried, and no read-back:
+    // both tags failed, one error each.
+    engine.reset_recorder();
+    let err = publisher(&engine)
+        .publish(
+            &container(&engine, "x"),
+            &request(HOST, &["v1", "latest"], None).with_policy(ExistingTagPolicy::Overwrite),
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        PublishError::RegistryUnreachable { host, detail } => {
+            assert_eq!(host, HOST);
+            assert!(detail.contains("no such host"), "{detail}");
+        }
+        other => panic!("overwrite: expected RegistryUnreachable, got {other:?}"),
+    }
+    assert!(err.to_string().contains("could not be reached"), "{err}");
+    assert!(!err.is_transient());
+    let pushes = engine
+        .queries()
+        .iter()
+        .filter(|q| q.contains("publish("))
+        .count();
+    assert_eq!(pushes, 1, "{:#?}", engine.queries());
+    assert!(engine.published().is_empty());
 }
 
 #[tokio::test]
@@ -109,9 +132,10 @@ async fn a_registry_that_comes_back_reachable_is_published_to() {
     assert_eq!(report.tags.len(), 1);
 }
 
-/// The check cannot tell (the registry stays overloaded for its lookups), so the push decides;
-/// a create-only account's push of an existing tag is refused on the manifest (403), which
-/// means "the tag exists".
+/// Without the check (policy `overwrite`), the push decides: a create-only account's push of
+/// an existing tag is refused on the manifest (403), which means "the tag exists". (With
+/// `fail` or `skip` a check that cannot answer stops the publish:
+/// `crates/dagger-publish/tests/fail_closed.rs`.)
 #[tokio::test]
 async fn denied_on_an_existing_tag_without_a_check_says_the_tag_exists_and_is_not_retried() {
     let engine = MockEngine::new();
@@ -124,15 +148,12 @@ async fn denied_on_an_existing_tag_without_a_check_says_the_tag_exists_and_is_no
     engine
         .registry(host)
         .existing_tag("blumeops/navidrome", "v1");
-    engine
-        .registry(host)
-        .fail_next_resolves(3, PushFailure::Status(503));
     engine.set_env("KEY", KEY);
     let secret = engine.query().address("env:KEY").secret();
     let err = Publisher::new(engine.client())
         .publish(
             &container(&engine, "x"),
-            &request(host, &["v1"], Some(secret)),
+            &request(host, &["v1"], Some(secret)).with_policy(ExistingTagPolicy::Overwrite),
         )
         .await
         .unwrap_err();
@@ -388,20 +409,24 @@ async fn an_unparsable_retry_after_falls_back_to_the_backoff() {
     );
 }
 
-/// A rate-limited existing-tag check does not stop the publish: after its retries it warns
-/// and lets the push decide (the engine's registry model accepts it).
+/// A rate-limited existing-tag check is retried; when it never answers, nothing is pushed and
+/// the error says a retry later may help.
 #[tokio::test]
-async fn a_rate_limited_check_lets_the_push_decide() {
+async fn a_rate_limited_check_that_never_answers_pushes_nothing() {
     let engine = MockEngine::new();
     engine
         .registry(HOST)
         .fail_next_resolves(10, PushFailure::Status(429));
-    let report = publisher(&engine)
+    let err = publisher(&engine)
         .publish(&container(&engine, "x"), &request(HOST, &["v1"], None))
         .await
-        .unwrap();
-    assert_eq!(report.tags[0].outcome, TagOutcome::Pushed);
-    assert_eq!(engine.published().len(), 1);
+        .unwrap_err();
+    assert!(
+        matches!(err, PublishError::CheckFailed { attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    assert!(engine.published().is_empty());
     let lookups = engine
         .queries()
         .iter()

@@ -94,6 +94,32 @@ impl Call {
             .map(|(_, g)| g)
     }
 
+    /// Gives argument `name` the value `value` when the command line left it out (a value
+    /// taken from the environment, such as `SOURCE_DATE_EPOCH` for `--created`), keeping the
+    /// definition's order. `false` when the function has no such argument or it was given.
+    pub fn default_from_environment(&mut self, name: &str, value: Value) -> bool {
+        if self.get(name).is_some() {
+            return false;
+        }
+        let Some(position) = self.function.args.iter().position(|a| a.name == name) else {
+            return false;
+        };
+        let def = self.function.args[position].clone();
+        let at = self
+            .given
+            .iter()
+            .position(|(d, _)| {
+                self.function
+                    .args
+                    .iter()
+                    .position(|a| a.name == d.name)
+                    .is_some_and(|p| p > position)
+            })
+            .unwrap_or(self.given.len());
+        self.given.insert(at, (def, Given::Value(value)));
+        true
+    }
+
     /// The command line as given, for the plan's header: `publish --container-name=navidrome`.
     pub fn display(&self) -> String {
         let mut out = kebab(&self.function.name);

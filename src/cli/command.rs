@@ -58,15 +58,19 @@ pub fn kebab(snake: &str) -> String {
 const ABOUT_ENGINES: &str = "\
 Engines: inside a Dagger session (`dagger run blumeops ...`, or DAGGER_SESSION_PORT and \
 DAGGER_SESSION_TOKEN set) the function runs on that engine, with progress on standard error. \
-Anywhere else, or with --plan, it runs on the built-in recording engine: nothing is built or \
-pushed, secrets are not read, and the plan is printed on standard error.
+With --plan, or outside a session for a function that pushes nothing, it runs on the built-in \
+recording engine: nothing is built or pushed, secrets are not read, the plan is printed on \
+standard error, and a digest in the result is marked as a stand-in. A function that pushes \
+(publish, publish-nix) refuses to run outside a session without --plan (exit 2), so that no \
+CI step goes green with a made-up digest.
 
 Output: standard output carries only the result (a reference, a version, or with --json one \
 JSON object); everything else goes to standard error.
 
 Exit codes: 0 success; 1 a failure after the arguments were accepted (build, registry, engine); \
 2 an argument error (unknown function or flag, missing argument, a value breaking its rule, \
-unknown container), found before anything is built or pushed; 141 standard output was closed \
+unknown container, a function that pushes called outside a session without --plan), found \
+before anything is built or pushed; 141 standard output was closed \
 early (as a program stopped by SIGPIPE).";
 
 /// The whole command line for `def`.

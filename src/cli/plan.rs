@@ -91,6 +91,17 @@ pub fn render(call: &Call, engine: &MockEngine, why: &str) -> String {
     out
 }
 
+/// What a plan prints after each reference of a publishing function's text result.
+pub const STAND_IN_MARK: &str = " (stand-in digest: planned with --plan, nothing was pushed)";
+
+/// A publishing function's text result on the recording engine, each line marked as a stand-in.
+pub fn mark_stand_in(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("{line}{STAND_IN_MARK}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The note after a result of the recording engine that names digests.
 pub const DIGEST_NOTE: &str = "The digest in the result (standard output) is the recording \
                                engine's stand-in, not a registry's.";

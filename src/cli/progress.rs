@@ -185,14 +185,71 @@ impl Request {
     }
 }
 
-/// The references with digests in a push's answer (`<address>@sha256:...` strings).
-fn pushed(data: &Value, out: &mut Vec<String>) {
+/// The references with digests in a push's answer: strings `<address>@sha256:...` for one of
+/// the addresses the request's `publish` fields name. Nothing else in an answer is a push.
+fn pushed(data: &Value, addresses: &[String], out: &mut Vec<String>) {
     match data {
-        Value::String(s) if s.contains("@sha256:") => out.push(s.clone()),
-        Value::Object(map) => map.values().for_each(|v| pushed(v, out)),
-        Value::Array(items) => items.iter().for_each(|v| pushed(v, out)),
+        Value::String(s) => {
+            if let Some((address, digest)) = s.split_once('@') {
+                if digest.starts_with("sha256:") && addresses.iter().any(|a| a == address) {
+                    out.push(s.clone());
+                }
+            }
+        }
+        Value::Object(map) => map.values().for_each(|v| pushed(v, addresses, out)),
+        Value::Array(items) => items.iter().for_each(|v| pushed(v, addresses, out)),
         _ => {}
     }
+}
+
+/// The digest an existing-tag check's answer gives `address` (`imageRef`:
+/// `<address>@sha256:...`), if any.
+fn checked_digest<'a>(data: &'a Value, address: &str) -> Option<&'a str> {
+    match data {
+        Value::String(s) => s
+            .split_once('@')
+            .filter(|(a, digest)| *a == address && digest.starts_with("sha256:"))
+            .map(|(_, digest)| digest),
+        Value::Object(map) => map.values().find_map(|v| checked_digest(v, address)),
+        Value::Array(items) => items.iter().find_map(|v| checked_digest(v, address)),
+        _ => None,
+    }
+}
+
+/// One line per tag an existing-tag check's answer settles: "exists at sha256:...", "not there
+/// yet", or "could not be checked: <the engine's words>". A tag no error names in an answer
+/// that has errors gets no line: the engine dropped its answer (dagql answers all or nothing)
+/// and the publisher asks again.
+fn check_lines(addresses: &[String], response: &dagger_engine::Response) -> Vec<String> {
+    let mut lines = Vec::new();
+    for address in addresses {
+        if response.errors.is_empty() {
+            let found = response
+                .data
+                .as_ref()
+                .and_then(|data| checked_digest(data, address));
+            lines.push(match found {
+                Some(digest) => format!("existing-tag check: {address} exists at {digest}"),
+                None => format!("existing-tag check: {address}: no digest in the answer"),
+            });
+            continue;
+        }
+        let named = response.errors.iter().find(|e| {
+            e.message.contains(&format!("{address}: "))
+                || e.message.contains(&format!("\"{address}\""))
+        });
+        if let Some(error) = named {
+            if error.message.contains(&format!("{address}: not found")) {
+                lines.push(format!("existing-tag check: {address} not there yet"));
+            } else {
+                let first = error.message.lines().next().unwrap_or_default();
+                lines.push(format!(
+                    "existing-tag check: {address} could not be checked: {first}"
+                ));
+            }
+        }
+    }
+    lines
 }
 
 /// A transport that counts requests and round trips and reports the requests that build, run
@@ -249,30 +306,33 @@ impl Transport for CountingTransport {
             return answer;
         };
         match &answer {
-            Ok(response) if response.errors.is_empty() => {
-                self.built.store(true, Ordering::Relaxed);
-                let mut refs = Vec::new();
-                if let Some(data) = &response.data {
-                    pushed(data, &mut refs);
+            // The existing-tag check: what it learnt of each tag, never "pushed".
+            Ok(response) if request.pushes.is_empty() && !request.checks.is_empty() => {
+                for line in check_lines(&request.checks, response) {
+                    self.reporter.line(&line);
                 }
-                for reference in refs {
-                    self.reporter.line(&format!("pushed {reference}"));
-                }
-                phase.end("done");
-            }
-            // An absent tag fails its `from` (`<ref>: not found`); the publisher reads the answer.
-            Ok(response) if !request.checks.is_empty() => {
                 phase.end(if response.errors.is_empty() {
-                    "there"
+                    "done"
                 } else if response
                     .errors
                     .iter()
                     .all(|e| e.message.ends_with(": not found"))
                 {
-                    "not there yet"
-                } else {
                     "answered"
+                } else {
+                    "failed"
                 })
+            }
+            Ok(response) if response.errors.is_empty() => {
+                self.built.store(true, Ordering::Relaxed);
+                let mut refs = Vec::new();
+                if let Some(data) = &response.data {
+                    pushed(data, &request.pushes, &mut refs);
+                }
+                for reference in refs {
+                    self.reporter.line(&format!("pushed {reference}"));
+                }
+                phase.end("done");
             }
             Ok(response) => phase.end(&format!(
                 "failed ({} error(s) from the engine)",
@@ -313,9 +373,60 @@ mod tests {
     fn pushed_references_are_read_from_the_answer() {
         let mut refs = Vec::new();
         pushed(
-            &serde_json::json!({"t0": {"publish": "r/a:v1@sha256:00"}, "t1": null}),
+            &serde_json::json!({"t0": {"publish": "r/a:v1@sha256:00"}, "t1": null, "t2": "r/b:v1@sha256:11"}),
+            &["r/a:v1".to_string()],
             &mut refs,
         );
         assert_eq!(refs, ["r/a:v1@sha256:00"]);
+    }
+
+    fn entry(message: &str) -> dagger_engine::GraphQLErrorEntry {
+        serde_json::from_value(serde_json::json!({ "message": message })).unwrap()
+    }
+
+    #[test]
+    fn a_check_is_logged_per_tag_as_what_it_found_never_as_a_push() {
+        let addresses = ["r/a:v1".to_string(), "r/a:latest".to_string()];
+        // Both answered: each exists, with its digest.
+        let both = dagger_engine::Response {
+            data: Some(serde_json::json!({
+                "t0": {"from": {"imageRef": "r/a:v1@sha256:00"}},
+                "t1": {"from": {"imageRef": "r/a:latest@sha256:11"}},
+            })),
+            errors: vec![],
+        };
+        assert_eq!(
+            check_lines(&addresses, &both),
+            [
+                "existing-tag check: r/a:v1 exists at sha256:00",
+                "existing-tag check: r/a:latest exists at sha256:11"
+            ]
+        );
+        // One absent: dagql drops the other's answer, so only the absent one is logged.
+        let one = dagger_engine::Response {
+            data: None,
+            errors: vec![entry(
+                "failed to resolve image \"r/a:latest\" (platform: \"linux/amd64\"): r/a:latest: not found",
+            )],
+        };
+        assert_eq!(
+            check_lines(&addresses, &one),
+            ["existing-tag check: r/a:latest not there yet"]
+        );
+        // A lookup that failed says so.
+        let failed = dagger_engine::Response {
+            data: None,
+            errors: vec![entry(
+                "failed to resolve image \"r/a:v1\" (platform: \"linux/amd64\"): unexpected status from HEAD request to https://r/v2/a/manifests/v1: 503 Service Unavailable",
+            )],
+        };
+        let lines = check_lines(&addresses, &failed);
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0].starts_with(
+                "existing-tag check: r/a:v1 could not be checked: failed to resolve image"
+            ),
+            "{lines:?}"
+        );
     }
 }

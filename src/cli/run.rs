@@ -9,13 +9,14 @@ use clap::error::ErrorKind;
 use clap::ArgMatches;
 use serde_json::Value;
 
-use super::args::Call;
+use super::args::{Call, Given};
 use super::command::{self, kebab, COMPLETIONS, JSON, PLAN, QUIET, SHELL};
 use super::json::{self, Engine};
 use super::output::{self, FAILURE, USAGE};
 use super::progress::{CountingTransport, Reporter};
 use super::{completions, plan};
 use crate::module::Blumeops;
+use crate::release::Created;
 use dagger_engine::{EngineClient, HttpTransport, HttpTransportConfig, SessionParams};
 use dagger_module_runtime::{Args, CallContext, FunctionError, FunctionResult, Module};
 
@@ -71,13 +72,23 @@ pub async fn main() -> ExitCode {
         output::error(&format!("unknown function {name:?}"));
         return ExitCode::from(USAGE);
     };
-    let call = match Call::from_matches(function, sub) {
+    let mut call = match Call::from_matches(function, sub) {
         Ok(call) => call,
         Err(e) => {
             output::error(&e.to_string());
             return ExitCode::from(USAGE);
         }
     };
+    if let Err(message) = created_from_environment(&mut call) {
+        output::error(&message);
+        return ExitCode::from(USAGE);
+    }
+    // A bare secret value may be the password itself, and a `cmd:` address's command may carry
+    // a token: neither is written anywhere from here on (plan, result, errors, log lines).
+    output::redact_everywhere(call.given.iter().filter_map(|(_, given)| match given {
+        Given::Secret(address) => output::sensitive_part(address).map(str::to_string),
+        _ => None,
+    }));
     let session = if options.plan {
         None
     } else {
@@ -99,8 +110,41 @@ pub async fn main() -> ExitCode {
             }
             run_in_session(module, &call, options, &session, started).await
         }
-        None => run_on_recording_engine(module, &call, options).await,
+        // A CI step that forgot `dagger run` must not go green with a made-up digest: a
+        // function that pushes runs on the recording engine only to report its arguments'
+        // errors, then is refused.
+        None if !options.plan && Blumeops::publishes(&function.name) => {
+            let refusal = no_session_message(name);
+            run_on_recording_engine(module, &call, options, Some(refusal)).await
+        }
+        None => run_on_recording_engine(module, &call, options, None).await,
     }
+}
+
+/// `SOURCE_DATE_EPOCH` (<https://reproducible-builds.org/specs/source-date-epoch/>) as the
+/// image's creation time when `--created` is not given; `--created` wins. An empty variable is
+/// unset; one that is not whole seconds is an argument error.
+fn created_from_environment(call: &mut Call) -> Result<(), String> {
+    let Some(value) = std::env::var_os("SOURCE_DATE_EPOCH") else {
+        return Ok(());
+    };
+    let value = value.to_string_lossy();
+    if value.is_empty() || call.function.find_arg("created").is_none() {
+        return Ok(());
+    }
+    let created = Created::from_source_date_epoch(&value).map_err(|e| e.to_string())?;
+    call.default_from_environment("created", Value::String(created.to_string()));
+    Ok(())
+}
+
+/// Why a function that pushes refuses to run without a session.
+fn no_session_message(function: &str) -> String {
+    format!(
+        "`blumeops {function}` pushes images and needs a Dagger engine session, and there is none \
+         (DAGGER_SESSION_PORT and DAGGER_SESSION_TOKEN are not set): run it under `dagger run \
+         blumeops {function} ...`; to see what it would build and push without an engine, add \
+         --plan (its digests are stand-ins, never a registry's)"
+    )
 }
 
 /// The argument error the module reports for `call`, found on the recording engine: a value
@@ -123,7 +167,9 @@ async fn check_arguments(call: &Call) -> Result<(), String> {
 }
 
 fn init_tracing() {
-    crate::logging::init(tracing_subscriber::filter::LevelFilter::WARN);
+    crate::logging::init_with_writer(tracing_subscriber::filter::LevelFilter::WARN, || {
+        output::RedactingStderr
+    });
 }
 
 /// Help and version on standard output (exit 0), every other clap error on standard error
@@ -218,7 +264,15 @@ fn write_outcome(outcome: Outcome) -> ExitCode {
     exit(output::result(&text))
 }
 
-async fn run_on_recording_engine(module: Blumeops, call: &Call, options: Options) -> ExitCode {
+/// Runs `call` on the recording engine and prints its plan and result; with `refusal`, only
+/// checks the call there: its argument errors are reported as usual, and a call that would
+/// succeed is refused with that message (exit 2), printing nothing on standard output.
+async fn run_on_recording_engine(
+    module: Blumeops,
+    call: &Call,
+    options: Options,
+    refusal: Option<String>,
+) -> ExitCode {
     let engine = match plan::recording_engine(call) {
         Ok(engine) => engine,
         Err(message) => {
@@ -236,6 +290,7 @@ async fn run_on_recording_engine(module: Blumeops, call: &Call, options: Options
     } else {
         "no Dagger engine session"
     };
+    let publishes = Blumeops::publishes(&call.function.name);
     let input = match call.input_args(&client).await {
         Ok(input) => input,
         Err(e) => {
@@ -246,11 +301,27 @@ async fn run_on_recording_engine(module: Blumeops, call: &Call, options: Options
     let json_for = options
         .json
         .then_some((Engine::Recording, transport.as_ref()));
-    match call_function(&module, call, &client, input, json_for).await {
+    let result = call_function(&module, call, &client, input, json_for).await;
+    if let Some(refusal) = refusal {
+        let (message, code) = match result {
+            Err((message, code)) if code == USAGE => (message, code),
+            _ => (refusal, USAGE),
+        };
+        output::error(&message);
+        return ExitCode::from(code);
+    }
+    match result {
         Ok(outcome) => {
+            // The stand-in digest is marked where it is printed, so that nothing downstream
+            // (a deploy step reading standard output) can take it for a registry's; `--json`
+            // says `"digest_is_stand_in": true` instead.
+            let outcome = match outcome {
+                Outcome::Text(text) if publishes => Outcome::Text(plan::mark_stand_in(&text)),
+                other => other,
+            };
             if !options.quiet {
                 output::info(&plan::render(call, &engine, why));
-                if Blumeops::publishes(&call.function.name) {
+                if publishes {
                     output::info(plan::DIGEST_NOTE);
                 }
                 let requests = transport.requests();

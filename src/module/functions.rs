@@ -13,9 +13,11 @@ use crate::pipeline::{
     CatalogError, ListError, Provenance, TargetPlatform, CONTAINERS_DIR,
 };
 use crate::release::{check_version, release_tag, CommitSha, Created, VPrefix, Version};
-use dagger_engine::registry::{repository, RepositoryName, Tag};
+use dagger_engine::registry::{repository, AddressError, RepositoryName, Tag};
 use dagger_module_runtime::{cli_flag, Args, CallContext, FunctionError, FunctionResult};
-use dagger_publish::{ExistingTagPolicy, PublishError, PublishRequest, Publisher, RegistryAuth};
+use dagger_publish::{
+    AuthError, ExistingTagPolicy, PublishError, PublishRequest, Publisher, RegistryAuth,
+};
 
 /// A bad argument value: the flag, then the rule it broke.
 fn invalid(arg: &str, err: impl Display) -> FunctionError {
@@ -95,6 +97,14 @@ struct Target {
     auth: RegistryAuth,
 }
 
+/// Credentials that cannot be built, named by the flag that broke its rule.
+fn auth_error(err: AuthError) -> FunctionError {
+    match err {
+        AuthError::Username { .. } => invalid("registry_username", err),
+        AuthError::Address(_) => invalid("registry", err),
+    }
+}
+
 fn username(args: &Args) -> Result<String, FunctionError> {
     let username = args.string("registry_username")?;
     if username.trim().is_empty() {
@@ -108,10 +118,10 @@ fn username(args: &Args) -> Result<String, FunctionError> {
 
 fn target(args: &Args, name: &str) -> Result<Target, FunctionError> {
     let registry = args.string("registry")?;
-    let auth = RegistryAuth::new(&registry, username(args)?)
-        .map_err(|e| invalid("registry", e))?
+    let auth = RegistryAuth::new(&registry, &username(args)?)
+        .map_err(auth_error)?
         // Passed on by ID: the engine applies it; nothing is read here.
-        .with_optional_password(args.optional_id("registry_password")?.map(Into::into));
+        .with_optional_password(args.optional_id("registry_password")?);
     let namespace = args.string("namespace")?;
     let repository = repository(&namespace, name).map_err(|e| invalid("namespace", e))?;
     Ok(Target {
@@ -134,7 +144,14 @@ fn request(
     PublishRequest::new(&target.registry, target.repository, tags)
         .and_then(|r| r.with_auth(target.auth))
         .map(|r| r.with_policy(policy))
-        .map_err(|e| FunctionError::InvalidArgument(e.to_string()))
+        .map_err(|e| match e {
+            // A path after the host: the namespace has a flag of its own.
+            PublishError::Address(AddressError::NotJustAHost { .. }) => {
+                invalid("registry", format!("{e} (here: --namespace)"))
+            }
+            PublishError::Address(_) => invalid("registry", e),
+            other => FunctionError::InvalidArgument(other.to_string()),
+        })
 }
 
 /// A publish failure explained: a failed command by its build step, an engine failure of a
@@ -334,9 +351,9 @@ pub(super) async fn container_list(
     let registry = args.string("registry")?;
     // Passed on by ID: the registry client inside the engine gets it as a secret variable;
     // nothing is read here.
-    let auth = RegistryAuth::new(&registry, username(args)?)
-        .map_err(|e| invalid("registry", e))?
-        .with_optional_password(args.optional_id("registry_password")?.map(Into::into));
+    let auth = RegistryAuth::new(&registry, &username(args)?)
+        .map_err(auth_error)?
+        .with_optional_password(args.optional_id("registry_password")?);
     let namespace = args.string("namespace")?;
     let mut names = args.string_list("container_names")?;
     for name in &names {

@@ -14,7 +14,7 @@ use super::catalog::{validate_container_name, CatalogError};
 use super::versions::version_tags;
 use dagger_engine::registry::{repository, ReferenceError, RepositoryName};
 use dagger_engine::{gql, query_error_from_sdk, EngineClient, QueryError};
-use dagger_publish::{PasswordSecret, RegistryAuth};
+use dagger_publish::{Credential, PasswordSecret, RegistryAuth};
 
 /// The registry client's image, pinned by version: skopeo 1.16.1.
 ///
@@ -128,15 +128,25 @@ pub async fn container_list(
     if repositories.is_empty() {
         return Ok(Vec::new());
     }
-    let secret_id = match auth.password() {
-        None => None,
-        Some(PasswordSecret::Id(id)) => Some(id.0.clone()),
-        Some(PasswordSecret::Secret(secret)) => Some(
-            secret
-                .id()
-                .await
-                .map_err(|e| ListError::Engine(query_error_from_sdk(&e)))?
-                .0,
+    // The user name and the password's secret ID, when the credential is a password.
+    let (username, secret_id) = match auth.credential() {
+        Credential::Anonymous => (None, None),
+        Credential::Password {
+            username,
+            password: PasswordSecret::Id(id),
+        } => (Some(username.as_str()), Some(id.0.clone())),
+        Credential::Password {
+            username,
+            password: PasswordSecret::Secret(secret),
+        } => (
+            Some(username.as_str()),
+            Some(
+                secret
+                    .id()
+                    .await
+                    .map_err(|e| ListError::Engine(query_error_from_sdk(&e)))?
+                    .0,
+            ),
         ),
     };
     let listed_at = SystemTime::now()
@@ -148,7 +158,7 @@ pub async fn container_list(
         .iter()
         .enumerate()
         .map(|(i, (_, repo))| {
-            let exec = list_command(auth, secret_id.is_some(), repo);
+            let exec = list_command(auth, username, repo);
             // Each call's selection holds the next: container{from(..){...{withExec(..){..}}}}.
             let mut calls = vec![format!(
                 "from(address:{})",
@@ -201,16 +211,16 @@ pub async fn container_list(
 
 /// The client's command for `repo`: with a password, through `sh` so that it comes from the
 /// secret variable; without, skopeo alone (no credentials in the container, so anonymous).
-fn list_command(auth: &RegistryAuth, with_password: bool, repo: &RepositoryName) -> Vec<String> {
+fn list_command(auth: &RegistryAuth, username: Option<&str>, repo: &RepositoryName) -> Vec<String> {
     let target = format!("docker://{}/{repo}", auth.host());
-    if with_password {
+    if let Some(username) = username {
         vec![
             "sh".into(),
             "-c".into(),
             LIST_SCRIPT.into(),
             "skopeo".into(),
             "--username".into(),
-            auth.username().into(),
+            username.into(),
             target,
         ]
     } else {
@@ -283,7 +293,9 @@ fn read_tags(
     if lower.contains("unauthorized") || lower.contains("authentication required") {
         return Err(ListError::CredentialsRejected {
             host: auth.host().to_string(),
-            username: auth.has_password().then(|| auth.username().to_string()),
+            username: auth
+                .has_password()
+                .then(|| auth.username().unwrap_or_default().to_string()),
         });
     }
     Err(ListError::Registry {
@@ -347,7 +359,7 @@ mod tests {
     fn the_command_carries_no_password() {
         let auth = RegistryAuth::new("registry.example.org", "ci").unwrap();
         let repo = repository("team", "app").unwrap();
-        let with = list_command(&auth, true, &repo);
+        let with = list_command(&auth, Some("zot-ci"), &repo);
         assert_eq!(with[..3], ["sh", "-c", LIST_SCRIPT]);
         assert_eq!(
             with.last().unwrap(),
@@ -355,7 +367,7 @@ mod tests {
         );
         assert!(LIST_SCRIPT.contains(&format!("\"${PASSWORD_VARIABLE}\"")));
         assert_eq!(
-            list_command(&auth, false, &repo),
+            list_command(&auth, None, &repo),
             [
                 "skopeo",
                 "list-tags",

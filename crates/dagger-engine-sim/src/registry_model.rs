@@ -36,6 +36,9 @@ pub enum PushFailure {
     Status(u16),
     /// The connection is reset mid-request.
     ConnectionReset,
+    /// The registry does not answer in time: Go's `dial tcp <addr>: i/o timeout` (net/http's
+    /// dialer deadline, as containerd's resolver reports it).
+    Timeout,
 }
 
 /// The model of one registry host.
@@ -312,6 +315,10 @@ pub(crate) fn transient(
         // Go's wording for a reset connection (containerd's request through net/http).
         PushFailure::ConnectionReset => format!(
             "failed to do request: {go_method} \"{url}\": read tcp 127.0.0.1:41234->{}: read: connection reset by peer",
+            url.split('/').nth(2).unwrap_or_default()
+        ),
+        PushFailure::Timeout => format!(
+            "failed to do request: {go_method} \"{url}\": dial tcp {}: i/o timeout",
             url.split('/').nth(2).unwrap_or_default()
         ),
     }

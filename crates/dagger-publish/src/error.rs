@@ -16,6 +16,12 @@ pub enum PublishError {
     /// A repository name, tag, version or commit SHA breaks the OCI grammar.
     #[error(transparent)]
     Reference(#[from] ReferenceError),
+    /// The registry user name breaks a rule ([`crate::Username`]).
+    #[error("registry user name is not valid: {rule}")]
+    InvalidUsername {
+        /// The rule it broke.
+        rule: &'static str,
+    },
     /// The request itself is inconsistent (for example no tags at all).
     #[error("invalid publish request: {0}")]
     InvalidRequest(String),
@@ -26,6 +32,25 @@ pub enum PublishError {
         reference: String,
         /// How the library knows.
         evidence: TagExistsEvidence,
+    },
+    /// The existing-tag check could not tell whether a tag exists (the registry unreachable,
+    /// a timeout, retries exhausted, an anonymous read refused), so nothing was pushed: the
+    /// policies that check (`fail`, `skip`) never overwrite a tag, and only an answer can keep
+    /// that promise.
+    #[error("{}", check_failed_message(.host, .reference, *.policy, *.attempts, .detail))]
+    CheckFailed {
+        /// The registry host.
+        host: String,
+        /// `host/repository:tag`, the tag whose check failed.
+        reference: String,
+        /// The policy that needed the answer.
+        policy: crate::ExistingTagPolicy,
+        /// Attempts made.
+        attempts: u32,
+        /// Whether the last failure was one a retry may cure (5xx, 429, a dropped connection).
+        transient: bool,
+        /// What the engine reported.
+        detail: String,
     },
     /// The registry refused the credentials (HTTP 401).
     #[error("{}", credentials_message(.host, .username.as_deref()))]
@@ -119,6 +144,15 @@ pub enum PublishError {
     },
 }
 
+impl From<crate::AuthError> for PublishError {
+    fn from(err: crate::AuthError) -> Self {
+        match err {
+            crate::AuthError::Address(e) => PublishError::Address(e),
+            crate::AuthError::Username { rule } => PublishError::InvalidUsername { rule },
+        }
+    }
+}
+
 /// How the library learnt that a tag exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TagExistsEvidence {
@@ -145,7 +179,14 @@ pub struct FailedTag {
 impl PublishError {
     /// Whether retrying later could help (the registry was overloaded or dropped the line).
     pub fn is_transient(&self) -> bool {
-        matches!(self, PublishError::RetriesExhausted { .. })
+        matches!(
+            self,
+            PublishError::RetriesExhausted { .. }
+                | PublishError::CheckFailed {
+                    transient: true,
+                    ..
+                }
+        )
     }
 }
 
@@ -158,6 +199,23 @@ fn tag_exists_message(reference: &str, evidence: &TagExistsEvidence) -> String {
             "tag exists: the registry refused to overwrite {reference} (HTTP 403 on its manifest: a create-only account may not update an existing tag); bump the version, or use the skip policy to keep the existing image"
         ),
     }
+}
+
+fn check_failed_message(
+    host: &str,
+    reference: &str,
+    policy: crate::ExistingTagPolicy,
+    attempts: u32,
+    detail: &str,
+) -> String {
+    let tries = if attempts == 1 {
+        "1 attempt".to_string()
+    } else {
+        format!("{attempts} attempts")
+    };
+    format!(
+        "nothing was pushed: whether {reference} already exists could not be checked on registry {host} ({tries}; last error: {detail}); the {policy} policy never overwrites a tag, so it does not push without an answer; retry when the registry answers, or publish with the overwrite policy if replacing an existing tag is intended"
+    )
 }
 
 fn credentials_message(host: &str, username: Option<&str>) -> String {

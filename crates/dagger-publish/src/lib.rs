@@ -31,7 +31,7 @@ mod queries;
 mod request;
 mod retry;
 
-pub use auth::{with_registry_auth, PasswordSecret, RegistryAuth};
+pub use auth::{with_registry_auth, AuthError, Credential, PasswordSecret, RegistryAuth, Username};
 pub use error::{FailedTag, PublishError, TagExistsEvidence};
 pub use publisher::{Publisher, TagCheck};
 pub use request::{ExistingTagPolicy, PublishReport, PublishRequest, PublishedTag, TagOutcome};

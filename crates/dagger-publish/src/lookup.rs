@@ -126,14 +126,17 @@ pub(crate) enum Checked {
     Absent,
     /// In the registry, pointing at this digest.
     Present(Digest),
-    /// The check could not tell (the registry unreachable or overloaded): the push decides.
-    Unknown,
 }
 
 /// The existing-tag check of every tag of `request`, retrying an overloaded registry (5xx,
-/// 429) per the request's retry policy. Rejected credentials and a denied read stop the
-/// publish; an anonymous lookup refused, an unreachable registry or retries exhausted leave the
-/// tag [`Checked::Unknown`], and the push decides.
+/// 429, a dropped connection) per the request's retry policy.
+///
+/// It fails closed: the policies that run it (`fail`, `skip`) promise not to overwrite a tag,
+/// and only an answer can keep that promise. Rejected credentials and a denied read stop the
+/// publish with their own errors; a check that cannot answer (an unreachable registry, a
+/// timeout, retries exhausted, an anonymous read refused, anything unexpected) stops it with
+/// [`PublishError::CheckFailed`]. Pushing anyway would replace the tag on any registry that
+/// allows overwrites.
 pub(crate) async fn check(
     client: &EngineClient,
     queries: &Queries<'_>,
@@ -143,7 +146,7 @@ pub(crate) async fn check(
     let username = request
         .auth()
         .filter(|a| a.has_password())
-        .map(|a| a.username());
+        .and_then(|a| a.username());
     let mut checked = BTreeMap::new();
     let mut pending: Vec<usize> = (0..refs.len()).collect();
     let mut attempt: u32 = 0;
@@ -181,12 +184,14 @@ pub(crate) async fn check(
                         retry.push(i);
                         continue;
                     }
-                    tracing::warn!(
-                        tag = %refs[i].tag,
-                        error = %entry.message,
-                        "could not check whether the tag exists; the push decides"
-                    );
-                    Checked::Unknown
+                    return Err(PublishError::CheckFailed {
+                        host: request.host().to_string(),
+                        reference: refs[i].to_string(),
+                        policy: request.policy(),
+                        attempts: attempt,
+                        transient: failure.is_transient(),
+                        detail: entry.message,
+                    });
                 }
             };
             checked.insert(i, state);

@@ -6,7 +6,7 @@ use std::fmt;
 use dagger_sdk::Container;
 use tracing::Instrument;
 
-use super::auth::{PasswordSecret, RegistryAuth};
+use super::auth::{Credential, PasswordSecret, RegistryAuth};
 use super::chain::Chain;
 use super::error::{FailedTag, PublishError, TagExistsEvidence};
 use super::lookup::{self, Checked};
@@ -47,8 +47,9 @@ impl fmt::Debug for Publisher {
 pub struct TagCheck {
     refs: Vec<ImageRef>,
     policy: ExistingTagPolicy,
-    /// The password's Secret ID, when the check resolved it (the push reuses it).
-    secret_id: Option<String>,
+    /// The request's credential with its password known by ID, when the check resolved it
+    /// (the push reuses it).
+    auth: Option<RegistryAuth>,
     /// What the check learnt, by tag index (none with [`ExistingTagPolicy::Overwrite`]).
     found: BTreeMap<usize, Checked>,
 }
@@ -99,9 +100,10 @@ fn list(refs: &[ImageRef]) -> String {
         .join(", ")
 }
 
-/// The IDs the queries need that only the engine can give.
+/// What the queries need that only the engine can give: the credential with its password
+/// known by ID, and the platform variants' IDs.
 struct Prepared {
-    secret_id: Option<String>,
+    auth: Option<RegistryAuth>,
     variant_ids: Vec<String>,
 }
 
@@ -154,15 +156,15 @@ impl Publisher {
         let mut check = TagCheck {
             refs: request.image_refs(),
             policy: request.policy(),
-            secret_id: None,
+            auth: None,
             found: BTreeMap::new(),
         };
         if request.policy() == ExistingTagPolicy::Overwrite {
             return Ok(check);
         }
         // The password's ID, when it is a `dagger_sdk::Secret` (the push reuses it).
-        check.secret_id = self.prepare(request, None, false).await?.secret_id;
-        let queries = Queries::new(request, check.secret_id.as_deref(), &[]);
+        check.auth = self.prepare(request, None, false).await?.auth;
+        let queries = Queries::new(request.image_refs(), check.auth.as_ref(), &[])?;
         check.found = lookup::check(&self.client, &queries, request).await?;
         if request.policy() == ExistingTagPolicy::Fail {
             if let Some((i, digest)) = check.existing().next() {
@@ -210,12 +212,12 @@ impl Publisher {
         let chain = Chain::of(&container.selection)
             .await
             .map_err(PublishError::Engine)?;
-        let prepared = self.prepare(request, check.secret_id.clone(), true).await?;
+        let prepared = self.prepare(request, check.auth.clone(), true).await?;
         let queries = Queries::new(
-            request,
-            prepared.secret_id.as_deref(),
+            request.image_refs(),
+            prepared.auth.as_ref(),
             &prepared.variant_ids,
-        );
+        )?;
         let refs = request.image_refs();
         let mut done: BTreeMap<usize, PublishedTag> = BTreeMap::new();
         let mut to_push = Vec::new();
@@ -253,24 +255,23 @@ impl Publisher {
     async fn prepare(
         &self,
         request: &PublishRequest,
-        known: Option<String>,
+        known: Option<RegistryAuth>,
         variants: bool,
     ) -> Result<Prepared, PublishError> {
         let mut prepared = Prepared {
-            secret_id: known,
+            auth: known.or_else(|| request.auth().cloned()),
             variant_ids: Vec::new(),
         };
         let mut fields = Vec::new();
-        match request.auth().and_then(RegistryAuth::password) {
-            _ if prepared.secret_id.is_some() => {}
-            Some(PasswordSecret::Id(id)) => prepared.secret_id = Some(id.0.clone()),
-            Some(PasswordSecret::Secret(secret)) => {
-                let chain = Chain::of(&secret.selection)
-                    .await
-                    .map_err(PublishError::Engine)?;
-                fields.push(id_of(&chain, "secret"));
-            }
-            None => {}
+        if let Some(Credential::Password {
+            password: PasswordSecret::Secret(secret),
+            ..
+        }) = prepared.auth.as_ref().map(RegistryAuth::credential)
+        {
+            let chain = Chain::of(&secret.selection)
+                .await
+                .map_err(PublishError::Engine)?;
+            fields.push(id_of(&chain, "secret"));
         }
         let variants_from = fields.len();
         let wanted = if variants {
@@ -313,7 +314,8 @@ impl Publisher {
                 })
         };
         if variants_from == 1 {
-            prepared.secret_id = Some(id_at(&fields[0])?);
+            let id = dagger_sdk::Id(id_at(&fields[0])?);
+            prepared.auth = prepared.auth.map(|auth| auth.with_password_id(id));
         }
         let mut asked = fields[variants_from..].iter();
         for known in variant_ids {

@@ -38,7 +38,7 @@ pub(crate) async fn push(
     let username = request
         .auth()
         .filter(|a| a.has_password())
-        .map(|a| a.username());
+        .and_then(|a| a.username());
     let mut outcomes = Vec::new();
     let mut attempt: u32 = 0;
     while !pending.is_empty() {

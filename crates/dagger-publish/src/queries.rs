@@ -3,9 +3,11 @@
 
 use dagger_engine::gql::{Arg, Field};
 use dagger_engine::registry::ImageRef;
+use dagger_engine::QueryError;
 
+use super::auth::{Credential, RegistryAuth};
 use super::chain::Chain;
-use super::request::PublishRequest;
+use super::error::PublishError;
 
 /// The alias of tag number `i` of a request: the key of its answer.
 pub(crate) fn tag_alias(i: usize) -> String {
@@ -14,39 +16,51 @@ pub(crate) fn tag_alias(i: usize) -> String {
 
 /// What the queries of one publish are built from.
 pub(crate) struct Queries<'a> {
-    request: &'a PublishRequest,
     refs: Vec<ImageRef>,
-    secret_id: Option<&'a str>,
+    /// `withRegistryAuth(...)`, when the credential is a password.
+    auth: Option<Field>,
     variant_ids: &'a [String],
 }
 
 impl<'a> Queries<'a> {
-    /// The queries of `request`, with the password's Secret ID (`None`: anonymous) and the
-    /// platform variants' container IDs.
+    /// The queries for `refs`, with the request's credential (`None`: anonymous) and the
+    /// platform variants' container IDs. A password must be known by its ID by now
+    /// ([`RegistryAuth::with_password_id`]): a query names it, and asking the engine for it
+    /// here would cost a round trip per query.
     pub(crate) fn new(
-        request: &'a PublishRequest,
-        secret_id: Option<&'a str>,
+        refs: Vec<ImageRef>,
+        auth: Option<&RegistryAuth>,
         variant_ids: &'a [String],
-    ) -> Self {
-        Self {
-            request,
-            refs: request.image_refs(),
-            secret_id,
+    ) -> Result<Self, PublishError> {
+        let auth = match auth.map(RegistryAuth::credential) {
+            None | Some(Credential::Anonymous) => None,
+            Some(Credential::Password { username, password }) => {
+                let Some(id) = password.id() else {
+                    return Err(PublishError::Engine(QueryError::MissingData {
+                        what: "the registry password's secret ID (the publisher asks the engine for it before any lookup or push)".into(),
+                    }));
+                };
+                let host = auth.map(|a| a.host().as_str()).unwrap_or_default();
+                // The engine stores the credential in the session when the field is
+                // evaluated, and uses it for every pull and push that follows in the chain.
+                Some(
+                    Field::new("withRegistryAuth")
+                        .arg("address", host)
+                        .arg("username", username.as_str())
+                        .arg("secret", id.0.as_str()),
+                )
+            }
+        };
+        Ok(Self {
+            refs,
+            auth,
             variant_ids,
-        }
+        })
     }
 
-    /// `withRegistryAuth(...)` of the request's credentials, when there is a password. The
-    /// engine stores the credential in the session when the field is evaluated, and uses it for
-    /// every pull and push that follows in the chain.
+    /// `withRegistryAuth(...)` of the request's credentials, when there is a password.
     fn auth(&self) -> Option<Field> {
-        let (auth, secret_id) = (self.request.auth()?, self.secret_id?);
-        Some(
-            Field::new("withRegistryAuth")
-                .arg("address", auth.host().as_str())
-                .arg("username", auth.username())
-                .arg("secret", secret_id),
-        )
+        self.auth.clone()
     }
 
     /// `container` followed by the credentials, when there are some.

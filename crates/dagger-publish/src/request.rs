@@ -102,13 +102,15 @@ impl fmt::Debug for PublishRequest {
 
 impl PublishRequest {
     /// A request to publish `tags` of `repository` on the registry named by `registry` (its
-    /// address is normalised with the engine's rules). At least one tag; no tag twice.
+    /// address is normalised with the engine's rules, and must name a host and port only:
+    /// [`RegistryHost::parse_host_only`]; a path such as `ghcr.io/myorg` is refused, not
+    /// dropped). At least one tag; no tag twice.
     pub fn new(
         registry: &str,
         repository: RepositoryName,
         tags: impl IntoIterator<Item = Tag>,
     ) -> Result<Self, PublishError> {
-        let host = RegistryHost::parse(registry)?;
+        let host = RegistryHost::parse_host_only(registry)?;
         let tags: Vec<Tag> = tags.into_iter().collect();
         if tags.is_empty() {
             return Err(PublishError::InvalidRequest(

@@ -622,19 +622,24 @@ async fn an_overloaded_registry_during_the_check_is_retried() {
     assert_eq!(lookups, 3, "{:#?}", engine.queries());
     assert!(started.elapsed() >= Duration::from_millis(50 + 100));
 
-    // Retries exhausted: the check cannot tell, the push decides.
+    // Retries exhausted: the check cannot tell, so nothing is pushed (fail closed).
     let engine = MockEngine::new();
     engine
         .registry(HOST)
         .fail_next_resolves(5, PushFailure::Status(503));
-    let report = publisher(&engine)
+    let err = publisher(&engine)
         .publish(
             &container(&engine),
             &request(&["v8"], None).with_retry(RetryPolicy::immediate(2)),
         )
         .await
-        .unwrap();
-    assert_eq!(report.tags[0].outcome, TagOutcome::Pushed);
+        .unwrap_err();
+    assert!(
+        matches!(err, PublishError::CheckFailed { attempts: 2, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    assert!(engine.published().is_empty());
 }
 
 #[tokio::test]

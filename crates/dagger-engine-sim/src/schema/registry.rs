@@ -446,7 +446,7 @@ pub(crate) fn publish(ctx: &Ctx, parent: &Obj, args: &Args) -> Result<Out, Field
                     failure,
                     reg.error_bodies,
                 ),
-                PushFailure::Status(_) => transient(
+                PushFailure::Status(_) | PushFailure::Timeout => transient(
                     "POST",
                     "Post",
                     &plan.upload_url(),

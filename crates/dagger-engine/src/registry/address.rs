@@ -96,6 +96,17 @@ pub enum AddressError {
         /// The port text.
         port: String,
     },
+    /// A registry to publish to is a host (and port) only, but the address names more: a path,
+    /// a tag or a digest, which [`RegistryHost::parse_host_only`] refuses rather than drop.
+    #[error("registry address {input:?} names {extra:?} after the host {host:?}; a registry to publish to is a host with an optional port (`ghcr.io`, `localhost:5000`): give a path as the repository's namespace, and tags as tags")]
+    NotJustAHost {
+        /// The address as given.
+        input: String,
+        /// The host the engine would take from it.
+        host: String,
+        /// What follows the host (`/myorg`, `/myorg/app:v9`, `@sha256:...`).
+        extra: String,
+    },
     /// The path, tag or digest after the host breaks the OCI grammar.
     #[error("registry address {input:?}: {source}")]
     Reference {
@@ -200,6 +211,36 @@ impl RegistryHost {
             validate_host_port(input, host, false)?;
             fold_docker_hub(host)
         };
+        Ok(host)
+    }
+
+    /// A registry to publish to: [`RegistryHost::parse`]'s rule, and nothing after the host
+    /// (a scheme and one trailing `/` are fine). The engine would drop a path (`ghcr.io/myorg`)
+    /// and push to the host's root; a caller that meant `myorg` as the namespace would publish
+    /// somewhere else, so the path is refused instead.
+    ///
+    /// ```
+    /// use dagger_engine::registry::RegistryHost;
+    /// assert_eq!(RegistryHost::parse_host_only("https://ghcr.io/").unwrap().as_str(), "ghcr.io");
+    /// assert_eq!(RegistryHost::parse_host_only("localhost:5000").unwrap().as_str(), "localhost:5000");
+    /// let err = RegistryHost::parse_host_only("ghcr.io/myorg").unwrap_err();
+    /// assert!(err.to_string().contains("namespace"), "{err}");
+    /// ```
+    pub fn parse_host_only(address: &str) -> Result<RegistryHost, AddressError> {
+        let host = RegistryHost::parse(address)?;
+        let a = address.strip_prefix("http://").unwrap_or(address);
+        let a = a.strip_prefix("https://").unwrap_or(a);
+        let a = a.strip_suffix('/').unwrap_or(a);
+        // The host as written ends at the first `/` or `@`; a `:` after it is a port (parse
+        // has validated it) unless a path or digest follows.
+        let end = a.find(['/', '@']).unwrap_or(a.len());
+        if end < a.len() {
+            return Err(AddressError::NotJustAHost {
+                input: address.to_owned(),
+                host: host.0,
+                extra: a[end..].to_owned(),
+            });
+        }
         Ok(host)
     }
 
@@ -542,6 +583,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_publish_target_is_a_host_and_port_only() {
+        for ok in [
+            "ghcr.io",
+            "https://ghcr.io/",
+            "localhost:5000",
+            "registry.example.org:443",
+            "docker.io",
+        ] {
+            assert!(RegistryHost::parse_host_only(ok).is_ok(), "{ok}");
+        }
+        for (bad, extra) in [
+            ("ghcr.io/myorg", "/myorg"),
+            ("ghcr.io/myorg/app:v9", "/myorg/app:v9"),
+            ("https://registry.example.org/team", "/team"),
+            ("localhost:5000/x", "/x"),
+        ] {
+            match RegistryHost::parse_host_only(bad) {
+                Err(AddressError::NotJustAHost { extra: e, .. }) => assert_eq!(e, extra, "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        // The engine's own refusals come first, unchanged.
+        assert!(matches!(
+            RegistryHost::parse_host_only("myhost:5000"),
+            Err(AddressError::NotARegistryDomain { .. })
+        ));
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! Run: `cargo bench --bench mock_throughput` (criterion; its `--test` mode,
 //! used by `cargo test --all-targets`, runs each once).
 
+// criterion's macros write undocumented functions.
+#![allow(missing_docs)]
+
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

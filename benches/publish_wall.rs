@@ -111,7 +111,9 @@ async fn measure() -> Result<Vec<Cell>, String> {
     let engine = fixtures::engine();
     let src = fixtures::legacy_src(&engine).await?;
     let password = fixtures::password(&engine).await?;
-    let server = engine.serve_http().await.map_err(|e| e.to_string())?;
+    let server = dagger_mock_engine::SessionServer::start(&engine)
+        .await
+        .map_err(|e| e.to_string())?;
     let client = EngineClient::new(Arc::new(HttpTransport::new(
         &server.session_params(),
         HttpTransportConfig::default(),

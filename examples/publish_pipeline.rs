@@ -15,7 +15,7 @@ use dagger_publish::{PublishReport, PublishRequest, Publisher, RegistryAuth};
 
 /// Builds `alpine` + `echo hello` and publishes it as `image` (a `host/repository:tag`), with
 /// the password's secret when one is given.
-pub async fn pipeline(
+pub(crate) async fn pipeline(
     client: &EngineClient,
     image: &str,
     password: Option<dagger_sdk::Secret>,
@@ -40,7 +40,7 @@ pub async fn pipeline(
 
 /// The image to publish, from the command line's arguments (without the program's name):
 /// exactly one `HOST/REPOSITORY:TAG`.
-pub fn image_arg(mut args: impl Iterator<Item = String>) -> eyre::Result<String> {
+pub(crate) fn image_arg(mut args: impl Iterator<Item = String>) -> eyre::Result<String> {
     let usage = "usage: publish_pipeline HOST/REPOSITORY:TAG";
     let image = args.next().ok_or_else(|| eyre::eyre!(usage))?;
     if args.next().is_some() {

@@ -1,7 +1,7 @@
 //! blumeops's deployment defaults, in one place: the registry, its robot account, the image
 //! namespace, the forge mirror and the vendor label. The generic crates carry none of them.
 
-use dagger_publish::pipeline::ForgeConfig;
+use dagger_pipeline::ForgeConfig;
 
 /// The registry images are published to (a zot registry).
 pub const REGISTRY: &str = "registry.ops.eblu.me";

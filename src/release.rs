@@ -16,8 +16,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use dagger_engine::civil::{civil_from_days, days_from_civil};
 use dagger_engine::registry::{Tag, TAG_LENGTH_MAX};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Length of [`CommitSha::short`].
 pub const SHORT_SHA_LEN: usize = 7;
@@ -96,11 +96,6 @@ impl Version {
         }
         Ok(Version(value))
     }
-
-    /// The version as a string slice.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 impl FromStr for Version {
@@ -136,11 +131,6 @@ impl CommitSha {
         }
     }
 
-    /// The sha as a string slice.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The first 7 characters.
     pub fn short(&self) -> &str {
         // The sha is ASCII and at least 7 long (checked in `parse`).
@@ -155,33 +145,8 @@ impl FromStr for CommitSha {
     }
 }
 
-macro_rules! display_and_serde_as_string {
-    ($ty:ident) => {
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-        impl AsRef<str> for $ty {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(deserializer)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-display_and_serde_as_string!(Version);
-display_and_serde_as_string!(CommitSha);
+dagger_engine::string_newtype!(Version);
+dagger_engine::string_newtype!(CommitSha);
 
 /// The release tag: `{version}-{sha7}`, e.g. `v0.61.1-c86b5d7`.
 ///
@@ -477,31 +442,6 @@ fn days_in_month(year: i64, month: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days from 1970-01-01 to the given proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date `days` after 1970-01-01 (the inverse of [`days_from_civil`]).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -61,7 +61,9 @@ async fn in_process() {
 async fn over_the_session_protocol() {
     for with_password in [false, true] {
         let engine = MockEngine::new();
-        let server = engine.serve_http().await.unwrap();
+        let server = dagger_mock_engine::SessionServer::start(&engine)
+            .await
+            .unwrap();
         let client = EngineClient::new(Arc::new(HttpTransport::new(
             &server.session_params(),
             HttpTransportConfig::default(),

@@ -10,7 +10,7 @@ mod fault_proxy;
 
 use std::time::Duration;
 
-use dagger_mock_engine::{AccountRights, MockEngine};
+use dagger_mock_engine::{AccountRights, MockEngine, SessionServer};
 use fault_proxy::{Fault, FaultProxy};
 
 const KEY: &str = "zak_fault-injection-key";
@@ -55,7 +55,9 @@ async fn publish(
     arrange: impl FnOnce(&FaultProxy),
     env: &[(&str, &str)],
 ) -> (Run, Vec<String>) {
-    let server = engine.serve_http().await.expect("session server starts");
+    let server = SessionServer::start(engine)
+        .await
+        .expect("session server starts");
     let proxy = FaultProxy::start(server.port()).await;
     arrange(&proxy);
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_blumeops"));

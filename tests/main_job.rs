@@ -528,7 +528,9 @@ async fn session() -> Session {
         SECRET_VALUE,
         dagger_mock_engine::AccountRights::ReadWrite,
     );
-    let server = engine.serve_http().await.unwrap();
+    let server = dagger_mock_engine::SessionServer::start(&engine)
+        .await
+        .unwrap();
     Session {
         engine,
         server,

@@ -20,7 +20,9 @@ struct Run {
 
 /// Runs the main job against `engine`'s session with `args`.
 async fn blumeops(engine: &MockEngine, args: &[&str]) -> Run {
-    let server = engine.serve_http().await.expect("session server starts");
+    let server = dagger_mock_engine::SessionServer::start(engine)
+        .await
+        .expect("session server starts");
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_blumeops"));
     cmd.args(args)
         .envs(server.env_vars())

@@ -21,7 +21,9 @@ async fn run_module_with_latency(
     spec: FunctionCallSpec,
     latency: Duration,
 ) -> (Option<i32>, String) {
-    let server = engine.serve_http().await.expect("session server starts");
+    let server = dagger_mock_engine::SessionServer::start(engine)
+        .await
+        .expect("session server starts");
     server.set_latency(latency);
     engine.set_function_call(spec);
     engine.reset_recorder();

@@ -271,7 +271,7 @@ fn engine_backed_by(registry: &LocalRegistry) -> MockEngine {
         .unwrap();
     engine
         .registry(registry.host().as_str())
-        .backed_by(registry.api(None));
+        .backed_by(registry.backend());
     engine
 }
 

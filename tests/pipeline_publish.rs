@@ -610,7 +610,9 @@ async fn the_module_binary_refuses_navidrome_v0_50_0() {
     use dagger_mock_engine::FunctionCallSpec;
     let engine = engine();
     let src = src(&engine).await;
-    let server = engine.serve_http().await.expect("session server starts");
+    let server = dagger_mock_engine::SessionServer::start(&engine)
+        .await
+        .expect("session server starts");
     engine.set_function_call(
         FunctionCallSpec::call("Blumeops", "publish")
             .arg("src", json!(src))

@@ -7,7 +7,7 @@
 //! on proptest-generated input and on the seed corpus `fuzz/seeds/<target>/`.
 
 #[path = "../fuzz/src/lib.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unreachable_pub, missing_docs)] // the fuzz crate's API, a private module here
 mod harness;
 
 use blumeops::pipeline::dockerfile::{arg_default, ArgError as DockerfileError};

@@ -37,7 +37,9 @@ async fn fifty_parallel_publishes_keep_their_own_credentials() {
         model.fail_next_pushes(1, PushFailure::Status(503));
         engine.set_env(&format!("KEY{h}"), &password(h));
     }
-    let server = engine.serve_http().await.unwrap();
+    let server = dagger_mock_engine::SessionServer::start(&engine)
+        .await
+        .unwrap();
     let client = EngineClient::new(Arc::new(HttpTransport::new(
         &server.session_params(),
         Default::default(),

@@ -230,7 +230,9 @@ async fn a_dropped_connection_exhausting_the_retries_is_transient_and_named() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_partial_failure_over_the_session_reports_digests_the_engine_pushed() {
     let engine = MockEngine::new();
-    let server = engine.serve_http().await.unwrap();
+    let server = dagger_mock_engine::SessionServer::start(&engine)
+        .await
+        .unwrap();
     let client = dagger_engine::EngineClient::new(Arc::new(dagger_engine::HttpTransport::new(
         &server.session_params(),
         Default::default(),
@@ -451,7 +453,7 @@ async fn real_registry_5xx_then_success_reports_the_registry_digest() {
     let reg = local(&[("zot-ci", KEY)]).await;
     let host = reg.host().to_string();
     let engine = MockEngine::new();
-    engine.registry(&host).backed_by(reg.api(None));
+    engine.registry(&host).backed_by(reg.backend());
     engine
         .registry(&host)
         .fail_next_pushes(2, PushFailure::Status(503));
@@ -483,10 +485,22 @@ async fn real_registry_stopped_is_unreachable() {
     let reg = local(&[]).await;
     let host = reg.host().to_string();
     let engine = MockEngine::new();
-    engine.registry(&host).backed_by(reg.api(None));
+    engine.registry(&host).backed_by(reg.backend());
     drop(reg);
+    // Under the default policy the check cannot answer: nothing is pushed (fail closed).
     let err = Publisher::new(engine.client())
         .publish(&container(&engine, "gone"), &request(&host, &["v1"], None))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(&host), "{err}");
+    assert!(matches!(err, PublishError::CheckFailed { .. }), "{err:?}");
+    assert!(engine.published().is_empty());
+    // Under overwrite the push itself finds the registry gone.
+    let err = Publisher::new(engine.client())
+        .publish(
+            &container(&engine, "gone"),
+            &request(&host, &["v1"], None).with_policy(ExistingTagPolicy::Overwrite),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains(&host), "{err}");

@@ -216,7 +216,7 @@ async fn library_on_a_real_registry(out: &Captured, reg: &LocalRegistry) {
     let host = reg.host().to_string();
     for (label, password) in [("real-right", RIGHT), ("real-wrong", WRONG)] {
         let engine = MockEngine::new();
-        engine.registry(&host).backed_by(reg.api(None));
+        engine.registry(&host).backed_by(reg.backend());
         engine.set_env("KEY", password);
         let secret = engine.query().address("env:KEY").secret();
         let req =
@@ -271,7 +271,9 @@ async fn run_module(
     spec: FunctionCallSpec,
     reads_plaintext: bool,
 ) {
-    let server = engine.serve_http().await.expect("session server");
+    let server = dagger_mock_engine::SessionServer::start(engine)
+        .await
+        .expect("session server");
     engine.set_function_call(spec);
     engine.reset_recorder();
     let output = tokio::time::timeout(
@@ -338,7 +340,7 @@ async fn module_scenarios(out: &Captured, reg: &LocalRegistry) {
     };
     for (label, password) in [("module-right", RIGHT), ("module-wrong", WRONG)] {
         let engine = MockEngine::new();
-        engine.registry(&real_host).backed_by(reg.api(None));
+        engine.registry(&real_host).backed_by(reg.backend());
         engine.registry(HOST).allow_anonymous_push(false).account(
             "zot-ci",
             RIGHT,

@@ -5,12 +5,12 @@ use dagger_mock_engine::{AccountRights, FunctionCallSpec, MockEngine};
 use serde_json::json;
 
 /// The registry the module publishes to by default.
-pub const REGISTRY: &str = "registry.ops.eblu.me";
+pub(crate) const REGISTRY: &str = "registry.ops.eblu.me";
 /// The `zot-ci` account's password (the mock's registry model checks it).
-pub const PASSWORD: &str = "zak_bench";
+pub(crate) const PASSWORD: &str = "zak_bench";
 
 /// A fresh engine whose registry refuses anonymous pushes and knows `zot-ci`.
-pub fn engine() -> MockEngine {
+pub(crate) fn engine() -> MockEngine {
     let engine = MockEngine::new();
     engine
         .registry(REGISTRY)
@@ -35,7 +35,7 @@ async fn id_of(engine: &MockEngine, query: &str, path: &[&str]) -> Result<String
 }
 
 /// The ID of a source directory holding `containers/homepage/Dockerfile` (a legacy container).
-pub async fn legacy_src(engine: &MockEngine) -> Result<String, String> {
+pub(crate) async fn legacy_src(engine: &MockEngine) -> Result<String, String> {
     let dockerfile = "FROM alpine:3.20\\nARG CONTAINER_APP_VERSION=v1.4.0\\n";
     id_of(
         engine,
@@ -48,7 +48,7 @@ pub async fn legacy_src(engine: &MockEngine) -> Result<String, String> {
 }
 
 /// The ID of a Secret holding the `zot-ci` password.
-pub async fn password(engine: &MockEngine) -> Result<String, String> {
+pub(crate) async fn password(engine: &MockEngine) -> Result<String, String> {
     id_of(
         engine,
         &format!("query{{setSecret(name:\"zot\",plaintext:\"{PASSWORD}\"){{id}}}}"),
@@ -62,7 +62,7 @@ pub async fn password(engine: &MockEngine) -> Result<String, String> {
 /// the default policy (`fail`, which checks existing tags), otherwise `overwrite` (no check).
 /// `run` makes the tags unique per run (the commit's short sha is the run), so a checked
 /// publish never finds its own earlier pushes.
-pub fn publish_call(
+pub(crate) fn publish_call(
     src: &str,
     password: &str,
     tags: usize,
@@ -84,12 +84,12 @@ pub fn publish_call(
 }
 
 /// `container-version` of the native `navidrome` pipeline (no source needed).
-pub fn version_native() -> FunctionCallSpec {
+pub(crate) fn version_native() -> FunctionCallSpec {
     FunctionCallSpec::call("Blumeops", "containerVersion").arg("containerName", json!("navidrome"))
 }
 
 /// `container-version` of the legacy container (its Dockerfile is read).
-pub fn version_legacy(src: &str) -> FunctionCallSpec {
+pub(crate) fn version_legacy(src: &str) -> FunctionCallSpec {
     FunctionCallSpec::call("Blumeops", "containerVersion")
         .arg("src", json!(src))
         .arg("containerName", json!("homepage"))
@@ -97,7 +97,7 @@ pub fn version_legacy(src: &str) -> FunctionCallSpec {
 
 /// `publish` of the native `navidrome` pipeline (its pinned v0.61.1) with the password and the
 /// default policy (the existing-tag check), from an empty source (natives clone upstream).
-pub fn publish_native(src: &str, password: &str) -> FunctionCallSpec {
+pub(crate) fn publish_native(src: &str, password: &str) -> FunctionCallSpec {
     FunctionCallSpec::call("Blumeops", "publish")
         .arg("src", json!(src))
         .arg("containerName", json!("navidrome"))
@@ -107,6 +107,6 @@ pub fn publish_native(src: &str, password: &str) -> FunctionCallSpec {
 }
 
 /// The ID of an empty directory.
-pub async fn empty_src(engine: &MockEngine) -> Result<String, String> {
+pub(crate) async fn empty_src(engine: &MockEngine) -> Result<String, String> {
     id_of(engine, "query{directory{id}}", &["directory", "id"]).await
 }

@@ -4,14 +4,14 @@
 // Each bench target uses a part of this module.
 #![allow(dead_code)]
 
-pub mod fixtures;
-pub mod naive;
-pub mod stats;
+pub(crate) mod fixtures;
+pub(crate) mod naive;
+pub(crate) mod stats;
 
 /// Runs a bench's measurement on a fresh tokio runtime; any failure is printed with the bench's
 /// name and becomes a failing exit code.
 #[allow(dead_code)] // each bench is its own crate and uses one of the two
-pub fn run_measurement<T, F>(bench: &str, measure: F) -> Result<T, std::process::ExitCode>
+pub(crate) fn run_measurement<T, F>(bench: &str, measure: F) -> Result<T, std::process::ExitCode>
 where
     F: std::future::Future<Output = Result<T, String>>,
 {
@@ -22,7 +22,7 @@ where
 /// as every task waits (the mock engine's simulated latency costs no time and orders requests
 /// exactly).
 #[allow(dead_code)] // each bench is its own crate and uses one of the two
-pub fn run_counted<T, F>(bench: &str, measure: F) -> Result<T, std::process::ExitCode>
+pub(crate) fn run_counted<T, F>(bench: &str, measure: F) -> Result<T, std::process::ExitCode>
 where
     F: std::future::Future<Output = Result<T, String>>,
 {

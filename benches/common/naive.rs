@@ -38,14 +38,14 @@ use dagger_sdk::{
 use serde_json::Value;
 
 /// Why a naive run failed (the message only; the bench prints it).
-pub type NaiveError = String;
+pub(crate) type NaiveError = String;
 
 fn sdk(what: &str) -> impl Fn(dagger_sdk::errors::DaggerError) -> NaiveError + '_ {
     move |e| format!("{what}: {e}")
 }
 
 /// The call as the naive way reads it: parent name, name, parent, then the arguments.
-pub struct NaiveCall {
+pub(crate) struct NaiveCall {
     pub parent_name: String,
     pub name: String,
     pub parent: Value,
@@ -53,7 +53,7 @@ pub struct NaiveCall {
 }
 
 /// Reads the current call with one query per field and `input_args()` + `name()`/`value()`.
-pub async fn read_call(dag: &Query) -> Result<NaiveCall, NaiveError> {
+pub(crate) async fn read_call(dag: &Query) -> Result<NaiveCall, NaiveError> {
     let call = dag.current_function_call();
     let parent_name = call.parent_name().await.map_err(sdk("parentName"))?;
     let name = call.name().await.map_err(sdk("name"))?;
@@ -108,7 +108,7 @@ fn with_arg(function: dagger_sdk::Function, dag: &Query, arg: &ArgDef) -> dagger
 }
 
 /// Registers `def` with `dagger-sdk`'s builders and returns the module's ID.
-pub async fn register(def: &ModuleDef, dag: &Query) -> Result<String, NaiveError> {
+pub(crate) async fn register(def: &ModuleDef, dag: &Query) -> Result<String, NaiveError> {
     let mut object = dag.type_def().with_object_opts(
         def.object.name.as_str(),
         TypeDefWithObjectOpts {
@@ -236,7 +236,7 @@ async fn publish(dag: &Query, args: &Args) -> Result<FunctionResult, NaiveError>
 }
 
 /// Serves the current call the naive way; `Ok(true)` when a value was returned.
-pub async fn serve(module: &Blumeops, client: &EngineClient) -> Result<bool, NaiveError> {
+pub(crate) async fn serve(module: &Blumeops, client: &EngineClient) -> Result<bool, NaiveError> {
     let dag = client.dagger();
     let call = read_call(&dag).await?;
     let def = module.definition();

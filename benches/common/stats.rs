@@ -4,12 +4,12 @@ use std::time::Duration;
 
 /// `cargo bench` passes `--bench`; `cargo test --all-targets` runs a bench target without it,
 /// and then every scenario runs once, as a smoke test, with nothing timed or asserted on time.
-pub fn bench_mode() -> bool {
+pub(crate) fn bench_mode() -> bool {
     std::env::args().any(|a| a == "--bench")
 }
 
 /// Samples per scenario: `BLUMEOPS_BENCH_SAMPLES` or `default` in bench mode, 1 otherwise.
-pub fn samples(default: usize) -> usize {
+pub(crate) fn samples(default: usize) -> usize {
     if !bench_mode() {
         return 1;
     }
@@ -22,7 +22,7 @@ pub fn samples(default: usize) -> usize {
 
 /// Wall-time samples of one scenario.
 #[derive(Debug, Clone, Default)]
-pub struct Samples(pub Vec<Duration>);
+pub(crate) struct Samples(pub Vec<Duration>);
 
 impl Samples {
     fn sorted(&self) -> Vec<Duration> {
@@ -41,12 +41,12 @@ impl Samples {
     }
 
     /// The median.
-    pub fn median(&self) -> Duration {
+    pub(crate) fn median(&self) -> Duration {
         self.quantile(0.5)
     }
 
     /// `min / p25 / p75 / max` in milliseconds.
-    pub fn spread(&self) -> String {
+    pub(crate) fn spread(&self) -> String {
         format!(
             "{:.1} / {:.1} / {:.1} / {:.1}",
             ms(self.quantile(0.0)),
@@ -58,12 +58,12 @@ impl Samples {
 }
 
 /// A duration in milliseconds.
-pub fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
 /// `a / b` of two medians, as `N.NNx`.
-pub fn ratio(a: Duration, b: Duration) -> String {
+pub(crate) fn ratio(a: Duration, b: Duration) -> String {
     if b.is_zero() {
         return "-".into();
     }

@@ -6,11 +6,11 @@ use serde_json::Value;
 use super::args::{Call, Given};
 use super::source::{ignore_patterns, load_directory, load_file};
 use dagger_engine::registry::RegistryHost;
-use dagger_mock_engine::{AccountRights, MockEngine};
+use dagger_engine_sim::{AccountRights, MockEngine};
 
 /// What the recording engine stores as any secret's value: the real one is never read there
 /// (a secret from a file or a command stands in with the same value, unread).
-const PLACEHOLDER: &str = dagger_mock_engine::RECORDING_SECRET_STAND_IN;
+const PLACEHOLDER: &str = dagger_engine_sim::RECORDING_SECRET_STAND_IN;
 
 /// The environment variable a secret address reads (`NAME`, `env:NAME`, `env://NAME`), as
 /// upstream `core/schema/address.go` maps it; `None` for other providers.

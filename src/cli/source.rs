@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use dagger_mock_engine::MockEngine;
+use dagger_engine_sim::MockEngine;
 use dagger_module_runtime::ArgDef;
 
 /// Files larger than this are not loaded into the recording engine (the plan needs

@@ -8,12 +8,12 @@ use crate::defaults;
 use crate::release::Created;
 use dagger_engine::registry::RepositoryName;
 use dagger_engine::{query_error_from_sdk, EngineClient, QueryError};
-use dagger_publish::pipeline::helpers::OciLabels;
-use dagger_publish::pipeline::{
+use dagger_pipeline::helpers::OciLabels;
+use dagger_pipeline::{
     run_smoke_checks, BuildContext, ForgeConfig, Pipeline, SmokeCheck, SmokeCheckError,
     StageInputError, StageInputs, TargetPlatform, WrongOutput,
 };
-use dagger_publish::pipeline::{StepError, StepLog};
+use dagger_pipeline::{StepError, StepLog};
 
 /// The folder of the repository holding one folder per container.
 pub const CONTAINERS_DIR: &str = "containers";

@@ -21,32 +21,58 @@ use std::fmt;
 pub enum ArgError {
     /// No `ARG` declares the name.
     #[error("no `ARG {name}=<value>` line: the Dockerfile never declares {name}")]
-    NotDeclared { name: String },
+    NotDeclared {
+        /// The `ARG` name.
+        name: String,
+    },
     /// Declared, but never with a default value.
     #[error("`ARG {name}` on line {line} has no value: write `ARG {name}=<value>`")]
-    NoValue { name: String, line: usize },
+    NoValue {
+        /// The `ARG` name.
+        name: String,
+        /// The line, counted from 1.
+        line: usize,
+    },
     /// Declared with an empty default value.
     #[error("`ARG {name}=` on line {line} has an empty value")]
-    EmptyValue { name: String, line: usize },
+    EmptyValue {
+        /// The `ARG` name.
+        name: String,
+        /// The line, counted from 1.
+        line: usize,
+    },
     /// Declared twice with different default values.
     #[error("`ARG {name}` has two different values: {first:?} on line {first_line} and {second:?} on line {second_line}")]
     Conflicting {
+        /// The `ARG` name.
         name: String,
+        /// The first value.
         first: String,
+        /// Its line.
         first_line: usize,
+        /// The other value.
         second: String,
+        /// Its line.
         second_line: usize,
     },
     /// The value uses `$` expansion, which depends on build arguments.
     #[error("`ARG {name}` on line {line} uses variable expansion ({value:?}); write the value literally")]
     Expansion {
+        /// The `ARG` name.
         name: String,
+        /// The line, counted from 1.
         line: usize,
+        /// The value as written.
         value: String,
     },
     /// A quote is opened and never closed.
     #[error("line {line}: a {quote} quote is never closed")]
-    UnterminatedQuote { line: usize, quote: QuoteKind },
+    UnterminatedQuote {
+        /// The line, counted from 1.
+        line: usize,
+        /// The quote's kind.
+        quote: QuoteKind,
+    },
 }
 
 /// The kind of quote in [`ArgError::UnterminatedQuote`].

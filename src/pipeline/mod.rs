@@ -95,11 +95,11 @@ pub use catalog::{
     PinnedVersion, Provenance, CONTAINERS_DIR, VERSION_ARG,
 };
 // The generic toolkit every pipeline here is written with.
-pub use dagger_publish::pipeline::{
+pub use dagger_pipeline::{
     helpers, steps, BuildContext, ForgeConfig, ForgeConfigError, InputId, Pipeline, PlatformError,
     SmokeCheck, StageInputError, StageInputs, Step, StepError, StepLog, TargetPlatform,
 };
 pub use list::{
-    container_list, ListError, AUTH_FILE, CACHE_BUSTER_VARIABLE, PASSWORD_FILE,
+    container_list, ListError, AUTH_DIR, AUTH_FILE, CACHE_BUSTER_VARIABLE, PASSWORD_FILE,
     REGISTRY_CLIENT_IMAGE,
 };

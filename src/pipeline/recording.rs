@@ -7,7 +7,7 @@
 //! when the checks pass.
 
 use dagger_engine::registry::ImageRef;
-use dagger_mock_engine::MockEngine;
+use dagger_engine_sim::MockEngine;
 
 use super::list::REGISTRY_CLIENT_IMAGE;
 use super::Catalog;
@@ -20,7 +20,7 @@ pub const ASSUMED_NOTE: &str = "(assumed by the plan: the recording engine runs 
 ///
 /// ```
 /// use blumeops::pipeline::{recording::assume_smoke_checks_pass, Catalog};
-/// let engine = dagger_mock_engine::MockEngine::recording();
+/// let engine = dagger_engine_sim::MockEngine::recording();
 /// assume_smoke_checks_pass(&engine, &Catalog::standard());
 /// ```
 pub fn assume_smoke_checks_pass(engine: &MockEngine, catalog: &Catalog) {

@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// What the proxy does with a request a rule matches.
 #[derive(Debug, Clone)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// Close the connection once the request is read; the engine never sees it.
     CloseBeforeForward,
     /// Forward, wait for the engine's whole answer, then close without replying: the engine did
@@ -41,7 +41,7 @@ struct Rule {
 }
 
 /// The proxy, listening on 127.0.0.1; stops when dropped.
-pub struct FaultProxy {
+pub(crate) struct FaultProxy {
     port: u16,
     rules: Arc<Mutex<Vec<Rule>>>,
     applied: Arc<Mutex<Vec<String>>>,
@@ -56,7 +56,7 @@ impl Drop for FaultProxy {
 
 impl FaultProxy {
     /// A proxy in front of the engine listening on `127.0.0.1:<upstream>`.
-    pub async fn start(upstream: u16) -> Self {
+    pub(crate) async fn start(upstream: u16) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
@@ -81,13 +81,13 @@ impl FaultProxy {
     }
 
     /// The proxy's port: what `DAGGER_SESSION_PORT` names.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
     /// Applies `fault` to the next `times` requests whose body contains `text` ("" matches
     /// every request). Rules are tried in the order given.
-    pub fn inject(&self, text: &str, fault: Fault, times: usize) {
+    pub(crate) fn inject(&self, text: &str, fault: Fault, times: usize) {
         self.rules.lock().unwrap().push(Rule {
             contains: text.to_string(),
             fault,
@@ -96,7 +96,7 @@ impl FaultProxy {
     }
 
     /// The faults applied so far, as `Debug` text, in order.
-    pub fn applied(&self) -> Vec<String> {
+    pub(crate) fn applied(&self) -> Vec<String> {
         self.applied.lock().unwrap().clone()
     }
 }

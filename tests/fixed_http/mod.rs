@@ -4,7 +4,7 @@
 /// A listener on 127.0.0.1 that answers nothing and counts the connections made to it: stands
 /// for a registry only the engine may reach. Returns its `127.0.0.1:<port>`, the count, and the
 /// task to abort when done.
-pub async fn sentinel() -> (
+pub(crate) async fn sentinel() -> (
     String,
     std::sync::Arc<std::sync::atomic::AtomicUsize>,
     tokio::task::JoinHandle<()>,

@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// What the server does with one query.
 #[derive(Debug, Clone)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// Answer as the engine would (through the mock engine).
     Forward,
     /// Close the connection without a byte of answer.
@@ -34,7 +34,7 @@ pub enum Fault {
 
 impl Fault {
     /// An HTTP 200 answer with `body`.
-    pub fn ok(body: impl Into<String>) -> Self {
+    pub(crate) fn ok(body: impl Into<String>) -> Self {
         Fault::Raw {
             status: 200,
             body: body.into(),
@@ -45,7 +45,7 @@ impl Fault {
 type Script = dyn Fn(usize, &str) -> Fault + Send + Sync;
 
 /// A running fault server; it stops accepting when dropped.
-pub struct FaultServer {
+pub(crate) struct FaultServer {
     port: u16,
     queries: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
@@ -60,7 +60,7 @@ impl Drop for FaultServer {
 impl FaultServer {
     /// Starts a server that answers query number `i` (0-based) with text `q` as
     /// `script(i, q)` says, forwarding to `engine` where it says [`Fault::Forward`].
-    pub async fn start(
+    pub(crate) async fn start(
         engine: MockEngine,
         script: impl Fn(usize, &str) -> Fault + Send + Sync + 'static,
     ) -> FaultServer {
@@ -90,12 +90,12 @@ impl FaultServer {
     }
 
     /// The port on 127.0.0.1.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
     /// Session parameters for `HttpTransport` (any token: the server does not check it).
-    pub fn session(&self) -> dagger_engine::SessionParams {
+    pub(crate) fn session(&self) -> dagger_engine::SessionParams {
         dagger_engine::SessionParams {
             port: self.port,
             token: secrecy::SecretString::from("fault-server-token".to_string()),
@@ -103,7 +103,7 @@ impl FaultServer {
     }
 
     /// Environment of a module process pointed at this server.
-    pub fn env_vars(&self) -> Vec<(String, String)> {
+    pub(crate) fn env_vars(&self) -> Vec<(String, String)> {
         vec![
             ("DAGGER_SESSION_PORT".into(), self.port.to_string()),
             ("DAGGER_SESSION_TOKEN".into(), "fault-server-token".into()),
@@ -111,7 +111,7 @@ impl FaultServer {
     }
 
     /// The query texts received, in order.
-    pub fn queries(&self) -> Vec<String> {
+    pub(crate) fn queries(&self) -> Vec<String> {
         self.queries
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -120,7 +120,7 @@ impl FaultServer {
 }
 
 /// A port on 127.0.0.1 where nothing listens (bound, then released).
-pub async fn closed_port() -> u16 {
+pub(crate) async fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     drop(listener);

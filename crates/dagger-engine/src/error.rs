@@ -88,7 +88,18 @@ pub enum QueryError {
     GraphQL(Vec<GraphQLErrorEntry>),
     /// The engine answered without errors but the data has not the expected shape.
     #[error("the Dagger engine's answer has no {what}")]
-    MissingData { what: String },
+    MissingData {
+        /// What the answer lacks.
+        what: String,
+    },
+    /// A lazy object argument of a chain had no ID: `dagger-sdk` panics when the engine
+    /// refuses the ID query of an object a chain uses, and the panic was caught
+    /// ([`gql::Chain::of`](crate::gql::Chain::of)).
+    #[error("the engine did not resolve an object argument of the chain (its ID query failed: {detail})")]
+    ObjectArgument {
+        /// The panic's message.
+        detail: String,
+    },
 }
 
 impl QueryError {

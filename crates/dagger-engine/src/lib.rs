@@ -27,12 +27,14 @@
 //! assert_eq!(cli_flag("container_name"), "--container-name");
 //! ```
 
+pub mod civil;
 mod client;
 pub mod command;
 mod error;
 pub mod gql;
 mod http;
 pub mod naming;
+mod newtype;
 pub mod registry;
 mod round_trips;
 mod transport;
@@ -46,3 +48,14 @@ pub use transport::{Response, Transport, TransportError};
 /// The `dagger-sdk` this crate speaks (`dagger-sdk = "=0.21.11"`), so a user needs no version
 /// of their own.
 pub use dagger_sdk;
+
+/// What the exported macros name (not part of the API).
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -42,26 +42,52 @@ impl Response {
 pub enum TransportError {
     /// The engine could not be reached (connection refused, DNS, reset before an answer).
     #[error("the Dagger engine at {endpoint} could not be reached: {detail}")]
-    Unreachable { endpoint: String, detail: String },
+    Unreachable {
+        /// The engine's endpoint.
+        endpoint: String,
+        /// What failed.
+        detail: String,
+    },
     /// The connection broke after the engine had started to answer.
     #[error("the Dagger engine at {endpoint} broke off its answer: {detail}")]
-    Dropped { endpoint: String, detail: String },
+    Dropped {
+        /// The engine's endpoint.
+        endpoint: String,
+        /// What failed.
+        detail: String,
+    },
     /// The engine did not answer within the configured time.
     #[error("the Dagger engine at {endpoint} did not answer within {seconds} s")]
-    Timeout { endpoint: String, seconds: u64 },
+    Timeout {
+        /// The engine's endpoint.
+        endpoint: String,
+        /// The time limit, in seconds.
+        seconds: u64,
+    },
     /// The session token was refused (HTTP 401).
     #[error("the Dagger engine at {endpoint} refused the session token (HTTP 401); is DAGGER_SESSION_TOKEN from this session?")]
-    Unauthorized { endpoint: String },
+    Unauthorized {
+        /// The engine's endpoint.
+        endpoint: String,
+    },
     /// The engine answered with an HTTP status that carries no GraphQL answer.
     #[error("the Dagger engine at {endpoint} answered HTTP {status}: {body}")]
     Status {
+        /// The engine's endpoint.
         endpoint: String,
+        /// The HTTP status.
         status: u16,
+        /// The answer's body.
         body: String,
     },
     /// The answer was not the JSON the GraphQL protocol promises.
     #[error("the Dagger engine at {endpoint} sent an answer that is not GraphQL JSON: {detail}")]
-    Malformed { endpoint: String, detail: String },
+    Malformed {
+        /// The engine's endpoint.
+        endpoint: String,
+        /// What failed.
+        detail: String,
+    },
 }
 
 /// How queries reach an engine: one call, one round trip.

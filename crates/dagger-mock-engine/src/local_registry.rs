@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use dagger_engine::registry::RegistryHost;
 use oci_registry_api::{RegistryApi, RegistryCredentials};
 
+use crate::oci_backend::OciBackend;
+
 /// The Debian package that provides the registry binary.
 pub const REGISTRY_APT_PACKAGE: &str = "docker-registry";
 /// The binary name looked up on `PATH` (then in `/usr/bin`).
@@ -192,6 +194,12 @@ impl LocalRegistry {
             self.host(),
             credentials.map(|(u, p)| RegistryCredentials::new(u, p)),
         )
+    }
+
+    /// A backend for a simulated registry ([`dagger_engine_sim::RegistryModel::backed_by`]):
+    /// the pushes and tag resolutions of the simulated host go to this registry.
+    pub fn backend(&self) -> OciBackend {
+        OciBackend::new(self.host(), true)
     }
 
     /// The registry's data directory (blobs and manifests).

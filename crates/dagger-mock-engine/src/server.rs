@@ -14,8 +14,7 @@ use base64::Engine as _;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::Value;
 
-use super::exec;
-use super::state::Shared;
+use dagger_engine_sim::MockEngine;
 
 /// A running session server; it stops when dropped.
 pub struct SessionServer {
@@ -36,19 +35,21 @@ impl std::fmt::Debug for SessionServer {
 
 #[derive(Clone)]
 struct App {
-    shared: Arc<Shared>,
+    engine: MockEngine,
     token: Arc<str>,
     latency: Arc<Mutex<Option<Duration>>>,
 }
 
 impl SessionServer {
-    pub(crate) async fn start(shared: Arc<Shared>) -> std::io::Result<Self> {
+    /// Serves the session protocol for `engine` on 127.0.0.1 (random port, random token) until
+    /// the returned server is dropped.
+    pub async fn start(engine: &MockEngine) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let token = Alphanumeric.sample_string(&mut rand::rng(), 32);
         let latency = Arc::new(Mutex::new(None));
         let app = App {
-            shared,
+            engine: engine.clone(),
             token: Arc::from(token.as_str()),
             latency: latency.clone(),
         };
@@ -164,7 +165,10 @@ async fn query(AxState(app): AxState<App>, headers: HeaderMap, body: String) -> 
             .into_response();
     };
     // The latency is waited inside `run`, after the query is recorded as arrived.
-    let outcome = exec::run(app.shared.clone(), text, parsed.get("variables"), latency).await;
+    let outcome = app
+        .engine
+        .execute(text, parsed.get("variables"), latency)
+        .await;
     let mut body = serde_json::Map::new();
     if !outcome.invalid {
         body.insert(

@@ -40,7 +40,9 @@ async fn sdk_chain_runs_in_process() {
 #[tokio::test]
 async fn sdk_chain_runs_over_http_with_both_clients() {
     let engine = MockEngine::new();
-    let server = engine.serve_http().await.unwrap();
+    let server = dagger_mock_engine::SessionServer::start(&engine)
+        .await
+        .unwrap();
     // The crate's HttpTransport (standard base64).
     let client = EngineClient::new(Arc::new(HttpTransport::new(
         &server.session_params(),
@@ -106,7 +108,9 @@ async fn sdk_sync_then_reads_through_node() {
 #[tokio::test]
 async fn http_refuses_a_wrong_or_missing_token() {
     let engine = MockEngine::new();
-    let server = engine.serve_http().await.unwrap();
+    let server = dagger_mock_engine::SessionServer::start(&engine)
+        .await
+        .unwrap();
     let http = reqwest::Client::new();
     let body = json!({"query": "{version}"});
     let missing = http
@@ -147,7 +151,9 @@ async fn http_answers_422_for_validation_errors_and_200_for_execution_errors() {
         stdout: String::new(),
         stderr: String::new(),
     });
-    let server = engine.serve_http().await.unwrap();
+    let server = dagger_mock_engine::SessionServer::start(&engine)
+        .await
+        .unwrap();
     let http = reqwest::Client::new();
     let post = |q: &str| {
         http.post(server.endpoint())
@@ -185,7 +191,9 @@ async fn http_answers_422_for_validation_errors_and_200_for_execution_errors() {
 #[tokio::test]
 async fn http_server_stops_when_dropped() {
     let engine = MockEngine::new();
-    let server = engine.serve_http().await.unwrap();
+    let server = dagger_mock_engine::SessionServer::start(&engine)
+        .await
+        .unwrap();
     let params = server.session_params();
     drop(server);
     tokio::task::yield_now().await;
@@ -1470,7 +1478,9 @@ fn mock_schema_matches_the_engine_schema() {
 #[tokio::test]
 async fn http_variables_latency_and_concurrent_queries() {
     let engine = MockEngine::new();
-    let server = engine.serve_http().await.unwrap();
+    let server = dagger_mock_engine::SessionServer::start(&engine)
+        .await
+        .unwrap();
     server.set_latency(std::time::Duration::from_millis(5));
     let http = reqwest::Client::new();
     let answer: serde_json::Value = http

@@ -2,8 +2,8 @@
 //! do next (how the engine's messages are read into them: `failure.rs`).
 
 use std::fmt;
+use std::sync::Arc;
 
-use crate::pipeline::StepError;
 use dagger_engine::registry::{AddressError, ReferenceError};
 use dagger_engine::{ExecError, QueryError};
 
@@ -126,15 +126,16 @@ pub enum PublishError {
         /// The engine's message.
         message: String,
     },
-    /// A command of the container's build failed. With the build's step log
-    /// ([`Publisher::publish_built`](crate::Publisher::publish_built)), the message names the
-    /// pipeline and the step: `pipeline "app", step "go build" failed with exit code 1 ...`.
+    /// A command of the container's build failed. When the caller knows which step of its
+    /// build ran the command (`dagger-pipeline`'s step log does), `step` says so and the
+    /// message is its: `pipeline "app", step "go build" failed with exit code 1 ...`.
     #[error("{}", build_failed_message(.exec, .step.as_deref()))]
     BuildFailed {
         /// The failed command as the engine reported it.
         exec: ExecError,
-        /// The pipeline and step the command belongs to, when the step log was given.
-        step: Option<Box<StepError>>,
+        /// The failed step of the caller's build, described by the caller (for example
+        /// `dagger_pipeline::StepError`), when known.
+        step: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
     /// After a request that pushed several tags failed, whether this tag is in the registry
     /// could not be learnt through the engine (see `Partial`).
@@ -154,14 +155,13 @@ pub enum PublishError {
         /// The transport failure.
         detail: String,
     },
-    /// The IDs of the build's stage inputs could not be looked up
-    /// ([`BuildContext::input`](crate::pipeline::BuildContext::input)), so the engine refused
-    /// the chains using them; this is why.
+    /// The IDs of the build's stage inputs could not be looked up (`dagger-pipeline`'s
+    /// `BuildContext::input`), so the engine refused the chains using them; this is why.
     #[error("the build could not be described to the engine: {0}")]
-    StageInputs(crate::pipeline::StageInputError),
+    StageInputs(#[source] Arc<dyn std::error::Error + Send + Sync>),
     /// Another engine failure.
     #[error("the Dagger engine failed during publish: {0}")]
-    Engine(QueryError),
+    Engine(#[source] QueryError),
     /// Several tags failed, each for its own reason, and some may have been published: exactly
     /// which, so nothing is left unknown. Reads "publish partly failed" only when at least one
     /// tag was published; otherwise "publish failed" with each tag's reason.
@@ -298,7 +298,10 @@ fn codes_suffix(codes: &[String]) -> String {
     }
 }
 
-fn build_failed_message(exec: &ExecError, step: Option<&StepError>) -> String {
+fn build_failed_message(
+    exec: &ExecError,
+    step: Option<&(dyn std::error::Error + Send + Sync)>,
+) -> String {
     if let Some(step) = step {
         return step.to_string();
     }
@@ -400,32 +403,18 @@ mod tests {
     }
 
     #[test]
-    fn a_build_failure_with_its_step_names_pipeline_and_step() {
+    fn a_build_failure_without_its_step_names_the_command() {
         let exec = ExecError {
             cmd: vec!["go".into(), "build".into(), ".".into()],
             exit_code: 1,
             stdout: String::new(),
             stderr: "main.go:3:1: syntax error\n".into(),
         };
-        let bare = PublishError::BuildFailed {
-            exec: exec.clone(),
-            step: None,
-        };
+        let bare = PublishError::BuildFailed { exec, step: None };
         assert!(bare
             .to_string()
             .starts_with("a build step failed: `go build .` exited with code 1"));
-        let log = crate::pipeline::StepLog::new("app");
-        log.record("go build", &exec.cmd);
-        let named =
-            crate::pipeline::BuiltImage::new(crate::pipeline::helpers::offline_container(), log)
-                .explain(bare);
-        assert!(
-            named
-                .to_string()
-                .starts_with("pipeline \"app\", step \"go build\" failed with exit code 1"),
-            "{named}"
-        );
-        assert!(named.to_string().contains("main.go:3:1: syntax error"));
+        assert!(bare.to_string().contains("main.go:3:1: syntax error"));
     }
 
     #[test]

@@ -25,7 +25,6 @@ mod chain;
 mod error;
 mod failure;
 mod lookup;
-pub mod pipeline;
 mod publisher;
 mod push;
 mod queries;
@@ -44,3 +43,8 @@ pub use dagger_engine::{self, registry, EngineClient, QueryError};
 /// The `dagger-sdk` this crate speaks (`dagger-sdk = "=0.21.11"`), so a user needs no version
 /// of their own.
 pub use dagger_sdk;
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

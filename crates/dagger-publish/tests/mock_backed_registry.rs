@@ -42,7 +42,7 @@ async fn publish_pushes_for_real_with_the_session_credentials() {
     let local = start(&[("ci", "s3cret")]).await;
     let host = local.host().to_string();
     let engine = MockEngine::new();
-    engine.registry(&host).backed_by(local.api(None));
+    engine.registry(&host).backed_by(local.backend());
     let good = secret(&engine, "s3cret").await;
 
     let answer = engine
@@ -93,7 +93,7 @@ async fn from_asks_the_real_registry_with_the_session_credentials() {
     let local = start(&[("ci", "s3cret")]).await;
     let host = local.host().to_string();
     let engine = MockEngine::new();
-    engine.registry(&host).backed_by(local.api(None));
+    engine.registry(&host).backed_by(local.backend());
     let good = secret(&engine, "s3cret").await;
     let lookup = |secret: &str, tag: &str| {
         format!(
@@ -144,7 +144,7 @@ async fn registry_refusals_come_back_in_containerd_wording() {
     let local = start(&[("ci", "s3cret")]).await;
     let host = local.host().to_string();
     let engine = MockEngine::new();
-    engine.registry(&host).backed_by(local.api(None));
+    engine.registry(&host).backed_by(local.backend());
     let wrong = secret(&engine, "not-it").await;
     for query in [
         publish(&host, None, "v1", "x"),

@@ -55,7 +55,7 @@ async fn publish_check_and_idempotent_rerun_against_a_real_registry() {
     let engine = MockEngine::new();
     engine
         .registry(local.host().as_str())
-        .backed_by(local.api(None));
+        .backed_by(local.backend());
     // The check goes through the engine, which asks the real registry.
     let publisher = Publisher::new(engine.client());
 
@@ -98,7 +98,8 @@ async fn publish_check_and_idempotent_rerun_against_a_real_registry() {
     );
     assert_eq!(engine.published().len(), pushes_before);
 
-    // Re-run with skip: succeeds, same digest, and a new tag goes in beside it.
+    // Re-run with skip: succeeds, same digest, and the new tag is pointed at that image in the
+    // real registry (its manifest stored again under the tag: one image for both tags).
     let rerun = publisher
         .publish(
             &container(&engine),
@@ -109,8 +110,14 @@ async fn publish_check_and_idempotent_rerun_against_a_real_registry() {
         .unwrap();
     assert_eq!(rerun.tags[0].outcome, TagOutcome::AlreadyPresent);
     assert_eq!(rerun.tags[0].reference, *first.primary());
-    assert_eq!(rerun.tags[1].outcome, TagOutcome::Pushed);
+    assert_eq!(rerun.tags[1].outcome, TagOutcome::PointedAtExisting);
     assert_eq!(rerun.tags[1].reference.digest, first.primary().digest);
+    let latest = api
+        .manifest_digest(&repo, &Tag::parse("latest").unwrap())
+        .await
+        .unwrap()
+        .expect("latest present");
+    assert_eq!(latest, first.primary().digest, "the registry itself agrees");
     engine.assert_never_sent(KEY);
     assert!(engine.plaintext_reads().is_empty());
 }
@@ -122,7 +129,7 @@ async fn a_wrong_password_is_rejected_with_host_and_user_before_any_push() {
     let engine = MockEngine::new();
     engine
         .registry(local.host().as_str())
-        .backed_by(local.api(None));
+        .backed_by(local.backend());
     let err = Publisher::new(engine.client())
         .publish(
             &container(&engine),

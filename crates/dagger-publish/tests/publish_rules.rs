@@ -329,7 +329,30 @@ async fn rejected_credentials_are_not_retried_and_name_host_and_user() {
         text.contains(HOST) && text.contains("zot-ci") && text.contains("expired"),
         "{text}"
     );
-    // Through the check: stopped before any push.
+    // Through the check, on a registry that allows anonymous pulls: the engine resolves the
+    // tags without sending the credential (containerd's authorizer sends it only when
+    // challenged, core/remotes/docker/authorizer.go), so the wrong key shows at the push.
+    engine.reset_recorder();
+    let err = publisher(&engine)
+        .publish(
+            &container(&engine),
+            &request(&["v2"], Some(expired.clone().into())),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PublishError::CredentialsRejected { .. }),
+        "{err:?}"
+    );
+    let pushes = engine
+        .queries()
+        .iter()
+        .filter(|q| q.contains("publish("))
+        .count();
+    assert_eq!(pushes, 1, "{:#?}", engine.queries());
+    // Where pulls are challenged, the check is refused: stopped before any push.
+    engine.registry(HOST).allow_anonymous_pull(false);
+    engine.new_session();
     engine.reset_recorder();
     let err = publisher(&engine)
         .publish(&container(&engine), &request(&["v2"], Some(expired.into())))

@@ -219,6 +219,53 @@ impl RegistryApi {
     }
 }
 
+impl RegistryApi {
+    /// Points `tag` at the manifest `digest` of `repository` (a retag): the manifest is read by
+    /// digest and stored again, byte for byte, under the tag, so the tag answers the same
+    /// digest. Answers that digest.
+    pub async fn tag_manifest(
+        &self,
+        repository: &RepositoryName,
+        digest: &Digest,
+        tag: &Tag,
+    ) -> Result<Digest, RegistryApiError> {
+        let oci = self.oci()?;
+        let target = self.oci_ref(repository, tag);
+        let source = Reference::with_digest(
+            target.registry().to_string(),
+            repository.to_string(),
+            digest.to_string(),
+        );
+        let auth = self.oci_auth();
+        let repo = repository.as_str();
+        self.bounded("manifest retag", async {
+            let (bytes, _) = oci
+                .pull_manifest_raw(&source, &auth, MANIFEST_MEDIA_TYPES)
+                .await
+                .map_err(|e| self.error_from_oci(e, repo))?;
+            let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|m| m["mediaType"].as_str().map(str::to_string))
+                .unwrap_or_else(|| OCI_IMAGE_MEDIA_TYPE.to_string());
+            let content_type = reqwest::header::HeaderValue::from_str(&media_type)
+                .map_err(|e| self.protocol(format!("manifest media type {media_type:?}: {e}")))?;
+            oci.push_manifest_raw(&target, bytes.clone(), content_type)
+                .await
+                .map_err(|e| self.error_from_oci(e, repo))?;
+            Ok(Digest::sha256_of(&bytes))
+        })
+        .await
+    }
+}
+
+/// The manifest kinds a retag copies: OCI and Docker images and indexes.
+const MANIFEST_MEDIA_TYPES: &[&str] = &[
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
 #[cfg(test)]
 mod tests {
     use dagger_engine::registry::RegistryHost;

@@ -60,3 +60,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub const DEFAULT_TAGS_PAGE_SIZE: usize = 1000;
 /// Pages followed at most before giving up (a registry that ignores `last` would loop forever).
 pub(crate) const TAGS_MAX_PAGES: usize = 10_000;
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,8 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+use dagger_pipeline::helpers::{AlpineRuntime, GoBuild, OciLabels, RuntimeUser};
+use dagger_pipeline::{BuildContext, BuildContextError, Pipeline, PublishBuilt};
 use dagger_publish::dagger_sdk::{Container, Directory, Query, Secret};
-use dagger_publish::pipeline::helpers::{AlpineRuntime, GoBuild, OciLabels, RuntimeUser};
-use dagger_publish::pipeline::{BuildContext, BuildContextError, Pipeline};
 use dagger_publish::registry::{repository, ReferenceError, Tag};
 use dagger_publish::{
     EngineClient, ExistingTagPolicy, PublishError, PublishReport, PublishRequest, Publisher,

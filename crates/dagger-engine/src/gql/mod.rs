@@ -27,8 +27,10 @@
 
 use std::fmt::{self, Write};
 
+mod chain;
 mod read;
 
+pub use chain::Chain;
 pub use read::{read_chain, ReadError};
 
 /// A GraphQL string literal for `value`, with `"`, `\` and control characters escaped.

@@ -33,11 +33,8 @@
 //! Doubt: this validation is stricter than `parseAuthAddress`; it only rejects addresses that
 //! could never name a pushable reference.
 
-use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::reference::{Digest, ReferenceError, RepositoryName, Tag};
 
@@ -125,6 +122,7 @@ pub enum AddressError {
 /// `127.0.0.1:5000`, or `docker.io`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RegistryHost(String);
+crate::string_newtype!(RegistryHost);
 
 impl RegistryHost {
     /// Reduces a registry address (a host, a URL, or a full image reference) to its host,
@@ -264,11 +262,6 @@ impl RegistryHost {
         }
         validate_host_port(domain, domain, true)?;
         Ok(fold_docker_hub(domain))
-    }
-
-    /// The host, with its port when it has one.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 
     /// Whether this is Docker Hub (`docker.io`; its aliases are folded in when parsing).
@@ -448,36 +441,10 @@ fn validate_single(input: &str, h: &str) -> Result<(), AddressError> {
     }
 }
 
-impl fmt::Display for RegistryHost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 impl FromStr for RegistryHost {
     type Err = AddressError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
-    }
-}
-
-impl AsRef<str> for RegistryHost {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Serialize for RegistryHost {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for RegistryHost {
-    /// Deserializes through [`RegistryHost::parse`].
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        RegistryHost::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 

@@ -14,8 +14,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 use super::address::{AddressError, RegistryHost};
 
 /// The longest repository name (and the longest `host/name`) accepted, in characters.
@@ -92,55 +90,13 @@ pub enum ReferenceError {
     },
 }
 
-/// Implements Display, `as_str`, `AsRef<str>`, FromStr, and string Serialize/Deserialize for a
-/// newtype over `String`.
-macro_rules! string_newtype {
-    ($ty:ident) => {
-        impl $ty {
-            /// The value as a string slice.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-        impl AsRef<str> for $ty {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-}
-
-/// Serialize as the Display string, Deserialize through FromStr (so a deserialized value has
-/// passed the same rules as a parsed one).
-macro_rules! serde_via_string {
-    ($ty:ident) => {
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(deserializer)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Repository names
 
 /// A repository name (the spec's `<name>`) without its registry host, e.g. `team/app`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RepositoryName(String);
-string_newtype!(RepositoryName);
-serde_via_string!(RepositoryName);
+crate::string_newtype!(RepositoryName);
 
 impl RepositoryName {
     /// Parses a repository name: path components `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*` joined by
@@ -243,8 +199,7 @@ pub fn repository(namespace: &str, name: &str) -> Result<RepositoryName, Referen
 /// A tag: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tag(String);
-string_newtype!(Tag);
-serde_via_string!(Tag);
+crate::string_newtype!(Tag);
 
 impl Tag {
     /// Parses a tag.
@@ -290,8 +245,7 @@ fn is_tag(s: &str) -> bool {
 /// A content digest, `algorithm ":" encoded`, e.g. `sha256:<64 lowercase hex>`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(String);
-string_newtype!(Digest);
-serde_via_string!(Digest);
+crate::string_newtype!(Digest);
 
 impl Digest {
     /// Parses a digest. `sha256` needs 64 and `sha512` 128 lowercase hex characters; other
@@ -385,7 +339,7 @@ pub struct ImageRef {
     /// The tag.
     pub tag: Tag,
 }
-serde_via_string!(ImageRef);
+crate::string_newtype!(@serde ImageRef);
 
 impl ImageRef {
     /// Builds a reference from parts that are each valid. The fields are public, so the
@@ -486,7 +440,7 @@ pub struct PublishedRef {
     /// The digest of the pushed manifest.
     pub digest: Digest,
 }
-serde_via_string!(PublishedRef);
+crate::string_newtype!(@serde PublishedRef);
 
 impl PublishedRef {
     /// Parses `host/repository:tag@digest`.

@@ -139,6 +139,7 @@ fn type_name(type_ref: &TypeRef) -> Option<String> {
     Some(match type_ref {
         TypeRef::String => "string".into(),
         TypeRef::Integer => "int".into(),
+        TypeRef::Float => "float".into(),
         TypeRef::Boolean => "bool".into(),
         TypeRef::List(inner) => match inner.as_ref() {
             TypeRef::List(_) | TypeRef::Void => return None,

@@ -47,6 +47,7 @@ mod args;
 mod call;
 mod def;
 mod error;
+mod function;
 mod module;
 mod protocol;
 mod register;
@@ -62,6 +63,23 @@ pub use def::{
     MAX_LIST_NESTING,
 };
 pub use error::RuntimeError;
+#[doc(hidden)]
+pub use function::__private;
+pub use function::{DecodeError, FunctionArg, FunctionReturn, IdOf, Parsed, Unwrap};
+
+/// The attribute macros that turn a struct and its `impl` block into a module: see the crate's
+/// documentation.
+pub use dagger_module_macros::{functions, object};
+
+/// The `dagger-sdk` this runtime is built with: a module's functions call the engine through it
+/// (`dagger_module_runtime::dagger_sdk::Directory`), so the module need not pin it again.
+pub use dagger_sdk;
+
+/// `eyre`, whose `Result` a function may return (`?` on `dagger-sdk` calls).
+pub use eyre;
+
+/// `async-trait`, for modules that implement [`Module`] by hand.
+pub use async_trait;
 pub use module::{CallContext, FunctionError, FunctionResult, Module};
 pub use protocol::{register, return_error, return_value};
 pub use register::{Ids, PlanAnswerError, RegistrationPlan};

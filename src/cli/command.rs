@@ -194,6 +194,7 @@ fn flag(function: &str, def: &ArgDef) -> Result<Arg, CommandError> {
     };
     arg = match element {
         TypeRef::Integer => arg.value_parser(value_parser!(i64)),
+        TypeRef::Float => arg.value_parser(value_parser!(f64)),
         // `--flag` alone is true; `--flag=false` (never `--flag false`), as pflag takes it.
         TypeRef::Boolean => arg
             .value_parser(value_parser!(bool))

@@ -165,7 +165,7 @@ fn expand_object(attr: Tokens, item: Tokens) -> syn::Result<Tokens> {
 #[derive(Default)]
 struct FunctionOptions {
     name: Option<LitStr>,
-    doc: Option<LitStr>,
+    doc: Option<Expr>,
     cache: Option<Tokens>,
     deprecated: Option<LitStr>,
 }
@@ -244,7 +244,7 @@ fn function_options(attrs: &mut Vec<Attribute>) -> syn::Result<FunctionOptions> 
 #[derive(Default)]
 struct ArgOptions {
     default: Option<Expr>,
-    doc: Option<LitStr>,
+    doc: Option<Expr>,
     ignore: Option<(Span, Expr)>,
     default_path: Option<LitStr>,
     values: Option<Expr>,
@@ -506,7 +506,8 @@ fn injected(ty: &Type) -> Option<Param> {
 struct Function {
     rust_name: syn::Ident,
     name: String,
-    description: String,
+    /// A string literal or a `&str` constant.
+    description: Tokens,
     is_async: bool,
     has_self: bool,
     params: Vec<Param>,
@@ -616,8 +617,11 @@ fn read_function(f: &mut syn::ImplItemFn) -> syn::Result<Function> {
         },
     };
     let description = match &options.doc {
-        Some(doc) => doc.value(),
-        None => doc_text(&f.attrs),
+        Some(doc) => quote!(#doc),
+        None => {
+            let text = doc_text(&f.attrs);
+            quote!(#text)
+        }
     };
     Ok(Function {
         rust_name: sig.ident.clone(),
@@ -711,7 +715,10 @@ fn expand_functions(item: Tokens) -> syn::Result<Tokens> {
                     } else {
                         (**ty).clone()
                     };
-                    let doc = options.doc.as_ref().map_or_else(String::new, LitStr::value);
+                    let doc = match &options.doc {
+                        Some(doc) => quote!(#doc),
+                        None => quote!(""),
+                    };
                     let mut setters = Vec::new();
                     if let Some(default) = &options.default {
                         let kind = Kind::of(ty, options.parse);

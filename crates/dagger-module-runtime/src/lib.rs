@@ -1,4 +1,6 @@
-//! A Rust Dagger module runtime: registration of type definitions and dispatch of function calls.
+#![doc = include_str!("../README.md")]
+//!
+//! ## How the runtime works
 //!
 //! A module implements [`Module`] (its [`ModuleDef`] and an async `call`), and its binary's
 //! `main` calls [`run`]. The runtime reads the current call in one query; when the engine asks
@@ -10,6 +12,8 @@
 //!
 //! Names are snake_case in Rust and camelCase for the engine ([`camel_case`]); the main object
 //! is the module name in PascalCase ([`pascal_case`]).
+//!
+//! A module written by hand, without the macros:
 //!
 //! ```no_run
 //! use dagger_module_runtime::{Args, ArgDef, CallContext, FunctionDef, FunctionError,

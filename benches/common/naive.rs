@@ -77,6 +77,7 @@ fn type_def(dag: &Query, type_ref: &TypeRef, optional: bool) -> TypeDef {
     let def = match type_ref {
         TypeRef::String => dag.type_def().with_kind(TypeDefKind::StringKind),
         TypeRef::Integer => dag.type_def().with_kind(TypeDefKind::IntegerKind),
+        TypeRef::Float => dag.type_def().with_kind(TypeDefKind::FloatKind),
         TypeRef::Boolean => dag.type_def().with_kind(TypeDefKind::BooleanKind),
         TypeRef::Void => dag.type_def().with_kind(TypeDefKind::VoidKind),
         TypeRef::List(inner) => dag.type_def().with_list_of(type_def(dag, inner, false)),

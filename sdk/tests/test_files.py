@@ -107,12 +107,14 @@ class TestDaggerJson:
         self, root_cfg
     ):
         src = ROOT / root_cfg.get("source", ".")
-        cargo = cargo_package(src, recipe.CARGO_PACKAGE)
+        plan = recipe.cargo_plan((src / "Cargo.toml").read_text(), has_lock=True)
+        cargo = cargo_package(src, plan.package)
         bins = {b["name"]: b for b in cargo.get("bin", [])}
-        assert recipe.MODULE_BIN in bins
+        assert plan.bin in bins
         # Built with --no-default-features: a required feature would make cargo
         # skip the binary ("target ... requires the features ...").
-        assert not bins[recipe.MODULE_BIN].get("required-features")
+        assert not plan.default_features
+        assert not bins[plan.bin].get("required-features")
         # --locked needs the lock file in the build context (the workspace root).
         assert (src / "Cargo.lock").is_file()
 
@@ -232,7 +234,8 @@ class TestReadme:
 
     def test_names_the_build_command(self, readme):
         # Markdown reads a line break inside a code span as a space.
-        assert f"`{recipe.CARGO_BUILD}`" in " ".join(readme.split())
+        plan = recipe.cargo_plan((ROOT / "Cargo.toml").read_text(), has_lock=True)
+        assert f"`{recipe.cargo_command(plan)}`" in " ".join(readme.split())
 
     @pytest.mark.parametrize("old", ["rust:1-bookworm", "debian:bookworm-slim"])
     def test_no_longer_names_the_floating_images(self, readme, old):

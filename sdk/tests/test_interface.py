@@ -93,10 +93,40 @@ class TestWhatTheEngineSees:
         assert list(ctor.parameters) == []
 
 
-def fake_source(name: str, subpath: str):
-    """A lazy ModuleSource whose two scalar reads answer without an engine."""
+ROOT = SDK_DIR.parent
+
+
+def fake_source(
+    name: str,
+    subpath: str,
+    entries: list[str] | None = None,
+    manifest: str | None = None,
+    sdk_source: str = "./sdk",
+    root: str = ".",
+):
+    """A lazy ModuleSource whose scalar reads answer without an engine: its name,
+    subpath and root, its SDK's source, the entries of a directory and the text of a
+    file (by default the root module's Cargo.toml, beside a Cargo.lock)."""
     src = dag.module_source(".")
+    if manifest is None:
+        manifest = (ROOT / "Cargo.toml").read_text()
+    if entries is None:
+        entries = ["Cargo.lock", "Cargo.toml", "src/"]
     patches = [
+        mock.patch.object(
+            dagger.Directory, "entries", mock.AsyncMock(return_value=entries)
+        ),
+        mock.patch.object(
+            dagger.File, "contents", mock.AsyncMock(return_value=manifest)
+        ),
+        mock.patch.object(
+            dagger.SDKConfig, "source", mock.AsyncMock(return_value=sdk_source)
+        ),
+        mock.patch.object(
+            dagger.ModuleSource,
+            "source_root_subpath",
+            mock.AsyncMock(return_value=root),
+        ),
         mock.patch.object(
             dagger.ModuleSource,
             "module_original_name",
@@ -130,13 +160,13 @@ class TestFunctions:
         ctr = run_with(patches, call)
         calls = chain(ctr)
         assert only(calls, "withEntrypoint").args == {
-            "args": ["/usr/local/bin/blumeops-module"]
+            "args": ["/usr/local/bin/dagger-module"]
         }
         binary = next(
             c.args["source"]
             for c in calls
             if c.field == "withFile"
-            and c.args["path"] == "/usr/local/bin/blumeops-module"
+            and c.args["path"] == "/usr/local/bin/dagger-module"
         )
         mount = only(binary, "withMountedDirectory")
         assert [c.field for c in mount.args["source"]] == [
@@ -169,9 +199,13 @@ class TestFunctions:
             run_with(patches, call)
 
     def test_codegen_returns_the_context_directory(self):
-        src = dag.module_source(".")
+        src, patches = fake_source("blumeops", ".")
         schema = dag.directory().file("schema.json")
-        code = anyio.run(BlumeopsSdk().codegen, src, schema)
+
+        async def call():
+            return await BlumeopsSdk().codegen(src, schema)
+
+        code = run_with(patches, call)
         (call,) = chain(code)
         assert call.field == "generatedCode"
         assert [c.field for c in call.args["code"]] == [

@@ -19,6 +19,9 @@ INFO = ModuleInfo(name="blumeops", source_subpath=".")
 SDK_DIR = Path(__file__).resolve().parents[1]
 ROOT = SDK_DIR.parent
 
+#: The root module's build, as its Cargo.toml names it.
+PLAN = recipe.cargo_plan((ROOT / "Cargo.toml").read_text(), has_lock=True)
+
 # Debian release numbers and codenames, for the "same release" check.
 DEBIAN_CODENAMES = {"11": "bullseye", "12": "bookworm", "13": "trixie"}
 
@@ -62,7 +65,7 @@ def context_dir():
 
 
 def build_calls(info: ModuleInfo = INFO):
-    return chain(recipe.builder(dag, context_dir(), info))
+    return chain(recipe.builder(dag, context_dir(), info, PLAN))
 
 
 def mounted_caches(calls) -> dict[str, dict]:
@@ -145,18 +148,19 @@ class TestBuilder:
         assert args[:2] == ["sh", "-euc"]
         script = args[2]
         # The exact command: the module binary of the `blumeops` package in the
-        # workspace, without the default `cli` feature, from the committed lock.
+        # workspace, without the default `cli` feature, in the `module` profile,
+        # from the committed lock (all of it from the root's Cargo.toml).
         assert script.startswith(
-            "cargo build --release --locked -p blumeops --no-default-features"
-            " --bin blumeops-module && "
+            "cargo build --profile module --locked -p blumeops --bin blumeops-module"
+            " --no-default-features && "
         )
         assert script.endswith(
-            "install -D -m 0755 /cargo-target/release/blumeops-module "
-            "/out/blumeops-module"
+            "install -D -m 0755 /cargo-target/module/blumeops-module "
+            "/out/dagger-module"
         )
 
     def test_caches_source_and_workdir_come_before_the_exec(self):
-        names = fields(recipe.builder(dag, context_dir(), INFO))
+        names = fields(recipe.builder(dag, context_dir(), INFO, PLAN))
         exec_at = names.index("withExec")
         assert exec_at == len(names) - 1
         for before in ("withMountedCache", "withMountedDirectory", "withWorkdir"):
@@ -165,7 +169,7 @@ class TestBuilder:
 
 class TestRuntimeContainer:
     def calls(self, info: ModuleInfo = INFO):
-        return chain(recipe.runtime_container(dag, context_dir(), info))
+        return chain(recipe.runtime_container(dag, context_dir(), info, PLAN))
 
     def test_starts_from_the_pinned_debian_image(self):
         calls = self.calls()
@@ -174,16 +178,16 @@ class TestRuntimeContainer:
     def test_copies_the_binary_from_the_build_and_makes_it_the_entrypoint(self):
         calls = self.calls()
         files = {c.args["path"]: c.args for c in calls if c.field == "withFile"}
-        binary = files["/usr/local/bin/blumeops-module"]
+        binary = files["/usr/local/bin/dagger-module"]
         assert binary["permissions"] == 0o755
         src = binary["source"]
         assert src[-1].field == "file"
-        assert src[-1].args == {"path": "/out/blumeops-module"}
+        assert src[-1].args == {"path": "/out/dagger-module"}
         # The file comes out of the build container, after its one exec.
         assert [c.field for c in src].count("withExec") == 1
         assert src[-2].field == "withExec"
         assert only(calls, "withEntrypoint").args == {
-            "args": ["/usr/local/bin/blumeops-module"]
+            "args": ["/usr/local/bin/dagger-module"]
         }
 
     def test_entrypoint_is_absolute_because_the_engine_changes_the_workdir(self):
@@ -316,4 +320,4 @@ class TestValidate:
 
     def test_builder_refuses_a_bad_subpath_before_building_anything(self):
         with pytest.raises(RecipeError, match="inside the context directory"):
-            recipe.builder(dag, context_dir(), ModuleInfo("m", "../escape"))
+            recipe.builder(dag, context_dir(), ModuleInfo("m", "../escape"), PLAN)

@@ -241,6 +241,7 @@ fn read(def: &ArgDef, matches: &ArgMatches) -> Result<Option<Given>, ArgumentErr
     let value = match &def.type_ref {
         TypeRef::String => Given::Value(json!(one::<String>(matches, def)?)),
         TypeRef::Integer => Given::Value(json!(one::<i64>(matches, def)?)),
+        TypeRef::Float => Given::Value(json!(one::<f64>(matches, def)?)),
         TypeRef::Boolean => Given::Value(json!(one::<bool>(matches, def)?)),
         TypeRef::List(inner) => {
             let items: Vec<Value> = match inner.as_ref() {

@@ -143,6 +143,7 @@ fn type_name(type_ref: &TypeRef) -> Option<String> {
     Some(match type_ref {
         TypeRef::String => "string".into(),
         TypeRef::Integer => "int".into(),
+        TypeRef::Float => "float".into(),
         TypeRef::Boolean => "bool".into(),
         TypeRef::List(inner) => match inner.as_ref() {
             TypeRef::List(_) | TypeRef::Void => return None,
@@ -197,6 +198,7 @@ fn flag(function: &str, def: &ArgDef) -> Result<Arg, CommandError> {
     };
     arg = match element {
         TypeRef::Integer => arg.value_parser(value_parser!(i64)),
+        TypeRef::Float => arg.value_parser(value_parser!(f64)),
         // `--flag` alone is true; `--flag=false` (never `--flag false`), as pflag takes it.
         TypeRef::Boolean => arg
             .value_parser(value_parser!(bool))

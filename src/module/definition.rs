@@ -1,10 +1,7 @@
-//! The module's functions and arguments, as `dagger functions` and `dagger call --help` show them.
-
-use serde_json::json;
+//! The module's constants and the descriptions `dagger functions` and `dagger call --help`
+//! show; the functions and their arguments are in `super` (`#[functions]`).
 
 use crate::defaults;
-use dagger_module_runtime::{ArgDef, CachePolicy, FunctionDef, ModuleDef, ObjectDef, TypeRef};
-use dagger_publish::ExistingTagPolicy;
 
 /// The module's name (`dagger.json`).
 pub const MODULE_NAME: &str = "blumeops";
@@ -17,6 +14,10 @@ pub const DEFAULT_NAMESPACE: &str = defaults::NAMESPACE;
 
 /// The existing-tag policy when `--existing-tag-policy` is not given.
 pub const DEFAULT_POLICY: &str = "fail";
+
+/// The creation time when `--created` is not given: the Unix epoch, never the wall clock (the
+/// main job passes `SOURCE_DATE_EPOCH` when it is set).
+pub const DEFAULT_CREATED: &str = "1970-01-01T00:00:00Z";
 
 /// What every `src` argument leaves out when the engine loads it (`ignore` of the argument:
 /// `dagger call --src=.` uploads the folder minus these, and `.gitignore` is not read), so that
@@ -33,213 +34,65 @@ pub const SRC_IGNORE: &[&str] = &[
     ".git",
 ];
 
-/// This repository's source, as a `src` argument: a Directory with [`SRC_IGNORE`].
-fn src(arg: ArgDef) -> ArgDef {
-    arg.ignore(SRC_IGNORE.iter().copied())
-}
+/// The description of a `src` the caller may leave out (the module's own source).
+pub(super) const CONTEXT_SRC: &str = "This repository's source (default: the module's own source)";
 
-/// The creation time when `--created` is not given: the Unix epoch, never the wall clock (the
-/// main job passes `SOURCE_DATE_EPOCH` when it is set).
-pub const DEFAULT_CREATED: &str = "1970-01-01T00:00:00Z";
-
-fn container_name() -> ArgDef {
-    ArgDef::required(
-        "container_name",
-        TypeRef::String,
-        "The container: a native pipeline or a folder under containers/ with a Dockerfile",
-    )
-}
-
-/// `registry` and `registry_username` are non-null strings with a default, as the Python
-/// module this one replaces registered them (`registry: str = "..."`), so clients generated from
-/// the module's schema see the same types.
-fn registry_args() -> Vec<ArgDef> {
-    vec![
-        ArgDef::with_default(
-            "registry",
-            TypeRef::String,
-            json!(DEFAULT_REGISTRY),
-            "The registry host (an image address on it works too)",
-        ),
-        ArgDef::with_default(
-            "registry_username",
-            TypeRef::String,
-            json!(defaults::REGISTRY_USERNAME),
-            "The registry user name, used with --registry-password",
-        ),
-        ArgDef::optional(
-            "registry_password",
-            TypeRef::object("Secret"),
-            "The registry password or API key (e.g. env:ZOT_CI_API_KEY); anonymous without it",
-        ),
-        ArgDef::with_default(
-            "namespace",
-            TypeRef::String,
-            json!(DEFAULT_NAMESPACE),
-            "The repository namespace: images go to <registry>/<namespace>/<container-name>",
-        ),
-    ]
-}
-
-fn release_args() -> Vec<ArgDef> {
-    vec![
-        ArgDef::required(
-            "version",
-            TypeRef::String,
-            "The version, as tagged (v0.61.1); the tag is <version>-<sha7>. It must be the version \
-             the container pins (a leading v before a digit is ignored: v2.2.19 = 2.2.19)",
-        ),
-        ArgDef::required(
-            "commit_sha",
-            TypeRef::String,
-            "The commit SHA of this repository (7 to 40 hex digits)",
-        ),
-    ]
-}
-
-fn tag_args() -> Vec<ArgDef> {
-    vec![
-        ArgDef::optional(
-            "extra_tags",
-            TypeRef::list(TypeRef::String),
-            "Further tags to publish the same image under (e.g. latest)",
-        ),
-        ArgDef::with_default(
-            "existing_tag_policy",
-            TypeRef::String,
-            json!(DEFAULT_POLICY),
-            "When a tag already exists: fail, skip (keep it, report its digest) or overwrite",
-        )
-        .allowing(ExistingTagPolicy::ALL.iter().map(ToString::to_string)),
-    ]
-}
-
-fn with_args(mut f: FunctionDef, args: Vec<ArgDef>) -> FunctionDef {
-    f.args.extend(args);
-    f
-}
-
-/// The module's definition.
-pub fn definition() -> ModuleDef {
-    let publish = FunctionDef::new(
-        "publish",
-        TypeRef::String,
+/// The engine-facing descriptions (plain text: they hold `<placeholders>` that rustdoc would
+/// read as HTML).
+pub(super) mod doc {
+    pub(in crate::module) const PUBLISH: &str =
         "Build a container and publish it as <registry>/<namespace>/<name>:<version>-<sha7>; \
-         returns the published reference with its digest",
-    )
-    // A push must happen each time it is asked for: the engine must not answer a stored
-    // reference (the tag may have been deleted or moved since).
-    .cache_policy(CachePolicy::Never)
-    .arg(src(ArgDef::required(
-        "src",
-        TypeRef::object("Directory"),
-        "This repository's source (the folder holding containers/)",
-    )))
-    .arg(container_name());
-    let publish = with_args(publish, release_args());
-    let publish = with_args(publish, registry_args());
-    let publish = with_args(publish, tag_args())
-        .arg(ArgDef::optional(
-            "platforms",
-            TypeRef::list(TypeRef::String),
-            "Platforms to build, published as one multi-platform image (linux/amd64,linux/arm64); \
-             default: the engine's platform",
-        ))
-        .arg(ArgDef::with_default(
-            "created",
-            TypeRef::String,
-            json!(DEFAULT_CREATED),
-            "The image's creation time (org.opencontainers.image.created), RFC 3339; e.g. the \
-             commit time, never the wall clock",
-        ));
-
-    let build = FunctionDef::new(
-        "build",
-        TypeRef::object("Container"),
-        "Build a container (native pipeline, or containers/<name>/Dockerfile)",
-    )
-    .arg(src(ArgDef::required(
-        "src",
-        TypeRef::object("Directory"),
-        "This repository's source (the folder holding containers/)",
-    )))
-    .arg(container_name());
-
-    let version = FunctionDef::new(
-        "container_version",
-        TypeRef::String,
-        "The upstream version a container pins (a pipeline's version, or the Dockerfile's ARG \
-         CONTAINER_APP_VERSION)",
-    )
-    .arg(src(ArgDef::contextual(
-        "src",
-        TypeRef::object("Directory"),
-        "/",
-        "This repository's source (default: the module's own source)",
-    )))
-    .arg(container_name());
-
-    let list = FunctionDef::new(
-        "container_list",
-        TypeRef::String,
-        "The version tags of each container in the registry, one line per container",
-    )
-    // The registry's tags change outside the engine: list afresh each time.
-    .cache_policy(CachePolicy::Never)
-    .arg(src(ArgDef::contextual(
-        "src",
-        TypeRef::object("Directory"),
-        "/",
-        "This repository's source (default: the module's own source)",
-    )))
-    .arg(ArgDef::optional(
-        "container_names",
-        TypeRef::list(TypeRef::String),
-        "The containers to list (default: every known container)",
-    ));
-    let list = with_args(list, registry_args());
-
-    let nix = FunctionDef::new(
-        "publish_nix",
-        TypeRef::String,
+         returns the published reference with its digest";
+    pub(in crate::module) const BUILD: &str =
+        "Build a container (native pipeline, or containers/<name>/Dockerfile)";
+    pub(in crate::module) const PUBLISH_NIX: &str =
         "Publish a Nix-built image (the docker-archive in result) as <version>-<sha7>-nix; \
-         returns the published reference with its digest",
-    )
-    .cache_policy(CachePolicy::Never)
-    .arg(ArgDef::required(
-        "archive",
-        TypeRef::object("File"),
-        "The docker-archive tarball (nix build's result)",
-    ))
-    .arg(container_name());
-    let nix = with_args(nix, release_args());
-    let nix = with_args(nix, registry_args());
-    let nix = with_args(nix, tag_args());
-
-    // Written out rather than through `ModuleDef::new`, which cannot fail for this constant
-    // name; `validate` (run at registration and in the tests) checks the object's name.
-    let description = "Build container images (native Rust pipelines or Dockerfiles) and publish \
-                       them to an OCI registry with registry auth";
-    ModuleDef {
-        name: MODULE_NAME.into(),
-        description: description.into(),
-        object: ObjectDef {
-            name: "Blumeops".into(),
-            description: description.into(),
-            functions: vec![publish, build, version, list, nix],
-        },
-    }
+         returns the published reference with its digest";
+    pub(in crate::module) const SRC: &str =
+        "This repository's source (the folder holding containers/)";
+    pub(in crate::module) const CONTAINER_NAME: &str =
+        "The container: a native pipeline or a folder under containers/ with a Dockerfile";
+    pub(in crate::module) const CONTAINER_NAMES: &str =
+        "The containers to list (default: every known container)";
+    pub(in crate::module) const VERSION: &str =
+        "The version, as tagged (v0.61.1); the tag is <version>-<sha7>. It must be the version \
+         the container pins (a leading v before a digit is ignored: v2.2.19 = 2.2.19)";
+    pub(in crate::module) const COMMIT_SHA: &str =
+        "The commit SHA of this repository (7 to 40 hex digits)";
+    pub(in crate::module) const REGISTRY: &str =
+        "The registry host (an image address on it works too)";
+    pub(in crate::module) const REGISTRY_USERNAME: &str =
+        "The registry user name, used with --registry-password";
+    pub(in crate::module) const REGISTRY_PASSWORD: &str =
+        "The registry password or API key (e.g. env:ZOT_CI_API_KEY); anonymous without it";
+    pub(in crate::module) const NAMESPACE: &str =
+        "The repository namespace: images go to <registry>/<namespace>/<container-name>";
+    pub(in crate::module) const EXTRA_TAGS: &str =
+        "Further tags to publish the same image under (e.g. latest)";
+    pub(in crate::module) const POLICY: &str =
+        "When a tag already exists: fail, skip (keep it, report its digest) or overwrite";
+    pub(in crate::module) const PLATFORMS: &str =
+        "Platforms to build, published as one multi-platform image (linux/amd64,linux/arm64); \
+         default: the engine's platform";
+    pub(in crate::module) const CREATED: &str =
+        "The image's creation time (org.opencontainers.image.created), RFC 3339; e.g. the \
+         commit time, never the wall clock";
+    pub(in crate::module) const ARCHIVE: &str = "The docker-archive tarball (nix build's result)";
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
+    use super::super::definition;
     use super::*;
-    use dagger_module_runtime::RegistrationPlan;
+    use dagger_module_runtime::{CachePolicy, RegistrationPlan, TypeRef};
 
     #[test]
     fn the_definition_is_valid_and_registers_in_few_levels() {
         let def = definition();
         assert_eq!(def.validate(), Ok(()));
+        assert_eq!(def.name, MODULE_NAME);
         assert_eq!(def.object.name, "Blumeops");
         let names: Vec<&str> = def
             .object
@@ -334,6 +187,17 @@ mod tests {
                 assert!(!a.optional, "{name} is non-null");
                 assert_eq!(a.default, Some(json!(default)));
             }
+        }
+    }
+
+    #[test]
+    fn publishing_functions_are_found_by_their_result_type() {
+        use super::super::Blumeops;
+        for f in ["publish", "publish_nix"] {
+            assert!(Blumeops::publishes(f), "{f}");
+        }
+        for f in ["build", "container_version", "container_list", "nope"] {
+            assert!(!Blumeops::publishes(f), "{f}");
         }
     }
 }

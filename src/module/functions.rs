@@ -1,10 +1,9 @@
-//! The module's functions: arguments checked first, then one build and one publish, with errors
-//! mapped to messages a person can act on.
+//! The module's functions, on arguments that arrived parsed: one build and one publish, with
+//! errors mapped to messages a person can act on.
 
 use std::fmt::Display;
-use std::str::FromStr;
 
-use dagger_sdk::{Directory, Id};
+use dagger_sdk::{Container, Directory, File, Id, Secret};
 
 use super::{Blumeops, Published};
 use crate::pipeline::nix::{archive_version, nix_tags, VERSION_LABEL};
@@ -12,9 +11,9 @@ use crate::pipeline::{
     container_list as list_tags, validate_container_name, BuildOptions, BuiltContainer,
     CatalogError, ListError, Provenance, TargetPlatform, CONTAINERS_DIR,
 };
-use crate::release::{check_version, release_tag, CommitSha, Created, VPrefix, Version};
+use crate::release::{check_version, release_tag, CommitSha, Created, Version};
 use dagger_engine::registry::{repository, AddressError, RepositoryName, Tag};
-use dagger_module_runtime::{cli_flag, Args, CallContext, FunctionError, FunctionResult};
+use dagger_module_runtime::{cli_flag, CallContext, FunctionError, IdOf};
 use dagger_publish::{
     AuthError, ExistingTagPolicy, PublishError, PublishRequest, Publisher, RegistryAuth,
 };
@@ -40,8 +39,7 @@ fn catalog_error(err: CatalogError) -> FunctionError {
     }
 }
 
-fn container_name(args: &Args) -> Result<String, FunctionError> {
-    let name = args.string("container_name")?;
+fn container_name(name: String) -> Result<String, FunctionError> {
     validate_container_name(&name).map_err(catalog_error)?;
     Ok(name)
 }
@@ -55,11 +53,10 @@ pub fn parse_platform(input: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `--platforms`: each one parsed, none twice (one image per platform).
-fn platforms(args: &Args) -> Result<Vec<TargetPlatform>, FunctionError> {
+/// `--platforms`: none twice (one image per platform).
+fn platforms(given: Option<Vec<TargetPlatform>>) -> Result<Vec<TargetPlatform>, FunctionError> {
     let mut platforms: Vec<TargetPlatform> = Vec::new();
-    for raw in args.string_list("platforms")? {
-        let platform = TargetPlatform::parse(&raw).map_err(|e| invalid("platforms", e))?;
+    for platform in given.unwrap_or_default() {
         if platforms.contains(&platform) {
             return Err(invalid(
                 "platforms",
@@ -71,23 +68,74 @@ fn platforms(args: &Args) -> Result<Vec<TargetPlatform>, FunctionError> {
     Ok(platforms)
 }
 
-/// `--version` and `--commit-sha`, each checked.
-fn release(args: &Args) -> Result<(Version, CommitSha), FunctionError> {
-    let version = Version::parse(&args.string("version")?, VPrefix::Keep)
-        .map_err(|e| invalid("version", e))?;
-    let sha =
-        CommitSha::parse(&args.string("commit_sha")?).map_err(|e| invalid("commit_sha", e))?;
-    Ok((version, sha))
+/// What a publishing function releases: the version, the commit, the tags and what to do
+/// when one exists.
+pub(super) struct Release {
+    version: Version,
+    sha: CommitSha,
+    extra_tags: Vec<Tag>,
+    policy: ExistingTagPolicy,
 }
 
-/// `<version>-<sha7>` followed by the extra tags, each checked against the tag grammar.
-fn release_tags(args: &Args) -> Result<Vec<Tag>, FunctionError> {
-    let (version, sha) = release(args)?;
-    let mut tags = vec![release_tag(&version, &sha)];
-    for extra in args.string_list("extra_tags")? {
-        tags.push(Tag::parse(&extra).map_err(|e| invalid("extra_tags", e))?);
+impl Release {
+    pub(super) fn new(
+        version: Version,
+        sha: CommitSha,
+        extra_tags: Option<Vec<Tag>>,
+        policy: ExistingTagPolicy,
+    ) -> Self {
+        Self {
+            version,
+            sha,
+            extra_tags: extra_tags.unwrap_or_default(),
+            policy,
+        }
     }
-    Ok(tags)
+
+    /// `<version>-<sha7>` followed by the extra tags.
+    fn tags(&self) -> Vec<Tag> {
+        let mut tags = vec![release_tag(&self.version, &self.sha)];
+        tags.extend(self.extra_tags.iter().cloned());
+        tags
+    }
+}
+
+/// Where to publish or list: the registry, the user, the password (by ID) and the namespace.
+pub(super) struct Registry {
+    registry: String,
+    username: String,
+    password: Option<IdOf<Secret>>,
+    namespace: String,
+}
+
+impl Registry {
+    pub(super) fn new(
+        registry: String,
+        username: String,
+        password: Option<IdOf<Secret>>,
+        namespace: String,
+    ) -> Self {
+        Self {
+            registry,
+            username,
+            password,
+            namespace,
+        }
+    }
+
+    /// The credentials. The password is passed on by ID: the engine applies it; nothing is
+    /// read here.
+    fn auth(&self) -> Result<RegistryAuth, FunctionError> {
+        if self.username.trim().is_empty() {
+            return Err(invalid(
+                "registry_username",
+                "the user name must not be empty",
+            ));
+        }
+        Ok(RegistryAuth::new(&self.registry, &self.username)
+            .map_err(auth_error)?
+            .with_optional_password(self.password.clone().map(IdOf::into_id)))
+    }
 }
 
 /// Where to publish: the registry address, the repository and the credentials.
@@ -105,35 +153,14 @@ fn auth_error(err: AuthError) -> FunctionError {
     }
 }
 
-fn username(args: &Args) -> Result<String, FunctionError> {
-    let username = args.string("registry_username")?;
-    if username.trim().is_empty() {
-        return Err(invalid(
-            "registry_username",
-            "the user name must not be empty",
-        ));
-    }
-    Ok(username)
-}
-
-fn target(args: &Args, name: &str) -> Result<Target, FunctionError> {
-    let registry = args.string("registry")?;
-    let auth = RegistryAuth::new(&registry, &username(args)?)
-        .map_err(auth_error)?
-        // Passed on by ID: the engine applies it; nothing is read here.
-        .with_optional_password(args.optional_id("registry_password")?);
-    let namespace = args.string("namespace")?;
-    let repository = repository(&namespace, name).map_err(|e| invalid("namespace", e))?;
+fn target(registry: &Registry, name: &str) -> Result<Target, FunctionError> {
+    let auth = registry.auth()?;
+    let repository = repository(&registry.namespace, name).map_err(|e| invalid("namespace", e))?;
     Ok(Target {
-        registry,
+        registry: registry.registry.clone(),
         repository,
         auth,
     })
-}
-
-fn policy(args: &Args) -> Result<ExistingTagPolicy, FunctionError> {
-    ExistingTagPolicy::from_str(&args.string("existing_tag_policy")?)
-        .map_err(|e| invalid("existing_tag_policy", e))
 }
 
 fn request(
@@ -180,35 +207,25 @@ async fn publish_failure(
 
 /// `publish`: check `--version` against the version the container pins, build through the
 /// catalog (one image per platform, with provenance labels), run the smoke check, publish every
-/// tag in one request, return the first tag's reference with its digest.
+/// tag in one request; everything it did comes back.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn publish(
     module: &Blumeops,
     ctx: &CallContext,
-    args: &Args,
-) -> Result<FunctionResult, FunctionError> {
-    let published = publish_outcome(module, ctx, args).await?;
-    Ok(FunctionResult::string(
-        published.report.primary().to_string(),
-    ))
-}
-
-/// `publish`, with everything it did: the report of every tag and the images published.
-pub(super) async fn publish_outcome(
-    module: &Blumeops,
-    ctx: &CallContext,
-    args: &Args,
+    src: Directory,
+    name: String,
+    release: Release,
+    registry: Registry,
+    platforms_given: Option<Vec<TargetPlatform>>,
+    created: Created,
 ) -> Result<Published, FunctionError> {
-    let name = container_name(args)?;
-    let (version, sha) = release(args)?;
-    let tags = release_tags(args)?;
-    let target = target(args, &name)?;
-    let policy = policy(args)?;
-    let platforms = platforms(args)?;
-    let created = Created::parse(&args.string("created")?).map_err(|e| invalid("created", e))?;
-    let request = request(target, tags, policy)?;
+    let name = container_name(name)?;
+    let target = target(&registry, &name)?;
+    let platforms = platforms(platforms_given)?;
+    let request = request(target, release.tags(), release.policy)?;
+    let Release { version, sha, .. } = release;
 
     let dag = ctx.query();
-    let src: Directory = args.object(&dag, "src")?;
     let options = BuildOptions {
         platforms,
         provenance: Some(Provenance {
@@ -286,21 +303,21 @@ async fn guard_version(
 pub(super) async fn build(
     module: &Blumeops,
     ctx: &CallContext,
-    args: &Args,
-) -> Result<FunctionResult, FunctionError> {
-    let name = container_name(args)?;
+    src: Directory,
+    name: &str,
+) -> Result<IdOf<Container>, FunctionError> {
+    validate_container_name(name).map_err(catalog_error)?;
     let dag = ctx.query();
-    let src: Directory = args.object(&dag, "src")?;
     let built = module
         .catalog
-        .build(&dag, &src, &name)
+        .build(&dag, &src, name)
         .map_err(catalog_error)?;
     let sync = built.container.selection.select("sync");
     match sync
         .execute::<Id>(built.container.graphql_client.clone())
         .await
     {
-        Ok(id) => Ok(FunctionResult::Object(id)),
+        Ok(id) => Ok(IdOf::new(id)),
         Err(err) => Err(catalog_error(
             module
                 .catalog
@@ -315,15 +332,14 @@ pub(super) async fn build(
 pub(super) async fn container_version(
     module: &Blumeops,
     ctx: &CallContext,
-    args: &Args,
-) -> Result<FunctionResult, FunctionError> {
-    let name = container_name(args)?;
-    let dag = ctx.query();
-    let src: Option<Directory> = args.optional_object(&dag, "src")?;
+    src: Option<Directory>,
+    name: &str,
+) -> Result<String, FunctionError> {
+    validate_container_name(name).map_err(catalog_error)?;
     let src = match src {
         Some(src) => src,
         // Natives need no source; an empty directory stands in, unread.
-        None if module.catalog.native(&name).is_some() => dag.directory(),
+        None if module.catalog.native(name).is_some() => ctx.query().directory(),
         None => {
             return Err(invalid(
                 "src",
@@ -336,9 +352,8 @@ pub(super) async fn container_version(
     };
     module
         .catalog
-        .container_version(&src, &name)
+        .container_version(&src, name)
         .await
-        .map(FunctionResult::string)
         .map_err(catalog_error)
 }
 
@@ -346,27 +361,22 @@ pub(super) async fn container_version(
 pub(super) async fn container_list(
     module: &Blumeops,
     ctx: &CallContext,
-    args: &Args,
-) -> Result<FunctionResult, FunctionError> {
-    let registry = args.string("registry")?;
-    // Passed on by ID: the registry client inside the engine gets it as a secret variable;
-    // nothing is read here.
-    let auth = RegistryAuth::new(&registry, &username(args)?)
-        .map_err(auth_error)?
-        .with_optional_password(args.optional_id("registry_password")?);
-    let namespace = args.string("namespace")?;
-    let mut names = args.string_list("container_names")?;
+    src: Option<Directory>,
+    mut names: Vec<String>,
+    registry: Registry,
+) -> Result<String, FunctionError> {
+    // The registry client inside the engine gets the password as a secret variable.
+    let auth = registry.auth()?;
     for name in &names {
         validate_container_name(name).map_err(catalog_error)?;
     }
-    let dag = ctx.query();
     if names.is_empty() {
-        names = match args.optional_object::<Directory>(&dag, "src")? {
-            Some(src) => module.catalog.known_containers(&src).await,
+        names = match &src {
+            Some(src) => module.catalog.known_containers(src).await,
             None => module.catalog.native_names(),
         };
     }
-    let listed = list_tags(ctx.client(), &auth, &namespace, &names)
+    let listed = list_tags(ctx.client(), &auth, &registry.namespace, &names)
         .await
         .map_err(|e| match e {
             ListError::Name(e) => catalog_error(e),
@@ -383,7 +393,7 @@ pub(super) async fn container_list(
             }
         })
         .collect();
-    Ok(FunctionResult::string(lines.join("\n")))
+    Ok(lines.join("\n"))
 }
 
 /// `publish_nix`: the `docker-archive` imported into the engine and published under the `-nix`
@@ -391,26 +401,17 @@ pub(super) async fn container_list(
 pub(super) async fn publish_nix(
     module: &Blumeops,
     ctx: &CallContext,
-    args: &Args,
-) -> Result<FunctionResult, FunctionError> {
-    let published = publish_nix_outcome(module, ctx, args).await?;
-    Ok(FunctionResult::string(
-        published.report.primary().to_string(),
-    ))
-}
-
-/// `publish_nix`, with everything it did (see [`publish_outcome`]).
-pub(super) async fn publish_nix_outcome(
-    module: &Blumeops,
-    ctx: &CallContext,
-    args: &Args,
+    archive: IdOf<File>,
+    name: String,
+    release: Release,
+    registry: Registry,
 ) -> Result<Published, FunctionError> {
-    let name = container_name(args)?;
-    let (version, _) = release(args)?;
-    let tags = nix_tags(&release_tags(args)?).map_err(|e| invalid("version", e))?;
-    let target = target(args, &name)?;
-    let request = request(target, tags, policy(args)?)?;
-    let archive = args.id("archive")?;
+    let name = container_name(name)?;
+    let tags = nix_tags(&release.tags()).map_err(|e| invalid("version", e))?;
+    let target = target(&registry, &name)?;
+    let request = request(target, tags, release.policy)?;
+    let version = release.version;
+    let archive = archive.into_id();
     // The version guard, against the archive's own version label when it has one; its read
     // runs beside the existing-tag check (one round trip's wait), and its error comes first.
     let guard = async {

@@ -320,6 +320,13 @@ impl Args {
         Ok(self.optional_id(name)?.map(|id| query.r#ref::<T>(id)))
     }
 
+    /// The value of argument `name` as decoded (given, or its default), already checked
+    /// against its declared type; `None` when it is absent or not declared. The attribute
+    /// macros read arguments through this and [`crate::FunctionArg`].
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.values.get(name).and_then(|(_, v)| v.as_ref())
+    }
+
     /// Whether the caller gave the argument (or it has a default).
     pub fn is_set(&self, name: &str) -> bool {
         matches!(self.values.get(name), Some((_, Some(_))))

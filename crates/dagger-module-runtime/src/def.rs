@@ -17,6 +17,8 @@ pub enum TypeRef {
     String,
     /// An integer (`INTEGER_KIND`).
     Integer,
+    /// A floating-point number (`FLOAT_KIND`).
+    Float,
     /// A boolean (`BOOLEAN_KIND`).
     Boolean,
     /// No value (`VOID_KIND`); only as a return type.
@@ -44,6 +46,7 @@ impl TypeRef {
         match self {
             TypeRef::String => "STRING_KIND",
             TypeRef::Integer => "INTEGER_KIND",
+            TypeRef::Float => "FLOAT_KIND",
             TypeRef::Boolean => "BOOLEAN_KIND",
             TypeRef::Void => "VOID_KIND",
             TypeRef::List(_) => "LIST_KIND",
@@ -64,6 +67,7 @@ impl TypeRef {
         match self {
             TypeRef::String => "a string".into(),
             TypeRef::Integer => "an integer".into(),
+            TypeRef::Float => "a number".into(),
             TypeRef::Boolean => "a boolean".into(),
             TypeRef::Void => "nothing".into(),
             TypeRef::List(inner) => format!("a list of {}", inner.describe_plural()),
@@ -75,6 +79,7 @@ impl TypeRef {
         match self {
             TypeRef::String => "strings".into(),
             TypeRef::Integer => "integers".into(),
+            TypeRef::Float => "numbers".into(),
             TypeRef::Boolean => "booleans".into(),
             TypeRef::Void => "nothing".into(),
             TypeRef::List(inner) => format!("lists of {}", inner.describe_plural()),
@@ -88,6 +93,7 @@ impl TypeRef {
         match (self, value) {
             (TypeRef::String, Value::String(_)) => true,
             (TypeRef::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+            (TypeRef::Float, Value::Number(_)) => true,
             (TypeRef::Boolean, Value::Bool(_)) => true,
             (TypeRef::Void, Value::Null) => true,
             (TypeRef::List(inner), Value::Array(items)) => items.iter().all(|v| inner.accepts(v)),
@@ -334,6 +340,9 @@ pub struct FunctionDef {
     /// How the engine may reuse the function's result; `None` registers no policy (the
     /// engine's default, see [`CachePolicy`]).
     pub cache_policy: Option<CachePolicy>,
+    /// Why the function is deprecated and what to use instead (`Function.withDeprecated`);
+    /// `None` for a current function.
+    pub deprecated: Option<String>,
 }
 
 impl FunctionDef {
@@ -349,7 +358,21 @@ impl FunctionDef {
             return_type,
             args: Vec::new(),
             cache_policy: None,
+            deprecated: None,
         }
+    }
+
+    /// Marks the function deprecated, with the reason or what to use instead; `dagger
+    /// functions` and `dagger call --help` show it.
+    ///
+    /// ```
+    /// use dagger_module_runtime::{FunctionDef, TypeRef};
+    /// let old = FunctionDef::new("push", TypeRef::String, "").deprecated("use publish");
+    /// assert_eq!(old.deprecated.as_deref(), Some("use publish"));
+    /// ```
+    pub fn deprecated(mut self, reason: impl Into<String>) -> Self {
+        self.deprecated = Some(reason.into());
+        self
     }
 
     /// Sets how the engine may reuse the function's result.

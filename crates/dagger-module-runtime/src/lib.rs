@@ -1,4 +1,6 @@
-//! A Rust Dagger module runtime: registration of type definitions and dispatch of function calls.
+#![doc = include_str!("../README.md")]
+//!
+//! ## How the runtime works
 //!
 //! A module implements [`Module`] (its [`ModuleDef`] and an async `call`), and its binary's
 //! `main` calls [`run`]. The runtime reads the current call in one query; when the engine asks
@@ -10,6 +12,8 @@
 //!
 //! Names are snake_case in Rust and camelCase for the engine ([`camel_case`]); the main object
 //! is the module name in PascalCase ([`pascal_case`]).
+//!
+//! A module written by hand, without the macros:
 //!
 //! ```no_run
 //! use dagger_module_runtime::{Args, ArgDef, CallContext, FunctionDef, FunctionError,
@@ -47,6 +51,7 @@ mod args;
 mod call;
 mod def;
 mod error;
+mod function;
 mod module;
 mod protocol;
 mod register;
@@ -62,6 +67,23 @@ pub use def::{
     MAX_LIST_NESTING,
 };
 pub use error::RuntimeError;
+#[doc(hidden)]
+pub use function::__private;
+pub use function::{DecodeError, FunctionArg, FunctionReturn, IdOf, Parsed, Unwrap};
+
+/// The attribute macros that turn a struct and its `impl` block into a module: see the crate's
+/// documentation.
+pub use dagger_module_macros::{functions, object};
+
+/// The `dagger-sdk` this runtime is built with: a module's functions call the engine through it
+/// (`dagger_module_runtime::dagger_sdk::Directory`), so the module need not pin it again.
+pub use dagger_sdk;
+
+/// `eyre`, whose `Result` a function may return (`?` on `dagger-sdk` calls).
+pub use eyre;
+
+/// `async-trait`, for modules that implement [`Module`] by hand.
+pub use async_trait;
 pub use module::{CallContext, FunctionError, FunctionResult, Module};
 pub use protocol::{register, return_error, return_value};
 pub use register::{Ids, PlanAnswerError, RegistrationPlan};

@@ -97,6 +97,39 @@ pub enum FunctionError {
     Failed(String),
 }
 
+/// A message with the chain of causes, `outer: cause: root cause`, as the caller needs it to
+/// act (the engine's words are in the causes of a `dagger-sdk` error).
+fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// A failed engine call inside a function (`?` on a `dagger-sdk` call): a failure (exit code 1)
+/// with the engine's message.
+impl From<dagger_sdk::errors::DaggerError> for FunctionError {
+    fn from(err: dagger_sdk::errors::DaggerError) -> Self {
+        FunctionError::Failed(with_causes(&err))
+    }
+}
+
+/// An `eyre` report (`?` in a function returning `eyre::Result`): a failure (exit code 1) with
+/// the report's chain of causes.
+impl From<eyre::Report> for FunctionError {
+    fn from(err: eyre::Report) -> Self {
+        let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
+        FunctionError::Failed(chain.join(": "))
+    }
+}
+
 impl FunctionError {
     /// The process exit code for this error: 2 for bad arguments, 1 for failures.
     pub fn exit_code(&self) -> u8 {

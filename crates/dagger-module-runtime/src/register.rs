@@ -133,6 +133,10 @@ impl RegistrationPlan {
                 }
                 chain.push(call("withCachePolicy", args));
             }
+            if let Some(reason) = &function.deprecated {
+                // upstream core/schema/module.go: `Function.withDeprecated(reason:)`.
+                chain.push(call("withDeprecated", vec![("reason", lit(reason))]));
+            }
             function_nodes.push(plan.push(depth, chain));
         }
         let object_depth = function_nodes
@@ -361,6 +365,8 @@ mod tests {
                 time_to_live: Some(std::time::Duration::from_secs(3600)),
             },
         ));
+        let def =
+            def.function(FunctionDef::new("old", TypeRef::Float, "").deprecated("use \"ver\""));
         let plan = RegistrationPlan::new(&def).unwrap();
         assert_eq!(plan.level_count(), 5, "no extra level");
         let mut ids = Ids::default();
@@ -392,6 +398,15 @@ mod tests {
             .find(|f| f.contains("function(name:\"build\""))
             .unwrap();
         assert!(!build.contains("withCachePolicy"), "{build}");
+        assert!(!build.contains("withDeprecated"), "{build}");
+        assert!(
+            functions.contains(r#"withDeprecated(reason:"use \"ver\""){id}"#),
+            "{functions}"
+        );
+        assert!(
+            functions.contains("withKind(kind:FLOAT_KIND)"),
+            "{functions}"
+        );
     }
 
     #[test]

@@ -29,3 +29,10 @@ pub const VENDOR: &str = "blumeops";
 pub fn forge() -> ForgeConfig {
     ForgeConfig::new(FORGE_BASE).expect("FORGE_BASE is an https:// URL with a host")
 }
+
+/// The flake `flake-lock` and `flake-update` work on by default (the `flake-path` default).
+pub const FLAKE_PATH: &str = "nixos/ringtail";
+
+/// The inputs `flake-update` leaves alone by default (the `skip-inputs` default): the
+/// services' nixpkgs is pinned on purpose and moved by hand.
+pub const FLAKE_SKIP_INPUTS: &str = "nixpkgs-services";

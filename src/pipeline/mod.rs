@@ -88,6 +88,7 @@ mod list;
 pub mod nix;
 #[cfg(feature = "cli")]
 pub mod recording;
+pub mod tasks;
 pub mod versions;
 
 pub use catalog::{

@@ -84,11 +84,13 @@
 mod catalog;
 pub mod containers;
 pub mod dockerfile;
+mod inventory;
 mod list;
 pub mod nix;
 #[cfg(feature = "cli")]
 pub mod recording;
 pub mod tasks;
+mod version_check;
 pub mod versions;
 
 pub use catalog::{
@@ -100,6 +102,14 @@ pub use dagger_publish::pipeline::{
     helpers, steps, BuildContext, ForgeConfig, ForgeConfigError, InputId, Pipeline, PlatformError,
     SmokeCheck, StageInputError, StageInputs, Step, StepError, StepLog, TargetPlatform,
 };
+pub use inventory::{
+    changed_containers, container_inventory, matrix_json, touched_container_names, BuildTypes,
+    ChangedContainer, InventoryError, DOCKERFILE, NIX_FILE,
+};
 pub use list::{
     container_list, ListError, CACHE_BUSTER_VARIABLE, PASSWORD_VARIABLE, REGISTRY_CLIENT_IMAGE,
+};
+pub use version_check::{
+    container_version_check, CheckScope, ContainerCheck, VersionCheckError, VersionReport,
+    VersionRules, VersionSource,
 };

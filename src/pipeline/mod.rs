@@ -87,6 +87,7 @@ pub mod dockerfile;
 mod inventory;
 mod list;
 pub mod nix;
+mod provenance;
 #[cfg(feature = "cli")]
 pub mod recording;
 pub mod tasks;
@@ -108,6 +109,10 @@ pub use inventory::{
 };
 pub use list::{
     container_list, ListError, CACHE_BUSTER_VARIABLE, PASSWORD_VARIABLE, REGISTRY_CLIENT_IMAGE,
+};
+pub use provenance::{
+    container_listing, listing, tag_commit, ContainerListing, HistoryError, ListedContainer,
+    ListingError, MainHistory, TagOrigin, RECENT_TAGS, RECENT_TAGS_ONE,
 };
 pub use version_check::{
     container_version_check, CheckScope, ContainerCheck, VersionCheckError, VersionReport,

@@ -158,6 +158,7 @@ async fn every_rule_holds_and_the_table_shows_each_source() {
         "{table}"
     );
     assert_eq!(report.to_json()["ok"], true);
+    assert!(report.into_result().is_ok());
 }
 
 #[tokio::test]
@@ -187,6 +188,9 @@ async fn rule_1_a_dockerfile_without_the_version_arg() {
     assert_eq!(json["ok"], false);
     assert_eq!(json["containers"][1]["name"], "homepage");
     assert_eq!(json["containers"][1]["status"], "FAIL");
+    // As the function's error, the whole report.
+    let failed = report.clone().into_result().expect_err("a rule failed");
+    assert_eq!(failed.to_string(), table);
 }
 
 #[tokio::test]

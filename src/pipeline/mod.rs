@@ -115,6 +115,6 @@ pub use provenance::{
     ListingError, MainHistory, TagOrigin, RECENT_TAGS, RECENT_TAGS_ONE,
 };
 pub use version_check::{
-    container_version_check, CheckScope, ContainerCheck, VersionCheckError, VersionReport,
-    VersionRules, VersionSource,
+    container_version_check, CheckScope, ContainerCheck, VersionCheckError, VersionCheckFailed,
+    VersionReport, VersionRules, VersionSource,
 };

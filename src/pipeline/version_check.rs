@@ -132,6 +132,23 @@ impl VersionReport {
     }
 }
 
+/// A check where some rule failed: its `Display` is the whole report (the table, then each
+/// error), what `dagger call` shows as the function's error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct VersionCheckFailed(pub VersionReport);
+
+impl VersionReport {
+    /// The report when every rule holds, else [`VersionCheckFailed`] holding it.
+    pub fn into_result(self) -> Result<VersionReport, VersionCheckFailed> {
+        if self.ok() {
+            Ok(self)
+        } else {
+            Err(VersionCheckFailed(self))
+        }
+    }
+}
+
 fn status(check: &ContainerCheck) -> &'static str {
     if check.ok() {
         "ok"

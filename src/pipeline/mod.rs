@@ -84,10 +84,14 @@
 mod catalog;
 pub mod containers;
 pub mod dockerfile;
+mod inventory;
 mod list;
 pub mod nix;
+mod provenance;
 #[cfg(feature = "cli")]
 pub mod recording;
+pub mod tasks;
+mod version_check;
 pub mod versions;
 
 pub use catalog::{
@@ -99,7 +103,19 @@ pub use dagger_pipeline::{
     helpers, steps, BuildContext, ForgeConfig, ForgeConfigError, InputId, Pipeline, PlatformError,
     SmokeCheck, StageInputError, StageInputs, Step, StepError, StepLog, TargetPlatform,
 };
+pub use inventory::{
+    changed_containers, container_inventory, matrix_json, touched_container_names, BuildTypes,
+    ChangedContainer, InventoryError, DOCKERFILE, NIX_FILE,
+};
 pub use list::{
     container_list, ListError, AUTH_DIR, AUTH_FILE, CACHE_BUSTER_VARIABLE, PASSWORD_FILE,
     REGISTRY_CLIENT_IMAGE,
+};
+pub use provenance::{
+    container_listing, listing, tag_commit, ContainerListing, HistoryError, ListedContainer,
+    ListingError, MainHistory, TagOrigin, RECENT_TAGS, RECENT_TAGS_ONE,
+};
+pub use version_check::{
+    container_version_check, CheckScope, ContainerCheck, VersionCheckError, VersionCheckFailed,
+    VersionReport, VersionRules, VersionSource,
 };

@@ -503,6 +503,38 @@ impl MockEngine {
             .map_err(|e| e.message)
     }
 
+    /// The container a file was taken from (`Container.file(path)`), by the file's ID: that
+    /// container's platform and build steps, and the path. The file may have been changed
+    /// since (`withName`, `withReplaced`): the last `file` call on a container counts.
+    pub fn describe_file_source(&self, id: &str) -> Result<(ContainerDescription, String), String> {
+        let ctx = schema::Ctx {
+            shared: self.shared.clone(),
+        };
+        let obj = ids::Obj::decode(id).map_err(|e| e.to_string())?;
+        if obj.ty != "File" {
+            return Err(format!("{id} is the ID of a {}, not of a File", obj.ty));
+        }
+        for (i, call) in obj.calls.iter().enumerate().rev() {
+            if call.field != "file" || i == 0 {
+                continue;
+            }
+            let parent = ids::Obj {
+                ty: "Container".into(),
+                calls: obj.calls[..i].to_vec(),
+            };
+            if let Ok(container) = schema::container::eval_container(&ctx, &parent) {
+                let path = call
+                    .args
+                    .get("path")
+                    .and_then(|p| p.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                return Ok((container.description(), path));
+            }
+        }
+        Err("the file was not taken from a container (no `Container.file` in its chain)".into())
+    }
+
     /// Names of the secrets whose plaintext a client read (`Secret.plaintext`), in order.
     pub fn plaintext_reads(&self) -> Vec<String> {
         self.shared.lock().plaintext_reads.clone()

@@ -102,7 +102,16 @@ async fn registration_lists_every_function_and_argument() {
             "build",
             "containerVersion",
             "containerList",
-            "publishNix"
+            "publishNix",
+            "buildNix",
+            "nixVersion",
+            "buildDocs",
+            "flakeLock",
+            "flakeUpdate",
+            "validateWorkflows",
+            "exportYolov9",
+            "containerVersionCheck",
+            "changedContainers",
         ]
     );
     let signature = |function: &str| -> Vec<String> {
@@ -141,6 +150,81 @@ async fn registration_lists_every_function_and_argument() {
             "registryUsername: String = \"zot-ci\"".to_string(),
         ]
     );
+    // Issue 23: the Python module's seven other functions, with its argument names, types,
+    // nullability and defaults (`class Blumeops` of the homelab repository).
+    for (function, expected) in [
+        ("buildNix", &["src: Directory", "containerName: String"][..]),
+        ("nixVersion", &["package: String"]),
+        ("buildDocs", &["src: Directory", "version: String"]),
+        (
+            "flakeLock",
+            &["src: Directory", "flakePath: String = \"nixos/ringtail\""],
+        ),
+        (
+            "flakeUpdate",
+            &[
+                "src: Directory",
+                "flakePath: String = \"nixos/ringtail\"",
+                "skipInputs: String = \"nixpkgs-services\"",
+            ],
+        ),
+        (
+            "validateWorkflows",
+            &["src: Directory", "runnerVersion: String = \"12.7.0\""],
+        ),
+        (
+            "exportYolov9",
+            &["modelSize: String = \"c\"", "inputSize: Int = 640"],
+        ),
+    ] {
+        assert_eq!(signature(function), expected, "{function}");
+    }
+    for (function, returns) in [
+        ("buildNix", "File"),
+        ("nixVersion", "String"),
+        ("buildDocs", "File"),
+        ("flakeLock", "File"),
+        ("flakeUpdate", "File"),
+        ("validateWorkflows", "String"),
+        ("exportYolov9", "File"),
+    ] {
+        let f = object.function(function).unwrap();
+        assert_eq!(f.return_type.to_string(), returns, "{function}");
+    }
+    assert_eq!(
+        object
+            .function("exportYolov9")
+            .unwrap()
+            .arg("modelSize")
+            .unwrap()
+            .description
+            .contains("s, c or e"),
+        true
+    );
+    // Resolving "latest" must not be answered from the engine's 7-day function cache.
+    for function in ["nixVersion", "flakeUpdate", "containerVersionCheck"] {
+        let f = object.function(function).unwrap();
+        assert_eq!(f.cache_policy.as_deref(), Some("Never"), "{function}");
+    }
+    // Every new `src` ignores what `publish`'s ignores.
+    let ignored = &object
+        .function("publish")
+        .unwrap()
+        .arg("src")
+        .unwrap()
+        .ignore;
+    for function in [
+        "buildNix",
+        "buildDocs",
+        "flakeLock",
+        "flakeUpdate",
+        "validateWorkflows",
+        "containerVersionCheck",
+        "changedContainers",
+    ] {
+        let src = object.function(function).unwrap().arg("src").unwrap();
+        assert_eq!(&src.ignore, ignored, "{function}");
+    }
     // Pushes and listings must run on every call; builds keep the engine's caching.
     for (function, policy) in [
         ("publish", Some("Never")),

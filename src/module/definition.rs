@@ -78,6 +78,40 @@ pub(super) mod doc {
         "The image's creation time (org.opencontainers.image.created), RFC 3339; e.g. the \
          commit time, never the wall clock";
     pub(in crate::module) const ARCHIVE: &str = "The docker-archive tarball (nix build's result)";
+    pub(in crate::module) const BUILD_NIX: &str =
+        "Build a Nix container (containers/<name>/default.nix, nixpkgs from the flake \
+         registry); returns its docker-archive";
+    pub(in crate::module) const NIX_VERSION: &str =
+        "The version of a nixpkgs package (nix eval nixpkgs#<package>.version)";
+    pub(in crate::module) const PACKAGE: &str = "The nixpkgs attribute (authentik)";
+    pub(in crate::module) const BUILD_DOCS: &str =
+        "Build the documentation site with Quartz v4.5.2; returns docs-<version>.tar.gz";
+    pub(in crate::module) const DOCS_VERSION: &str =
+        "The documentation's version, in the archive's name";
+    pub(in crate::module) const FLAKE_LOCK: &str =
+        "Lock a flake (nix flake lock); returns its flake.lock";
+    pub(in crate::module) const FLAKE_UPDATE: &str =
+        "Update a flake's inputs but the skipped ones; returns its flake.lock";
+    pub(in crate::module) const FLAKE_PATH: &str = "The flake's directory in the source";
+    pub(in crate::module) const SKIP_INPUTS: &str = "Inputs not to update, comma-separated";
+    pub(in crate::module) const VALIDATE_WORKFLOWS: &str =
+        "Validate the Forgejo workflows (forgejo-runner validate); returns its output";
+    pub(in crate::module) const RUNNER_VERSION: &str = "The forgejo-runner image's version";
+    pub(in crate::module) const EXPORT_YOLOV9: &str =
+        "Export YOLOv9 to ONNX on linux/amd64; returns yolov9-<size>-<input>.onnx";
+    pub(in crate::module) const MODEL_SIZE: &str = "The model size: s, c or e";
+    pub(in crate::module) const INPUT_SIZE: &str =
+        "The input image size in pixels, a multiple of 32";
+    pub(in crate::module) const VERSION_CHECK: &str =
+        "Check that each container's versions agree (Dockerfile ARG, default.nix or nixpkgs, \
+         service-versions.yaml); returns the table, or fails with it";
+    pub(in crate::module) const CHANGED: &str =
+        "The paths changed against the base branch (git diff --name-only main...HEAD); the \
+         check covers the containers they touch, or all when service-versions.yaml changed";
+    pub(in crate::module) const ALL_FILES: &str = "Check every container";
+    pub(in crate::module) const CHANGED_CONTAINERS: &str =
+        "The containers the changed paths touch and how each is built, as a JSON array of \
+         {name, build}";
 }
 
 #[cfg(test)]

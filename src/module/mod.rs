@@ -19,7 +19,8 @@ mod functions;
 use std::sync::Arc;
 
 use crate::defaults;
-use crate::pipeline::{Catalog, TargetPlatform};
+use crate::pipeline::tasks::{self, TaskError};
+use crate::pipeline::{Catalog, CheckScope, TargetPlatform};
 use crate::release::{CommitSha, Created, Version};
 use dagger_engine::registry::Tag;
 use dagger_module_runtime::dagger_sdk::{Directory, File, Secret};
@@ -69,6 +70,14 @@ impl Blumeops {
     pub fn with_catalog(mut self, catalog: Catalog) -> Self {
         self.catalog = Arc::new(catalog);
         self
+    }
+}
+
+/// A task's failure: a bad argument is the caller's to fix (exit code 2), the rest a failure.
+fn task_error(err: TaskError) -> FunctionError {
+    match err {
+        TaskError::InvalidArgument { .. } => FunctionError::InvalidArgument(err.to_string()),
+        other => FunctionError::Failed(other.to_string()),
     }
 }
 
@@ -242,5 +251,150 @@ impl Blumeops {
         let release = Release::new(version, commit_sha, extra_tags, existing_tag_policy);
         let registry = Registry::new(registry, registry_username, registry_password, namespace);
         functions::publish_nix(self, ctx, archive, container_name, release, registry).await
+    }
+
+    /// Builds a Nix container (`containers/<name>/default.nix`, with `nixpkgs` resolved from
+    /// the flake registry) and returns its docker-archive. Cached: a build follows from its
+    /// source.
+    #[function(doc = doc::BUILD_NIX)]
+    pub async fn build_nix(
+        &self,
+        ctx: &CallContext,
+        #[arg(doc = doc::SRC, ignore = SRC_IGNORE)] src: Directory,
+        #[arg(doc = doc::CONTAINER_NAME)] container_name: String,
+    ) -> Result<File, FunctionError> {
+        tasks::nix::build_nix(&ctx.query(), &src, &container_name)
+            .await
+            .map_err(task_error)
+    }
+
+    /// The version of a nixpkgs package (`nix eval --raw nixpkgs#<package>.version`). Never
+    /// cached: it resolves nixpkgs' latest revision.
+    #[function(doc = doc::NIX_VERSION, cache = "never")]
+    pub async fn nix_version(
+        &self,
+        ctx: &CallContext,
+        #[arg(doc = doc::PACKAGE)] package: String,
+    ) -> Result<String, FunctionError> {
+        tasks::nix::nix_version(&ctx.query(), &package)
+            .await
+            .map_err(task_error)
+    }
+
+    /// Builds the documentation site with Quartz (pinned at v4.5.2) and returns it as
+    /// `docs-<version>.tar.gz`. Cached: the site follows from the source and the version.
+    #[function(doc = doc::BUILD_DOCS)]
+    pub async fn build_docs(
+        &self,
+        ctx: &CallContext,
+        #[arg(doc = doc::SRC, ignore = SRC_IGNORE)] src: Directory,
+        #[arg(doc = doc::DOCS_VERSION)] version: String,
+    ) -> Result<File, FunctionError> {
+        tasks::docs::build_docs(&ctx.query(), &src, &version)
+            .await
+            .map_err(task_error)
+    }
+
+    /// Locks a flake (`nix flake lock`) and returns its `flake.lock`. Cached: locking adds only
+    /// missing inputs, which follow from the source.
+    #[function(doc = doc::FLAKE_LOCK)]
+    pub async fn flake_lock(
+        &self,
+        ctx: &CallContext,
+        #[arg(doc = doc::SRC, ignore = SRC_IGNORE)] src: Directory,
+        #[arg(default = defaults::FLAKE_PATH, doc = doc::FLAKE_PATH)] flake_path: String,
+    ) -> Result<File, FunctionError> {
+        tasks::nix::flake_lock(&ctx.query(), &src, &flake_path)
+            .await
+            .map_err(task_error)
+    }
+
+    /// Updates a flake's inputs but the skipped ones (`nix flake update <inputs>`) and returns
+    /// its `flake.lock`. Never cached: it resolves each input's latest revision.
+    #[function(doc = doc::FLAKE_UPDATE, cache = "never")]
+    pub async fn flake_update(
+        &self,
+        ctx: &CallContext,
+        #[arg(doc = doc::SRC, ignore = SRC_IGNORE)] src: Directory,
+        #[arg(default = defaults::FLAKE_PATH, doc = doc::FLAKE_PATH)] flake_path: String,
+        #[arg(default = defaults::FLAKE_SKIP_INPUTS, doc = doc::SKIP_INPUTS)] skip_inputs: String,
+    ) -> Result<File, FunctionError> {
+        tasks::nix::flake_update(&ctx.query(), &src, &flake_path, &skip_inputs)
+            .await
+            .map_err(task_error)
+    }
+
+    /// Validates the Forgejo workflows (`forgejo-runner validate`) and returns its output.
+    /// Cached: the verdict follows from the workflows and the runner version.
+    #[function(doc = doc::VALIDATE_WORKFLOWS)]
+    pub async fn validate_workflows(
+        &self,
+        ctx: &CallContext,
+        #[arg(doc = doc::SRC, ignore = SRC_IGNORE)] src: Directory,
+        #[arg(default = tasks::workflows::DEFAULT_RUNNER_VERSION, doc = doc::RUNNER_VERSION)]
+        runner_version: String,
+    ) -> Result<String, FunctionError> {
+        tasks::workflows::validate_workflows(&ctx.query(), &src, &runner_version)
+            .await
+            .map_err(task_error)
+    }
+
+    /// Exports YOLOv9 to ONNX (`yolov9-<size>-<input>.onnx`), on linux/amd64. Cached: the
+    /// released weights and the arguments determine the model.
+    #[function(doc = doc::EXPORT_YOLOV9)]
+    pub async fn export_yolov9(
+        &self,
+        ctx: &CallContext,
+        #[arg(default = tasks::yolo::DEFAULT_MODEL_SIZE, doc = doc::MODEL_SIZE, values = tasks::yolo::MODEL_SIZES)]
+        model_size: String,
+        #[arg(default = tasks::yolo::DEFAULT_INPUT_SIZE, doc = doc::INPUT_SIZE)] input_size: i64,
+    ) -> Result<File, FunctionError> {
+        tasks::yolo::export_yolov9(&ctx.query(), &model_size, input_size)
+            .await
+            .map_err(task_error)
+    }
+
+    /// Checks that each container's versions agree (Dockerfile ARG, default.nix or nixpkgs,
+    /// service-versions.yaml); returns the table, or fails with it. Never cached: nixpkgs
+    /// versions move.
+    #[function(doc = doc::VERSION_CHECK, cache = "never")]
+    pub async fn container_version_check(
+        &self,
+        ctx: &CallContext,
+        #[arg(doc = doc::SRC, ignore = SRC_IGNORE)] src: Directory,
+        #[arg(doc = doc::CHANGED)] changed: Option<Vec<String>>,
+        #[arg(default = false, doc = doc::ALL_FILES)] all_files: bool,
+    ) -> Result<String, FunctionError> {
+        let scope = match (all_files, changed) {
+            (false, Some(changed)) => CheckScope::Changed(changed),
+            _ => CheckScope::All,
+        };
+        let report = crate::pipeline::container_version_check(
+            &ctx.query(),
+            &self.catalog,
+            &src,
+            &defaults::version_rules(),
+            &scope,
+        )
+        .await
+        .map_err(|e| FunctionError::Failed(e.to_string()))?;
+        let report = report
+            .into_result()
+            .map_err(|e| FunctionError::Failed(e.to_string()))?;
+        Ok(report.to_string())
+    }
+
+    /// The containers the changed paths touch and how each is built, as a JSON array of
+    /// `{name, build}` for a CI matrix.
+    #[function(doc = doc::CHANGED_CONTAINERS)]
+    pub async fn changed_containers(
+        &self,
+        #[arg(doc = doc::SRC, ignore = SRC_IGNORE)] src: Directory,
+        #[arg(doc = doc::CHANGED)] changed: Vec<String>,
+    ) -> Result<String, FunctionError> {
+        let containers = crate::pipeline::changed_containers(&self.catalog, &src, &changed)
+            .await
+            .map_err(|e| FunctionError::Failed(e.to_string()))?;
+        Ok(crate::pipeline::matrix_json(&containers))
     }
 }

@@ -191,16 +191,13 @@ async fn registration_lists_every_function_and_argument() {
         let f = object.function(function).unwrap();
         assert_eq!(f.return_type.to_string(), returns, "{function}");
     }
-    assert_eq!(
-        object
-            .function("exportYolov9")
-            .unwrap()
-            .arg("modelSize")
-            .unwrap()
-            .description
-            .contains("s, c or e"),
-        true
-    );
+    assert!(object
+        .function("exportYolov9")
+        .unwrap()
+        .arg("modelSize")
+        .unwrap()
+        .description
+        .contains("s, c or e"));
     // Resolving "latest" must not be answered from the engine's 7-day function cache.
     for function in ["nixVersion", "flakeUpdate", "containerVersionCheck"] {
         let f = object.function(function).unwrap();

@@ -251,12 +251,11 @@ async fn a_missing_password_variable_fails_without_pushing_or_naming_a_value() {
 async fn the_skip_policy_makes_a_re_run_succeed_with_the_existing_digests() {
     let engine = engine();
     // What the first run of the CI job left in the registry (a re-run is a new engine session,
-    // so the tags are already there when it starts).
+    // so the tags are already there when it starts): both tags on the one image it pushed.
     let model = engine.registry("ghcr.io");
-    let existing = [
-        model.existing_tag("me/app", "v1.2.0"),
-        model.existing_tag("me/app", "latest"),
-    ];
+    let digest = model.existing_tag("me/app", "v1.2.0");
+    model.existing_tag_with_digest("me/app", "latest", &digest);
+    let existing = [digest.clone(), digest];
     let skip = Release {
         policy: ExistingTagPolicy::Skip,
         ..Release::ghcr()

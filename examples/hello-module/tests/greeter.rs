@@ -3,12 +3,14 @@
 
 use std::time::Duration;
 
-use dagger_mock_engine::{FunctionCallSpec, MockEngine};
+use dagger_mock_engine::{FunctionCallSpec, MockEngine, SessionServer};
 use serde_json::{json, Value};
 
 /// Runs the module binary once for `spec`: its exit code and standard error.
 async fn run(engine: &MockEngine, spec: FunctionCallSpec) -> (Option<i32>, String) {
-    let server = engine.serve_http().await.expect("session server starts");
+    let server = SessionServer::start(engine)
+        .await
+        .expect("session server starts");
     engine.set_function_call(spec);
     engine.reset_recorder();
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_hello-module"));

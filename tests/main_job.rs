@@ -980,3 +980,53 @@ async fn the_plan_and_a_session_agree() {
         "{session_out}"
     );
 }
+
+/// Issue 23: the main job runs every function of the module; one that returns a File writes
+/// it where `-o/--output` says (as `dagger call ... export --path`), and refuses without it.
+#[test]
+fn every_function_runs_and_a_file_needs_an_output_path() {
+    let (code, help, _) = blumeops(&["--help"]);
+    assert_eq!(code, Some(0));
+    for function in [
+        "build-nix",
+        "nix-version",
+        "build-docs",
+        "flake-lock",
+        "flake-update",
+        "validate-workflows",
+        "export-yolov9",
+        "container-version-check",
+        "changed-containers",
+    ] {
+        assert!(help.contains(function), "{function} in --help");
+    }
+    // Without -o: refused before anything runs.
+    let (code, stdout, stderr) = blumeops(&["flake-lock", "--plan"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("--output"), "{stderr}");
+    // Without a session and without --plan: refused, nothing written.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("flake.lock");
+    let out = out.to_string_lossy().to_string();
+    let (code, stdout, stderr) = blumeops(&["flake-lock", "-o", &out, "-q"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty() && stderr.contains("needs a Dagger engine session"));
+    // Planned: the path, marked as a stand-in, and no file.
+    let (code, stdout, stderr) = blumeops(&["flake-lock", "--plan", "-o", &out, "-q"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        format!("{out} (stand-in: planned with --plan, nothing was written)")
+    );
+    assert!(!std::path::Path::new(&out).exists());
+    // A function returning text runs as before.
+    let (code, stdout, stderr) = blumeops(&[
+        "changed-containers",
+        "--changed",
+        "containers/navidrome/Dockerfile",
+        "-q",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim(), r#"[{"name":"navidrome","build":"native"}]"#);
+}

@@ -12,6 +12,9 @@ pub const PLAN: &str = "plan";
 pub const JSON: &str = "json";
 /// `--quiet`: no progress, plan or notes on standard error.
 pub const QUIET: &str = "quiet";
+/// `-o/--output PATH`: where a function that returns a File writes it (as `dagger call ...
+/// export --path` does); required for those functions.
+pub const OUTPUT: &str = "output";
 /// The subcommand printing a shell's completion script.
 pub const COMPLETIONS: &str = "completions";
 /// Its argument: the shell.
@@ -135,7 +138,29 @@ fn function_command(function: &FunctionDef) -> Result<Command, CommandError> {
     for arg in &function.args {
         cmd = cmd.arg(flag(&name, arg)?);
     }
+    if returns_file(function) {
+        if function.args.iter().any(|a| kebab(&a.name) == OUTPUT) {
+            return Err(CommandError::Reserved {
+                what: format!("argument of {name}"),
+                name: OUTPUT.into(),
+            });
+        }
+        cmd = cmd.arg(
+            Arg::new(OUTPUT)
+                .long(OUTPUT)
+                .short('o')
+                .value_name("PATH")
+                .required(true)
+                .help_heading(MAIN_JOB_OPTIONS)
+                .help("Where to write the file the function returns (as `dagger call ... export --path`)"),
+        );
+    }
     Ok(cmd)
+}
+
+/// Whether `function` returns a File, which the main job writes where `--output` says.
+pub fn returns_file(function: &FunctionDef) -> bool {
+    matches!(&function.return_type, TypeRef::Object(kind) if kind == "File")
 }
 
 /// The value name a flag's help shows: its type, in `dagger call`'s words.

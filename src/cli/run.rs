@@ -10,7 +10,7 @@ use clap::ArgMatches;
 use serde_json::Value;
 
 use super::args::{Call, Given};
-use super::command::{self, kebab, COMPLETIONS, JSON, PLAN, QUIET, SHELL};
+use super::command::{self, kebab, returns_file, COMPLETIONS, JSON, OUTPUT, PLAN, QUIET, SHELL};
 use super::json::{self, Engine};
 use super::output::{self, FAILURE, USAGE};
 use super::progress::{CountingTransport, Reporter};
@@ -22,19 +22,26 @@ use dagger_module_runtime::{Args, CallContext, FunctionError, FunctionResult, Mo
 
 /// The global flags.
 #[derive(Debug, Clone, Copy)]
-struct Options {
+struct Options<'a> {
     plan: bool,
     json: bool,
     quiet: bool,
+    /// Where a returned File goes (`--output`).
+    output: Option<&'a str>,
 }
 
-impl Options {
-    fn of(matches: &ArgMatches) -> Self {
+impl<'a> Options<'a> {
+    fn of(matches: &'a ArgMatches) -> Self {
         let flag = |name: &str| matches.get_flag(name);
         Self {
             plan: flag(PLAN),
             json: flag(JSON),
             quiet: flag(QUIET),
+            output: matches
+                .try_get_one::<String>(OUTPUT)
+                .ok()
+                .flatten()
+                .map(String::as_str),
         }
     }
 }
@@ -113,7 +120,9 @@ pub async fn main() -> ExitCode {
         // A CI step that forgot `dagger run` must not go green with a made-up digest: a
         // function that pushes runs on the recording engine only to report its arguments'
         // errors, then is refused.
-        None if !options.plan && Blumeops::publishes(&function.name) => {
+        None if !options.plan
+            && (Blumeops::publishes(&function.name) || returns_file(function)) =>
+        {
             let refusal = no_session_message(name);
             run_on_recording_engine(module, &call, options, Some(refusal)).await
         }
@@ -140,7 +149,7 @@ fn created_from_environment(call: &mut Call) -> Result<(), String> {
 /// Why a function that pushes refuses to run without a session.
 fn no_session_message(function: &str) -> String {
     format!(
-        "`blumeops {function}` pushes images and needs a Dagger engine session, and there is none \
+        "`blumeops {function}` pushes images or writes a file and needs a Dagger engine session, and there is none \
          (DAGGER_SESSION_PORT and DAGGER_SESSION_TOKEN are not set): run it under `dagger run \
          blumeops {function} ...`; to see what it would build and push without an engine, add \
          --plan (its digests are stand-ins, never a registry's)"
@@ -160,7 +169,7 @@ async fn check_arguments(call: &Call) -> Result<(), String> {
     let Ok(input) = call.input_args(&client).await else {
         return Ok(());
     };
-    match call_function(&module, call, &client, input, None).await {
+    match call_function(&module, call, &client, input, None, None).await {
         Err((message, code)) if code == USAGE => Err(message),
         _ => Ok(()),
     }
@@ -207,6 +216,7 @@ async fn call_function(
     client: &EngineClient,
     input: Vec<(String, Value)>,
     json_for: Option<(Engine, &CountingTransport)>,
+    output: Option<(&str, Engine)>,
 ) -> Result<Outcome, (String, u8)> {
     let function = &call.function;
     let args = Args::decode(function, &input).map_err(|e| (e.to_string(), USAGE))?;
@@ -229,15 +239,51 @@ async fn call_function(
             .call(&ctx, &function.name, &args)
             .await
             .map_err(failed)?;
+        let text = match output {
+            Some((path, engine)) => write_file(client, result, path, engine).await?,
+            None => result_text(result).await?,
+        };
         let cost = transport.cost();
-        let text = result_text(result).await?;
         return Ok(Outcome::Json(json::plain(&name, &text, engine, cost)));
     }
     let result = module
         .call(&ctx, &function.name, &args)
         .await
         .map_err(failed)?;
-    result_text(result).await.map(Outcome::Text)
+    match output {
+        Some((path, engine)) => write_file(client, result, path, engine)
+            .await
+            .map(Outcome::Text),
+        None => result_text(result).await.map(Outcome::Text),
+    }
+}
+
+/// Writes the File a function returned to `path` through the engine (`File.export`, as
+/// `dagger call ... export --path` does) and answers the path written. The recording engine
+/// writes nothing: the path comes back marked as a stand-in.
+async fn write_file(
+    client: &EngineClient,
+    result: FunctionResult,
+    path: &str,
+    engine: Engine,
+) -> Result<String, (String, u8)> {
+    let FunctionResult::Object(id) = result else {
+        return Err((
+            "the function returned no File to write to --output".into(),
+            FAILURE,
+        ));
+    };
+    if engine == Engine::Recording {
+        return Ok(format!(
+            "{path} (stand-in: planned with --plan, nothing was written)"
+        ));
+    }
+    client
+        .dagger()
+        .load_file_from_id(id)
+        .export(path)
+        .await
+        .map_err(|e| (format!("writing the file to {path} failed: {e}"), FAILURE))
 }
 
 async fn result_text(result: FunctionResult) -> Result<String, (String, u8)> {
@@ -270,7 +316,7 @@ fn write_outcome(outcome: Outcome) -> ExitCode {
 async fn run_on_recording_engine(
     module: Blumeops,
     call: &Call,
-    options: Options,
+    options: Options<'_>,
     refusal: Option<String>,
 ) -> ExitCode {
     let engine = match plan::recording_engine(call) {
@@ -301,7 +347,8 @@ async fn run_on_recording_engine(
     let json_for = options
         .json
         .then_some((Engine::Recording, transport.as_ref()));
-    let result = call_function(&module, call, &client, input, json_for).await;
+    let output = options.output.map(|path| (path, Engine::Recording));
+    let result = call_function(&module, call, &client, input, json_for, output).await;
     if let Some(refusal) = refusal {
         let (message, code) = match result {
             Err((message, code)) if code == USAGE => (message, code),
@@ -351,7 +398,7 @@ async fn run_on_recording_engine(
 async fn run_in_session(
     module: Blumeops,
     call: &Call,
-    options: Options,
+    options: Options<'_>,
     session: &SessionParams,
     started: Instant,
 ) -> ExitCode {
@@ -394,7 +441,8 @@ async fn run_in_session(
         .json
         .then_some((Engine::Session, transport.as_ref()));
     let phase = reporter.start(kebab(&call.function.name));
-    match call_function(&module, call, &client, input, json_for).await {
+    let output = options.output.map(|path| (path, Engine::Session));
+    match call_function(&module, call, &client, input, json_for, output).await {
         Ok(outcome) => {
             phase.end("done");
             write_outcome(outcome)

@@ -6,7 +6,6 @@
 //! (its command, platform and that answer) and goes on to the pushes, as the real run would
 //! when the checks pass.
 
-use dagger_engine::registry::ImageRef;
 use dagger_engine_sim::MockEngine;
 
 use super::list::REGISTRY_CLIENT_IMAGE;
@@ -43,11 +42,18 @@ pub fn assume_smoke_checks_pass(engine: &MockEngine, catalog: &Catalog) {
 /// assume_tool_images(&engine);
 /// ```
 pub fn assume_tool_images(engine: &MockEngine) {
-    // A constant of this crate, so it always parses; a parse failure would only leave the
-    // plan to say the engine could not resolve it.
-    if let Ok(image) = ImageRef::parse(REGISTRY_CLIENT_IMAGE) {
-        engine
-            .registry(image.host.as_str())
-            .existing_tag(image.repository.as_str(), image.tag.as_str());
+    let runner = format!(
+        "{}:{}",
+        super::tasks::workflows::RUNNER_IMAGE,
+        super::tasks::workflows::DEFAULT_RUNNER_VERSION
+    );
+    for image in [
+        REGISTRY_CLIENT_IMAGE,
+        super::tasks::nix::NIX_IMAGE,
+        runner.as_str(),
+    ] {
+        // Constants of this crate, so they always parse; a failure would only leave the plan
+        // to say the engine could not resolve the image.
+        let _ = engine.public_image(image);
     }
 }

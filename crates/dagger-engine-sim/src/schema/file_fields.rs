@@ -259,7 +259,14 @@ fn http(ctx: &Ctx, args: &Args) -> Result<State, FieldError> {
             }
         }
     };
-    let Some(contents) = ctx.state().http.get(url).cloned() else {
+    let (declared, recording) = {
+        let state = ctx.state();
+        (state.http.get(url).cloned(), state.recording)
+    };
+    // The recording engine fetches nothing: an undeclared download is an empty stand-in, as an
+    // undeclared git tree is (a plan shows the call, not a network failure).
+    let declared = declared.or_else(|| recording.then(String::new));
+    let Some(contents) = declared else {
         let host = url
             .split("://")
             .nth(1)

@@ -1030,3 +1030,18 @@ fn every_function_runs_and_a_file_needs_an_output_path() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout.trim(), r#"[{"name":"navidrome","build":"native"}]"#);
 }
+
+/// Issue 19, item 12: an error quoting a huge argument is cut to a size a person can read.
+#[test]
+fn a_huge_argument_is_not_echoed_back_in_full() {
+    let huge = format!("--version={}", "9".repeat(120 * 1024));
+    let (code, stdout, stderr) = run(&with(&NAVIDROME[..2], &[&huge, "--commit-sha=c86b5d7"]));
+    assert_eq!(code, Some(2), "{}", &stderr[..200.min(stderr.len())]);
+    assert!(stdout.is_empty());
+    assert!(stderr.len() < 20 * 1024, "{} bytes on stderr", stderr.len());
+    assert!(
+        stderr.contains("message cut"),
+        "{}",
+        &stderr[stderr.len() - 200..]
+    );
+}

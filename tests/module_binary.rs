@@ -744,3 +744,24 @@ async fn without_a_session_the_binary_says_so() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("DAGGER_SESSION_PORT"), "{stderr}");
 }
+
+/// Issue 19, item 12: an unusable session variable is named as such, not as "not inside a
+/// Dagger session".
+#[test]
+fn an_unusable_session_variable_is_named() {
+    for (var, value) in [
+        ("DAGGER_QUERY_TIMEOUT_SECS", "soon"),
+        ("DAGGER_SESSION_PORT", "0"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_blumeops-module"))
+            .env("DAGGER_SESSION_PORT", "41234")
+            .env("DAGGER_SESSION_TOKEN", "token")
+            .env(var, value)
+            .output()
+            .expect("the module binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(var), "{var}: {stderr}");
+        assert!(!stderr.contains("not inside"), "{var}: {stderr}");
+    }
+}

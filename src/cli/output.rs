@@ -130,7 +130,8 @@ pub fn info(text: &str) {
     }
 }
 
-/// `error: <message>` on standard error.
+/// `error: <message>` on standard error, cut to a size a person can read
+/// ([`dagger_engine::text::bounded`]: an error may quote a huge argument).
 pub fn error(message: &str) {
-    info(&format!("error: {message}"));
+    info(&format!("error: {}", dagger_engine::text::bounded(message)));
 }

@@ -37,6 +37,7 @@ pub mod naming;
 mod newtype;
 pub mod registry;
 mod round_trips;
+pub mod text;
 mod transport;
 
 pub use client::{query_error_from_sdk, EngineClient, SdkAdapter};

@@ -33,8 +33,8 @@ pub enum ArgError {
         flag: String,
         /// The type required, described.
         expected: String,
-        /// The JSON type found.
-        found: &'static str,
+        /// The JSON type found (for a list, the first item of the wrong type).
+        found: String,
     },
     /// The value is not JSON text (the engine sends every argument as JSON).
     #[error("argument {flag} of function {function:?} is not JSON text: {detail}")]
@@ -96,6 +96,17 @@ pub enum ArgError {
 pub struct Args {
     function: String,
     values: BTreeMap<String, (ArgDef, Option<Value>)>,
+}
+
+/// What a value is, for a message: its JSON type, and for a list of the wrong items, which
+/// item is wrong (`a list whose item 1 is an integer`).
+fn found(expected: &TypeRef, value: &Value) -> String {
+    if let (TypeRef::List(inner), Value::Array(items)) = (expected, value) {
+        if let Some((i, item)) = items.iter().enumerate().find(|(_, v)| !inner.accepts(v)) {
+            return format!("a list whose item {} is {}", i + 1, found(inner, item));
+        }
+    }
+    json_type(value).to_string()
 }
 
 fn json_type(value: &Value) -> &'static str {
@@ -163,7 +174,7 @@ impl Args {
                         function: fname.clone(),
                         flag: cli_flag(&def.name),
                         expected: def.type_ref.describe(),
-                        found: json_type(v),
+                        found: found(&def.type_ref, v),
                     })
                 }
                 Some(Value::String(s)) if !def.allows(s) => {
@@ -238,8 +249,8 @@ impl Args {
             Some(value) => read(value).map(Some).ok_or_else(|| ArgError::WrongType {
                 function: self.function.clone(),
                 flag: cli_flag(name),
+                found: found(&asked, value),
                 expected: asked.describe(),
-                found: json_type(value),
             }),
         }
     }
@@ -484,6 +495,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("a list of strings"), "{err}");
+        // Which item is wrong, not just "got a list" (issue 19, item 12).
+        assert!(
+            err.to_string()
+                .ends_with("got a list whose item 2 is an integer"),
+            "{err}"
+        );
     }
 
     #[test]

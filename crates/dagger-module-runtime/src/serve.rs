@@ -61,7 +61,9 @@ pub async fn run<M: Module>(module: M) -> ExitCode {
             return ExitCode::from(1);
         }
         Err(e) => {
-            eprintln!("error: {}", RuntimeError::NoSession(e.to_string()));
+            // A value that is set but unusable (a port, a timeout) is the environment's, not
+            // a missing session.
+            eprintln!("error: the Dagger session's environment: {e}");
             return ExitCode::from(1);
         }
     };
@@ -89,13 +91,17 @@ pub async fn serve<M: Module + ?Sized>(
 ) -> Result<Outcome, RuntimeError> {
     match serve_inner(module, client).await {
         Ok(outcome) => Ok(outcome),
-        Err(Failure { message, exit_code }) => match return_error(client, &message).await {
-            Ok(()) => Ok(Outcome::Failed { message, exit_code }),
-            Err(source) => Err(RuntimeError::Unreported {
-                message,
-                source: Box::new(source),
-            }),
-        },
+        Err(Failure { message, exit_code }) => {
+            // An error may quote a huge argument; a person is shown a bounded message.
+            let message = dagger_engine::text::bounded(&message).into_owned();
+            match return_error(client, &message).await {
+                Ok(()) => Ok(Outcome::Failed { message, exit_code }),
+                Err(source) => Err(RuntimeError::Unreported {
+                    message,
+                    source: Box::new(source),
+                }),
+            }
+        }
     }
 }
 

@@ -71,7 +71,7 @@ async fn the_golden_file_covers_every_recorded_property() {
     let object = &golden["objects"][0];
     assert_eq!(object["name"], "Blumeops");
     let functions = object["functions"].as_array().expect("functions");
-    assert_eq!(functions.len(), 5);
+    assert_eq!(functions.len(), 14);
     let all_args = || functions.iter().flat_map(|f| f["args"].as_array().unwrap());
     assert!(all_args().any(|a| !a["ignore"].as_array().unwrap().is_empty()));
     assert!(all_args().any(|a| a["default_value"].is_string()));

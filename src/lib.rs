@@ -24,7 +24,9 @@ pub mod logging;
 #[allow(unreachable_pub)]
 pub mod module;
 pub mod pipeline;
-pub mod release;
+/// The release-tag scheme (`{version}-{sha7}`, the `v`-prefix rule, the version guard, the
+/// creation time), from the library: `dagger_publish::release`.
+pub use dagger_publish::release;
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -31,6 +31,8 @@ mod queries;
 mod request;
 mod retry;
 
+pub mod release;
+
 pub use auth::{with_registry_auth, AuthError, Credential, PasswordSecret, RegistryAuth, Username};
 pub use error::{FailedTag, PublishError, RegistryAction, TagExistsEvidence};
 pub use publisher::{Publisher, TagCheck};

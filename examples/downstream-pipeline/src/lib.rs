@@ -138,3 +138,9 @@ pub async fn release(
         .publish_built(&image, &request)
         .await?)
 }
+
+/// The repository README's Rust examples (its library snippet among them), compiled and run as
+/// doc tests here, in a crate that does not depend on the app.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct RootReadme;

@@ -1,8 +1,9 @@
-//! blumeops's release tags: `{version}-{sha7}`, e.g. `navidrome:v0.61.1-c86b5d7`, and what an
-//! image says about its release (the version guard, the creation time).
+//! Release tags: `{version}-{sha7}`, e.g. `navidrome:v0.61.1-c86b5d7` ([`release_tag`]), and
+//! what an image says about its release (the version guard, the creation time).
 //!
-//! The scheme is this deployment's choice, not a registry rule; the OCI grammar it must fit
-//! ([`Tag`]) lives in `dagger_engine::registry`.
+//! The scheme is a convention of container pipelines, not a registry rule; the OCI grammar it
+//! must fit ([`Tag`]) lives in `dagger_engine::registry`. A pipeline that tags otherwise builds
+//! its own [`Tag`]s.
 //!
 //! # The `v`-prefix rule
 //!
@@ -64,7 +65,7 @@ impl Version {
     /// Parses a version, adding a `v` to a bare `0.61.1` when `prefix` is [`VPrefix::Add`].
     ///
     /// ```
-    /// use blumeops::release::{VPrefix, Version};
+    /// use dagger_publish::release::{VPrefix, Version};
     /// assert_eq!(Version::parse("0.61.1", VPrefix::Add).unwrap().as_str(), "v0.61.1");
     /// assert_eq!(Version::parse("0.61.1", VPrefix::Keep).unwrap().as_str(), "0.61.1");
     /// assert!(Version::parse("1.0 beta", VPrefix::Keep).is_err());
@@ -114,7 +115,7 @@ impl CommitSha {
     /// Parses a sha (any case in, lowercase out).
     ///
     /// ```
-    /// use blumeops::release::CommitSha;
+    /// use dagger_publish::release::CommitSha;
     /// let sha = CommitSha::parse("C86B5D7A1").unwrap();
     /// assert_eq!(sha.as_str(), "c86b5d7a1");
     /// assert_eq!(sha.short(), "c86b5d7");
@@ -151,7 +152,7 @@ dagger_engine::string_newtype!(CommitSha);
 /// The release tag: `{version}-{sha7}`, e.g. `v0.61.1-c86b5d7`.
 ///
 /// ```
-/// use blumeops::release::{release_tag, CommitSha, VPrefix, Version};
+/// use dagger_publish::release::{release_tag, CommitSha, VPrefix, Version};
 /// let v = Version::parse("0.61.1", VPrefix::Add).unwrap();
 /// let sha = CommitSha::parse("c86b5d7a9e").unwrap();
 /// assert_eq!(release_tag(&v, &sha).as_str(), "v0.61.1-c86b5d7");
@@ -167,7 +168,7 @@ pub fn release_tag(version: &Version, sha: &CommitSha) -> Tag {
 /// `v0.61.1` → `0.61.1`; `2.2.19`, `vnext` and `V1` are returned as they are.
 ///
 /// ```
-/// use blumeops::release::without_v_prefix;
+/// use dagger_publish::release::without_v_prefix;
 /// assert_eq!(without_v_prefix("v0.61.1"), "0.61.1");
 /// assert_eq!(without_v_prefix("2.2.19"), "2.2.19");
 /// assert_eq!(without_v_prefix("vnext"), "vnext");
@@ -182,7 +183,7 @@ pub fn without_v_prefix(version: &str) -> &str {
 /// Whether `a` and `b` name the same release under the [`v`-prefix rule](self).
 ///
 /// ```
-/// use blumeops::release::same_release;
+/// use dagger_publish::release::same_release;
 /// assert!(same_release("v2.2.19", "2.2.19"));
 /// assert!(!same_release("v2.2.10", "2.2.19"));
 /// assert!(!same_release("V2.2.19", "2.2.19"));
@@ -215,7 +216,7 @@ pub struct VersionMismatch {
 /// [`v`-prefix rule](self), otherwise a [`VersionMismatch`] naming both versions.
 ///
 /// ```
-/// use blumeops::release::check_version;
+/// use dagger_publish::release::check_version;
 /// assert!(check_version("miniflux", "v2.2.19", "2.2.19", "its native pipeline").is_ok());
 /// let err = check_version("navidrome", "v0.50.0", "v0.61.1", "its native pipeline").unwrap_err();
 /// assert!(err.to_string().contains("v0.50.0") && err.to_string().contains("v0.61.1"));
@@ -269,7 +270,7 @@ pub enum CreatedError {
 /// main job `SOURCE_DATE_EPOCH`, [`Created::from_source_date_epoch`]).
 ///
 /// ```
-/// use blumeops::release::Created;
+/// use dagger_publish::release::Created;
 /// let created = Created::parse("2025-06-01T14:00:00+02:00").unwrap();
 /// assert_eq!(created.to_string(), "2025-06-01T12:00:00Z");
 /// assert_eq!(Created::from_source_date_epoch("1748779200").unwrap(), created);

@@ -280,7 +280,7 @@ async fn write_file(
     }
     client
         .dagger()
-        .load_file_from_id(id)
+        .r#ref::<dagger_sdk::File>(id)
         .export(path)
         .await
         .map_err(|e| (format!("writing the file to {path} failed: {e}"), FAILURE))

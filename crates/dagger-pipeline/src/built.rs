@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use dagger_sdk::Container;
 
 use super::inputs::StageInputs;
-use super::steps::StepLog;
+use super::smoke::{run_smoke_checks, SmokeCheck, SmokeCheckError};
+use super::steps::{StepError, StepLog};
 use dagger_publish::{PublishError, PublishReport, PublishRequest, Publisher};
 
 /// A pipeline's container paired with the log of its steps ([`super::BuildContext::build`]).
@@ -93,6 +94,22 @@ impl BuiltImage {
     }
 }
 
+/// Why a smoke-checked publish ([`PublishBuilt::publish_smoke_checked`]) pushed nothing, or
+/// not everything.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PublishBuiltError {
+    /// The image's program did not start or did not print what it must: nothing was pushed.
+    #[error("nothing was pushed: {0}")]
+    SmokeCheck(SmokeCheckError),
+    /// A build step (or the check's own command) failed, named from the step log: nothing was
+    /// pushed.
+    #[error("nothing was pushed: {0}")]
+    Step(Box<StepError>),
+    /// The publish itself failed (its error names what is in the registry).
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
 /// Publishing a pipeline's [`BuiltImage`] with a [`Publisher`].
 ///
 /// ```no_run
@@ -114,6 +131,29 @@ pub trait PublishBuilt {
         image: &BuiltImage,
         request: &PublishRequest,
     ) -> Result<PublishReport, PublishError>;
+
+    /// Publishes `image` only if its program starts: runs `check` in it (one request, which
+    /// also reads the image's ID) beside the existing-tag check (their waits overlap), then
+    /// pushes the checked image by its ID, unchanged. Nothing is pushed when the check fails;
+    /// a failed build step or check command is named from the image's step log.
+    ///
+    /// ```no_run
+    /// # async fn run(publisher: dagger_publish::Publisher, image: dagger_pipeline::BuiltImage,
+    /// #              request: dagger_publish::PublishRequest)
+    /// #              -> Result<(), dagger_pipeline::PublishBuiltError> {
+    /// use dagger_pipeline::{PublishBuilt, SmokeCheck};
+    ///
+    /// let check = SmokeCheck::new(["/usr/local/bin/app", "--version"], "1.4.0");
+    /// let report = publisher.publish_smoke_checked(&image, &check, &request).await?;
+    /// println!("{}", report.primary());
+    /// # Ok(()) }
+    /// ```
+    async fn publish_smoke_checked(
+        &self,
+        image: &BuiltImage,
+        check: &SmokeCheck,
+        request: &PublishRequest,
+    ) -> Result<PublishReport, PublishBuiltError>;
 }
 
 #[async_trait]
@@ -126,6 +166,40 @@ impl PublishBuilt for Publisher {
         self.publish(&image.container, request)
             .await
             .map_err(|e| image.explain(e))
+    }
+
+    async fn publish_smoke_checked(
+        &self,
+        image: &BuiltImage,
+        check: &SmokeCheck,
+        request: &PublishRequest,
+    ) -> Result<PublishReport, PublishBuiltError> {
+        let images = [(None, image.container.clone())];
+        let (checked, tag_check) = tokio::join!(
+            run_smoke_checks(self.client(), &images, check, &image.steps),
+            self.check(request)
+        );
+        let checked = match checked {
+            Ok(checked) => checked,
+            Err(SmokeCheckError::Engine(err)) => {
+                return Err(match image.steps.explain_query_error(&err) {
+                    Some(step) => PublishBuiltError::Step(Box::new(step)),
+                    None => PublishBuiltError::SmokeCheck(SmokeCheckError::Engine(err)),
+                })
+            }
+            Err(other) => return Err(PublishBuiltError::SmokeCheck(other)),
+        };
+        let tag_check = tag_check.map_err(|e| image.explain(e))?;
+        let Some(first) = checked.into_iter().next() else {
+            return Err(PublishBuiltError::Publish(PublishError::InvalidRequest(
+                "the smoke check answered for no image".into(),
+            )));
+        };
+        // The checked image, by its ID: the same chain, no rebuild and no lookup.
+        let container = self.client().dagger().r#ref::<Container>(first.id);
+        self.publish_checked(&container, request, tag_check)
+            .await
+            .map_err(|e| PublishBuiltError::Publish(image.explain(e)))
     }
 }
 

@@ -26,7 +26,7 @@ mod platform;
 mod smoke;
 pub mod steps;
 
-pub use built::{BuiltImage, PublishBuilt};
+pub use built::{BuiltImage, PublishBuilt, PublishBuiltError};
 pub use context::{BuildContext, BuildContextError, ForgeConfig, ForgeConfigError, Pipeline};
 pub use inputs::{EngineObject, InputId, StageInputError, StageInputs};
 pub use platform::{PlatformError, TargetPlatform};

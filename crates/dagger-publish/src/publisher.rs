@@ -113,6 +113,11 @@ impl Publisher {
         Self { client }
     }
 
+    /// The engine client the publisher sends its requests on.
+    pub fn client(&self) -> &EngineClient {
+        &self.client
+    }
+
     /// Publishes `container` as every tag of `request`: [`Publisher::check`], then
     /// [`Publisher::publish_checked`].
     ///

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod python_app;
+
 use dagger_pipeline::helpers::{AlpineRuntime, GoBuild, OciLabels, RuntimeUser};
 use dagger_pipeline::{BuildContext, BuildContextError, Pipeline, PublishBuilt};
 use dagger_publish::dagger_sdk::{Container, Directory, Query, Secret};
@@ -104,6 +106,10 @@ pub enum ReleaseError {
     /// The publish failed: a build step (named), the registry, the credentials, ...
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// A smoke-checked publish failed: the program did not start (nothing pushed), a step
+    /// (named), or the publish itself.
+    #[error(transparent)]
+    PublishBuilt(#[from] dagger_pipeline::PublishBuiltError),
 }
 
 /// The registry password as the Dagger CLI makes a `Secret` flag: `address(value:).secret`.

@@ -1045,3 +1045,66 @@ fn a_huge_argument_is_not_echoed_back_in_full() {
         &stderr[stderr.len() - 200..]
     );
 }
+
+/// Issue 23: `--base REF` fills `--changed` from the local clone (`git diff --name-only
+/// REF...HEAD` in `--src`), for the detect step and the version check; a bad ref is an
+/// argument error naming git's words.
+#[test]
+fn base_fills_the_changed_paths_from_the_clone() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.email", "ci@example.org"]);
+    git(&["config", "user.name", "ci"]);
+    std::fs::create_dir_all(dir.path().join("containers/homepage")).unwrap();
+    std::fs::write(
+        dir.path().join("containers/homepage/Dockerfile"),
+        "FROM alpine:3.22\n",
+    )
+    .unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "homepage"]);
+    git(&["checkout", "-q", "-b", "feature"]);
+    std::fs::create_dir_all(dir.path().join("containers/authentik")).unwrap();
+    std::fs::write(dir.path().join("containers/authentik/default.nix"), "{ }\n").unwrap();
+    std::fs::write(dir.path().join("README.md"), "outside containers/\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "authentik"]);
+    let src = dir.path().to_string_lossy().to_string();
+    let (code, stdout, stderr) =
+        blumeops(&["changed-containers", "--src", &src, "--base", "main", "-q"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim(), r#"[{"name":"authentik","build":"nix"}]"#);
+    let (code, stdout, stderr) = blumeops(&[
+        "changed-containers",
+        "--src",
+        &src,
+        "--base",
+        "nosuch",
+        "-q",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("--base") && stderr.contains("nosuch"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = blumeops(&[
+        "changed-containers",
+        "--src",
+        &src,
+        "--base",
+        "main",
+        "--changed",
+        "x",
+    ]);
+    assert_eq!(code, Some(2), "--base and --changed together: {stderr}");
+}

@@ -13,7 +13,9 @@ fn dagger_calls(text: &str) -> Vec<(String, Vec<String>)> {
             let rest = &line[line.find("dagger call ")? + "dagger call ".len()..];
             let mut words = rest.split_whitespace();
             let function = words.next()?.trim_end_matches(')').to_string();
+            // The function's own flags: up to a chained call (`export --path=...`).
             let flags = words
+                .take_while(|w| w.starts_with("--"))
                 .filter_map(|w| w.strip_prefix("--"))
                 .map(|w| {
                     format!(
@@ -40,6 +42,15 @@ fn the_workflow_uses_registered_functions_and_flags() {
         names.contains(&"publish") && names.contains(&"container-version"),
         "{names:?}"
     );
+    // The detect step (issue 23): the version check and the matrix of changed containers.
+    for detect in [
+        "changed-containers",
+        "container-version-check",
+        "build-nix",
+        "publish-nix",
+    ] {
+        assert!(names.contains(&detect), "{detect} in {names:?}");
+    }
     // The runner's architecture need not be the cluster's: the workflow says which to build.
     let publish = calls
         .iter()

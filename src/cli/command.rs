@@ -15,6 +15,9 @@ pub const QUIET: &str = "quiet";
 /// `-o/--output PATH`: where a function that returns a File writes it (as `dagger call ...
 /// export --path` does); required for those functions.
 pub const OUTPUT: &str = "output";
+/// `--base REF`: for a function with a `changed` argument, the main job fills it from the local
+/// clone (`git diff --name-only REF...HEAD` in `--src`).
+pub const BASE: &str = "base";
 /// The subcommand printing a shell's completion script.
 pub const COMPLETIONS: &str = "completions";
 /// Its argument: the shell.
@@ -137,6 +140,19 @@ fn function_command(function: &FunctionDef) -> Result<Command, CommandError> {
     let mut cmd = Command::new(name.clone()).about(function.description.clone());
     for arg in &function.args {
         cmd = cmd.arg(flag(&name, arg)?);
+    }
+    if function.find_arg("changed").is_some() {
+        cmd = cmd.arg(
+            Arg::new(BASE)
+                .long(BASE)
+                .value_name("REF")
+                .help_heading(MAIN_JOB_OPTIONS)
+                .conflicts_with("changed")
+                .help(
+                    "Fill --changed from the local clone: the paths `git diff --name-only \
+                     REF...HEAD` lists in --src (e.g. --base main)",
+                ),
+        );
     }
     if returns_file(function) {
         if function.args.iter().any(|a| kebab(&a.name) == OUTPUT) {

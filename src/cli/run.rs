@@ -10,7 +10,9 @@ use clap::ArgMatches;
 use serde_json::Value;
 
 use super::args::{Call, Given};
-use super::command::{self, kebab, returns_file, COMPLETIONS, JSON, OUTPUT, PLAN, QUIET, SHELL};
+use super::command::{
+    self, kebab, returns_file, BASE, COMPLETIONS, JSON, OUTPUT, PLAN, QUIET, SHELL,
+};
 use super::json::{self, Engine};
 use super::output::{self, FAILURE, USAGE};
 use super::progress::{CountingTransport, Reporter};
@@ -90,6 +92,12 @@ pub async fn main() -> ExitCode {
         output::error(&message);
         return ExitCode::from(USAGE);
     }
+    if let Some(base) = sub.try_get_one::<String>(BASE).ok().flatten() {
+        if let Err(message) = changed_from_git(&mut call, base) {
+            output::error(&message);
+            return ExitCode::from(USAGE);
+        }
+    }
     // A bare secret value may be the password itself, and a `cmd:` address's command may carry
     // a token: neither is written anywhere from here on (plan, result, errors, log lines).
     output::redact_everywhere(call.given.iter().filter_map(|(_, given)| match given {
@@ -143,6 +151,42 @@ fn created_from_environment(call: &mut Call) -> Result<(), String> {
     }
     let created = Created::from_source_date_epoch(&value).map_err(|e| e.to_string())?;
     call.default_from_environment("created", Value::String(created.to_string()));
+    Ok(())
+}
+
+/// `--base REF`: the `changed` argument from the local clone, the paths
+/// `git diff --name-only REF...HEAD` lists in `--src` (the current directory by default), as the
+/// CI task computed them. The module gets no `.git` in its source (it is ignored), so the main
+/// job, which runs in the clone, fills it.
+fn changed_from_git(call: &mut Call, base: &str) -> Result<(), String> {
+    if base.starts_with('-') {
+        return Err(format!(
+            "--base: {base:?} is not a git ref (it starts with '-')"
+        ));
+    }
+    let dir = match call.get("src") {
+        Some(Given::Directory(path)) => path.clone(),
+        _ => std::path::PathBuf::from(command::DIRECTORY_DEFAULT),
+    };
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&dir)
+        .args(["diff", "--name-only", &format!("{base}...HEAD"), "--"])
+        .output()
+        .map_err(|e| format!("--base: running git failed: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "--base: `git diff --name-only {base}...HEAD` in {} failed: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let paths: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| Value::String(l.to_string()))
+        .collect();
+    call.default_from_environment("changed", Value::Array(paths));
     Ok(())
 }
 

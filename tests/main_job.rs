@@ -1108,3 +1108,26 @@ fn base_fills_the_changed_paths_from_the_clone() {
     ]);
     assert_eq!(code, Some(2), "--base and --changed together: {stderr}");
 }
+
+/// Issue 23: `container-list` shows each container's build type and repository, and takes the
+/// main branch's commits from the local clone with `--base` (its markers are tested on the
+/// library, `tests/pipeline_listing.rs`); a bad ref is an argument error.
+#[test]
+fn container_list_shows_build_types_and_takes_history_from_the_clone() {
+    let (code, stdout, stderr) = blumeops(&[
+        "container-list",
+        "--plan",
+        "-q",
+        "--base",
+        "HEAD",
+        "--registry-password=env:ZOT_CI_API_KEY",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("navidrome (native)  registry.ops.eblu.me/blumeops/navidrome"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = blumeops(&["container-list", "--plan", "--base", "no-such-ref"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("git rev-list"), "{stderr}");
+}

@@ -153,6 +153,18 @@ fn function_command(function: &FunctionDef) -> Result<Command, CommandError> {
                      REF...HEAD` lists in --src (e.g. --base main)",
                 ),
         );
+    } else if function.find_arg("main_commits").is_some() {
+        cmd = cmd.arg(
+            Arg::new(BASE)
+                .long(BASE)
+                .value_name("REF")
+                .help_heading(MAIN_JOB_OPTIONS)
+                .conflicts_with("main_commits")
+                .help(
+                    "Fill --main-commits from the local clone: the commits `git rev-list REF` \
+                     lists in --src (e.g. --base main)",
+                ),
+        );
     }
     if returns_file(function) {
         if function.args.iter().any(|a| kebab(&a.name) == OUTPUT) {

@@ -156,7 +156,7 @@ fn created_from_environment(call: &mut Call) -> Result<(), String> {
 
 /// `--base REF`: the `changed` argument from the local clone, the paths
 /// `git diff --name-only REF...HEAD` lists in `--src` (the current directory by default), as the
-/// CI task computed them. The module gets no `.git` in its source (it is ignored), so the main
+/// CI task computed them; for `container-list`, `main_commits` from `git rev-list REF`. The module gets no `.git` in its source (it is ignored), so the main
 /// job, which runs in the clone, fills it.
 fn changed_from_git(call: &mut Call, base: &str) -> Result<(), String> {
     if base.starts_with('-') {
@@ -168,25 +168,34 @@ fn changed_from_git(call: &mut Call, base: &str) -> Result<(), String> {
         Some(Given::Directory(path)) => path.clone(),
         _ => std::path::PathBuf::from(command::DIRECTORY_DEFAULT),
     };
+    // The changed paths for the detect step and the version check; the main branch's
+    // commits for container-list's provenance.
+    let range = format!("{base}...HEAD");
+    let (argument, git_args): (&str, Vec<&str>) = if call.function.find_arg("changed").is_some() {
+        ("changed", vec!["diff", "--name-only", &range, "--"])
+    } else {
+        ("main_commits", vec!["rev-list", base, "--"])
+    };
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(&dir)
-        .args(["diff", "--name-only", &format!("{base}...HEAD"), "--"])
+        .args(&git_args)
         .output()
         .map_err(|e| format!("--base: running git failed: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "--base: `git diff --name-only {base}...HEAD` in {} failed: {}",
+            "--base: `git {}` in {} failed: {}",
+            git_args.join(" "),
             dir.display(),
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    let paths: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.is_empty())
         .map(|l| Value::String(l.to_string()))
         .collect();
-    call.default_from_environment("changed", Value::Array(paths));
+    call.default_from_environment(argument, Value::Array(lines));
     Ok(())
 }
 

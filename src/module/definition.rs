@@ -109,6 +109,9 @@ pub(super) mod doc {
         "The paths changed against the base branch (git diff --name-only main...HEAD); the \
          check covers the containers they touch, or all when service-versions.yaml changed";
     pub(in crate::module) const ALL_FILES: &str = "Check every container";
+    pub(in crate::module) const MAIN_COMMITS: &str =
+        "The main branch's commits (git rev-list main); a tag whose commit is among them is \
+         marked [main], another [branch]; without them, [unknown]";
     pub(in crate::module) const CHANGED_CONTAINERS: &str =
         "The containers the changed paths touch and how each is built, as a JSON array of \
          {name, build}";

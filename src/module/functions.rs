@@ -8,8 +8,8 @@ use dagger_sdk::{Container, Directory, File, Id, Secret};
 use super::{Blumeops, Published};
 use crate::pipeline::nix::{archive_version, nix_tags, VERSION_LABEL};
 use crate::pipeline::{
-    container_list as list_tags, validate_container_name, BuildOptions, BuiltContainer,
-    CatalogError, ListError, Provenance, TargetPlatform, CONTAINERS_DIR,
+    container_listing, validate_container_name, BuildOptions, BuiltContainer, CatalogError,
+    ListError, ListingError, MainHistory, Provenance, TargetPlatform, CONTAINERS_DIR,
 };
 use crate::release::{check_version, release_tag, CommitSha, Created, Version};
 use dagger_engine::registry::{repository, AddressError, RepositoryName, Tag};
@@ -362,38 +362,39 @@ pub(super) async fn container_list(
     module: &Blumeops,
     ctx: &CallContext,
     src: Option<Directory>,
-    mut names: Vec<String>,
+    names: Vec<String>,
     registry: Registry,
+    main_commits: Option<Vec<String>>,
 ) -> Result<String, FunctionError> {
-    // The registry client inside the engine gets the password as a secret variable.
+    // The registry client inside the engine gets the password from a mounted secret.
     let auth = registry.auth()?;
     for name in &names {
         validate_container_name(name).map_err(catalog_error)?;
     }
-    if names.is_empty() {
-        names = match &src {
-            Some(src) => module.catalog.known_containers(src).await,
-            None => module.catalog.native_names(),
-        };
-    }
-    let listed = list_tags(ctx.client(), &auth, &registry.namespace, &names)
-        .await
-        .map_err(|e| match e {
-            ListError::Name(e) => catalog_error(e),
-            ListError::Repository { .. } => invalid("namespace", e),
-            other => failed(other),
-        })?;
-    let lines: Vec<String> = listed
-        .into_iter()
-        .map(|(name, tags)| {
-            if tags.is_empty() {
-                format!("{name}: (none)")
-            } else {
-                format!("{name}: {}", tags.join(" "))
-            }
-        })
-        .collect();
-    Ok(lines.join("\n"))
+    // Where each tag's commit is: the main branch's commits when given (the main job reads
+    // them from the local clone), else unknown (the module's source has no .git).
+    let history = match main_commits {
+        Some(commits) => MainHistory::from_rev_list(&commits.join("\n"))
+            .map_err(|e| invalid("main_commits", e))?,
+        None => MainHistory::unknown(),
+    };
+    let src = src.unwrap_or_else(|| ctx.query().directory());
+    let listing = container_listing(
+        ctx.client(),
+        &module.catalog,
+        &src,
+        &auth,
+        &registry.namespace,
+        &names,
+        &history,
+    )
+    .await
+    .map_err(|e| match e {
+        ListingError::List(ListError::Name(e)) => catalog_error(e),
+        ListingError::List(e @ ListError::Repository { .. }) => invalid("namespace", e),
+        other => failed(other),
+    })?;
+    Ok(listing.to_string().trim_end().to_string())
 }
 
 /// `publish_nix`: the `docker-archive` imported into the engine and published under the `-nix`

@@ -210,7 +210,8 @@ impl Blumeops {
         functions::container_version(self, ctx, src, &container_name).await
     }
 
-    /// The version tags of each container in the registry, one line per container
+    /// Each container with its build type, repository and recent version tags, each tag
+    /// marked [main], [branch] or [unknown] by where its commit is
     // The registry's tags change outside the engine: list afresh each time.
     #[function(cache = "never")]
     pub async fn container_list(
@@ -223,10 +224,11 @@ impl Blumeops {
         registry_username: String,
         #[arg(doc = doc::REGISTRY_PASSWORD)] registry_password: Option<IdOf<Secret>>,
         #[arg(default = DEFAULT_NAMESPACE, doc = doc::NAMESPACE)] namespace: String,
+        #[arg(doc = doc::MAIN_COMMITS)] main_commits: Option<Vec<String>>,
     ) -> Result<String, FunctionError> {
         let registry = Registry::new(registry, registry_username, registry_password, namespace);
         let names = container_names.unwrap_or_default();
-        functions::container_list(self, ctx, src, names, registry).await
+        functions::container_list(self, ctx, src, names, registry, main_commits).await
     }
 
     /// Publishes a Nix-built image (the docker-archive in `result`) under the `-nix` tags;

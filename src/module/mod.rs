@@ -211,7 +211,7 @@ impl Blumeops {
     }
 
     /// Each container with its build type, repository and recent version tags, each tag
-    /// marked [main], [branch] or [unknown] by where its commit is
+    /// marked `[main]`, `[branch]` or `[unknown]` by where its commit is
     // The registry's tags change outside the engine: list afresh each time.
     #[function(cache = "never")]
     pub async fn container_list(

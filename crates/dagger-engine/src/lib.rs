@@ -33,7 +33,8 @@ pub mod command;
 mod error;
 pub mod gql;
 mod http;
-pub mod naming;
+/// Dagger's name rule (the `dagger-naming` crate, shared with the module macros).
+pub use dagger_naming as naming;
 mod newtype;
 pub mod registry;
 mod round_trips;

@@ -21,9 +21,7 @@ use syn::{
     Meta, Pat, PathArguments, ReturnType, Type,
 };
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../dagger-engine/src/naming.rs"]
-mod naming;
+use dagger_naming as naming;
 
 /// Marks the struct of a Dagger module: its doc comment is the module's description, its name
 /// (`HelloWorld`) gives the module's (`hello-world`) unless `#[object(name = "...")]` says

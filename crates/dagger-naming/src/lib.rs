@@ -93,7 +93,7 @@ pub fn check_snake_case(what: &'static str, name: &str) -> Result<(), NameError>
 /// kebab-case (`--container-name`).
 ///
 /// ```
-/// assert_eq!(dagger_engine::naming::camel_case("container_name"), "containerName");
+/// assert_eq!(dagger_naming::camel_case("container_name"), "containerName");
 /// ```
 pub fn camel_case(snake: &str) -> String {
     let mut out = String::with_capacity(snake.len());
@@ -119,7 +119,7 @@ pub fn camel_case(snake: &str) -> String {
 /// another capital is lower-cased, other characters are dropped.
 ///
 /// ```
-/// use dagger_engine::naming::engine_lower_camel;
+/// use dagger_naming::engine_lower_camel;
 /// assert_eq!(engine_lower_camel("container_name"), "containerName");
 /// assert_eq!(engine_lower_camel("sha256sum"), "sha256Sum");
 /// ```
@@ -161,7 +161,7 @@ pub fn cli_flag(snake: &str) -> String {
 /// `my-module` -> `MyModule`.
 ///
 /// ```
-/// assert_eq!(dagger_engine::naming::pascal_case("blumeops").unwrap(), "Blumeops");
+/// assert_eq!(dagger_naming::pascal_case("blumeops").unwrap(), "Blumeops");
 /// ```
 pub fn pascal_case(module_name: &str) -> Result<String, NameError> {
     let bad = || NameError::BadModuleName {
@@ -288,3 +288,8 @@ mod tests {
         }
     }
 }
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -34,7 +34,21 @@ MODULE_FUNCTIONS = {
             "created",
         },
     },
-    "container_version": {"required": {"container_name"}, "optional": set()},
+    "container_version": {"required": {"container_name"}, "optional": {"src"}},
+    "container_version_check": {"required": {"src"}, "optional": {"changed", "all_files"}},
+    "changed_containers": {"required": {"src", "changed"}, "optional": set()},
+    "build_nix": {"required": {"src", "container_name"}, "optional": set()},
+    "publish_nix": {
+        "required": {"archive", "container_name", "version", "commit_sha"},
+        "optional": {
+            "registry",
+            "registry_username",
+            "registry_password",
+            "namespace",
+            "extra_tags",
+            "existing_tag_policy",
+        },
+    },
 }
 
 
@@ -171,9 +185,22 @@ def dagger_calls(workflow: dict) -> list[tuple[dict, str, dict[str, str]]]:
 
 
 class TestWorkflow:
-    def test_calls_container_version_then_publish(self, workflow):
+    def test_detects_then_publishes_each_container(self, workflow):
         functions = [f for _, f, _ in dagger_calls(workflow)]
-        assert functions == ["container-version", "publish"]
+        assert functions == [
+            "container-version-check",
+            "changed-containers",
+            "container-version",
+            "publish",
+            "build-nix",
+            "publish-nix",
+        ]
+        publish = workflow["jobs"]["publish"]
+        assert publish["needs"] == "detect"
+        assert publish["strategy"]["matrix"]["container"] == (
+            "${{ fromJSON(needs.detect.outputs.containers) }}"
+        )
+        assert publish["env"]["CONTAINER"] == "${{ matrix.container.name }}"
 
     def test_functions_and_flags_are_the_modules(self, workflow):
         by_kebab = {kebab(n): spec for n, spec in MODULE_FUNCTIONS.items()}
@@ -189,7 +216,7 @@ class TestWorkflow:
         calls = {f: (step, flags) for step, f, flags in dagger_calls(workflow)}
         step, flags = calls["publish"]
         assert flags["src"] == "."
-        assert flags["container-name"] == "navidrome"
+        assert flags["container-name"] == "$CONTAINER"
         assert flags["version"] == "$VERSION"
         assert flags["commit-sha"] == "${GITHUB_SHA::7}"
         assert flags["registry-password"] == "env:ZOT_CI_API_KEY"
@@ -200,9 +227,16 @@ class TestWorkflow:
     def test_version_comes_from_container_version(self, workflow):
         calls = {f: (step, flags) for step, f, flags in dagger_calls(workflow)}
         step, flags = calls["container-version"]
-        assert flags == {"container-name": "navidrome"}
+        assert flags == {"container-name": "$CONTAINER"}
         assert step["id"] == "version"
         assert '"version=$VERSION" >> "$GITHUB_OUTPUT"' in step["run"]
+
+    def test_detect_passes_the_changed_paths(self, workflow):
+        calls = {f: (step, flags) for step, f, flags in dagger_calls(workflow)}
+        for function in ["container-version-check", "changed-containers"]:
+            step, flags = calls[function]
+            assert flags == {"src": ".", "changed": "$CHANGED"}, function
+        assert "git diff --name-only" in calls["changed-containers"][0]["run"]
 
     def test_secret_is_never_on_a_command_line(self, workflow):
         for job in workflow["jobs"].values():
@@ -210,10 +244,10 @@ class TestWorkflow:
                 assert "secrets." not in step.get("run", "")
 
     def test_cli_version_matches_the_engine_version(self, workflow, root_cfg):
-        (job,) = workflow["jobs"].values()
-        assert "v" + job["env"]["DAGGER_VERSION"] == root_cfg["engineVersion"]
-        install = next(s for s in job["steps"] if "install.sh" in s.get("run", ""))
-        assert 'DAGGER_VERSION="$DAGGER_VERSION"' in install["run"]
+        assert "v" + workflow["env"]["DAGGER_VERSION"] == root_cfg["engineVersion"]
+        for job in workflow["jobs"].values():
+            install = next(s for s in job["steps"] if "install.sh" in s.get("run", ""))
+            assert 'DAGGER_VERSION="$DAGGER_VERSION"' in install["run"]
 
     def test_runs_in_bash_for_the_sha_substring(self, workflow):
         assert workflow["defaults"]["run"]["shell"] == "bash"

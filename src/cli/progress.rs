@@ -185,35 +185,45 @@ impl Request {
     }
 }
 
-/// The references with digests in a push's answer: strings `<address>@sha256:...` for one of
-/// the addresses the request's `publish` fields name. Nothing else in an answer is a push.
-fn pushed(data: &Value, addresses: &[String], out: &mut Vec<String>) {
+/// Every `<address>@sha256:...` string in an answer, as (address, digest): what `publish` and
+/// `imageRef` answer.
+fn digest_refs<'a>(data: &'a Value, out: &mut Vec<(&'a str, &'a str)>) {
     match data {
         Value::String(s) => {
             if let Some((address, digest)) = s.split_once('@') {
-                if digest.starts_with("sha256:") && addresses.iter().any(|a| a == address) {
-                    out.push(s.clone());
+                if digest.starts_with("sha256:") {
+                    out.push((address, digest));
                 }
             }
         }
-        Value::Object(map) => map.values().for_each(|v| pushed(v, addresses, out)),
-        Value::Array(items) => items.iter().for_each(|v| pushed(v, addresses, out)),
+        Value::Object(map) => map.values().for_each(|v| digest_refs(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| digest_refs(v, out)),
         _ => {}
     }
+}
+
+/// The references with digests in a push's answer, for the addresses the request's `publish`
+/// fields name. Nothing else in an answer is a push.
+fn pushed(data: &Value, addresses: &[String], out: &mut Vec<String>) {
+    let mut found = Vec::new();
+    digest_refs(data, &mut found);
+    out.extend(
+        found
+            .into_iter()
+            .filter(|(address, _)| addresses.iter().any(|a| a == address))
+            .map(|(address, digest)| format!("{address}@{digest}")),
+    );
 }
 
 /// The digest an existing-tag check's answer gives `address` (`imageRef`:
 /// `<address>@sha256:...`), if any.
 fn checked_digest<'a>(data: &'a Value, address: &str) -> Option<&'a str> {
-    match data {
-        Value::String(s) => s
-            .split_once('@')
-            .filter(|(a, digest)| *a == address && digest.starts_with("sha256:"))
-            .map(|(_, digest)| digest),
-        Value::Object(map) => map.values().find_map(|v| checked_digest(v, address)),
-        Value::Array(items) => items.iter().find_map(|v| checked_digest(v, address)),
-        _ => None,
-    }
+    let mut found = Vec::new();
+    digest_refs(data, &mut found);
+    found
+        .into_iter()
+        .find(|(a, _)| *a == address)
+        .map(|(_, digest)| digest)
 }
 
 /// One line per tag an existing-tag check's answer settles: "exists at sha256:...", "not there

@@ -228,35 +228,11 @@ impl Publisher {
             prepared.auth.as_ref(),
             &prepared.variant_ids,
         )?;
-        let refs = request.image_refs();
-        let mut done: BTreeMap<usize, PublishedTag> = BTreeMap::new();
-        let mut to_push = Vec::new();
-        for (i, tag) in request.tags().iter().enumerate() {
-            match check.found.get(&i) {
-                Some(Checked::Present(digest)) => {
-                    tracing::info!(tag = %tag, digest = %digest, "tag exists; left as it is");
-                    done.insert(
-                        i,
-                        PublishedTag {
-                            tag: tag.clone(),
-                            reference: PublishedRef {
-                                image: refs[i].clone(),
-                                digest: digest.clone(),
-                            },
-                            outcome: TagOutcome::AlreadyPresent,
-                        },
-                    );
-                }
-                _ => to_push.push(i),
-            }
-        }
-
-        let outcomes = if to_push.is_empty() {
-            Vec::new()
-        } else {
-            push::push(&self.client, &queries, &chain, request, to_push).await?
-        };
-        report(request, done, outcomes, None)
+        // No tag the check found is left here: one under `fail` stopped the check, one under
+        // `skip` took the publish to `point_at_existing`, and `overwrite` tags are not checked.
+        let to_push: Vec<usize> = (0..request.tags().len()).collect();
+        let outcomes = push::push(&self.client, &queries, &chain, request, to_push).await?;
+        report(request, BTreeMap::new(), outcomes, None)
     }
 
     /// The publish when a tag under `skip` exists: nothing new is pushed, and every other tag

@@ -477,47 +477,29 @@ pub(crate) fn publish(ctx: &Ctx, parent: &Obj, args: &Args) -> Result<Out, Field
         let mut state = ctx.state();
         let reg = state.registry(&plan.host);
         let bodies = reg.error_bodies;
-        let rights = match (&plan.credential, &plan.password) {
-            (Some(c), Some(pw)) => match reg.accounts.get(&c.username) {
-                Some((expected, rights)) if expected == pw => Some(*rights),
-                // Wrong user or key: refused at the first request the registry challenges
-                // (containerd sends the credential only then, core/remotes/docker/authorizer.go):
-                // the HEAD of a blob, or, where anonymous pulls are allowed, the upload's POST.
-                _ if !reg.allow_anonymous_pull => {
-                    return Err(FieldError::new(status_message(
-                        "HEAD",
-                        &plan.blob_url(),
-                        401,
-                        &[],
-                    )))
-                }
-                _ => {
-                    return Err(FieldError::new(status_message(
-                        "POST",
-                        &plan.upload_url(),
-                        401,
-                        &body_codes(bodies, "UNAUTHORIZED"),
-                    )))
-                }
-            },
-            _ if reg.allow_anonymous_push => None,
-            // Anonymous: refused at the first request the registry guards.
-            _ if !reg.allow_anonymous_pull => {
-                return Err(FieldError::new(status_message(
-                    "HEAD",
-                    &plan.blob_url(),
-                    401,
-                    &[],
-                )))
-            }
-            _ => {
-                return Err(FieldError::new(status_message(
+        // A wrong or missing credential is refused at the first request the registry
+        // challenges (containerd sends the credential only then,
+        // core/remotes/docker/authorizer.go): the HEAD of a blob, or, where anonymous pulls are
+        // allowed, the upload's POST.
+        let refused = || {
+            FieldError::new(if reg.allow_anonymous_pull {
+                status_message(
                     "POST",
                     &plan.upload_url(),
                     401,
                     &body_codes(bodies, "UNAUTHORIZED"),
-                )))
-            }
+                )
+            } else {
+                status_message("HEAD", &plan.blob_url(), 401, &[])
+            })
+        };
+        let rights = match (&plan.credential, &plan.password) {
+            (Some(c), Some(pw)) => match reg.accounts.get(&c.username) {
+                Some((expected, rights)) if expected == pw => Some(*rights),
+                _ => return Err(refused()),
+            },
+            _ if reg.allow_anonymous_push => None,
+            _ => return Err(refused()),
         };
         if rights == Some(AccountRights::ReadOnly) {
             return Err(FieldError::new(status_message(
